@@ -1,0 +1,8 @@
+import type { Verb } from "./io.ts";
+import { auditVerbs } from "./audit-verbs.ts";
+import { gateVerbs } from "./gate-verbs.ts";
+import { keyVerbs } from "./key-verbs.ts";
+import { policyVerbs } from "./policy-verbs.ts";
+
+/** Every verb of the CLI, in the order `warrant --help` lists them. */
+export const VERBS: Verb[] = [...gateVerbs, ...keyVerbs, ...policyVerbs, ...auditVerbs];
