@@ -4,11 +4,13 @@
 import { runCli } from "./cli/run.ts";
 
 const io = {
-  out: (line: string) => process.stdout.write(`${line}\n`),
-  err: (line: string) => process.stderr.write(`${line}\n`),
+  out: (line: string) => void process.stdout.write(`${line}\n`),
+  err: (line: string) => void process.stderr.write(`${line}\n`),
   env: process.env,
   cwd: process.cwd(),
 };
 
 const code = await runCli(process.argv.slice(2), io);
-process.exitCode = code;
+// Let stdout drain (protocol lines, JSON output), then exit even if a
+// library left a handle open: every face has closed its store by now.
+process.stdout.write("", () => process.exit(code));

@@ -1,0 +1,163 @@
+/**
+ * `warrant.json`: the strict schema, and the one function that turns a
+ * file's text into a resolved Config (relative paths made absolute against
+ * the config file's folder). Pure: the caller reads the file.
+ */
+import { z } from "zod";
+import { WarrantError } from "../core/errors.ts";
+
+const duration = z.number().int().positive();
+const PUBLIC_KEY = /^ed25519:[A-Za-z0-9+/]{43}=$/;
+
+const ConfigSchema = z.strictObject({
+  project: z.string().min(1).max(128),
+  store: z.strictObject({
+    path: z.string().min(1).default(".warrant/warrant.db"),
+    encryption_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  }).default({ path: ".warrant/warrant.db" }),
+  policy: z.strictObject({
+    file: z.string().min(1),
+    allow_unsigned: z.boolean().default(false),
+  }),
+  trust: z.strictObject({
+    policy_signers: z.array(z.strictObject({
+      id: z.string().min(1).max(64),
+      public_key: z.string().regex(PUBLIC_KEY, "must be ed25519: followed by the base64 of 32 bytes"),
+    })).default([]),
+    policy_threshold: z.number().int().min(1).default(1),
+  }).default({ policy_signers: [], policy_threshold: 1 }),
+  gate: z.strictObject({
+    tool_exec_timeout_ms: duration.default(120_000),
+    default_hold_timeout_ms: duration.default(900_000),
+    max_line_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    heartbeat_ms: duration.default(1000),
+  }).default({
+    tool_exec_timeout_ms: 120_000,
+    default_hold_timeout_ms: 900_000,
+    max_line_bytes: 1024 * 1024,
+    heartbeat_ms: 1000,
+  }),
+  http: z.strictObject({
+    listen: z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, "must be HOST:PORT").default(
+      "127.0.0.1:8787",
+    ),
+    token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  }).default({ listen: "127.0.0.1:8787" }),
+  notify: z.strictObject({
+    jsonl: z.string().min(1).optional(),
+    webhook_url: z.url().optional(),
+  }).optional(),
+  tools: z.record(
+    z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/),
+    z.strictObject({
+      command: z.array(z.string()).min(1),
+      timeout_ms: duration.optional(),
+      cwd: z.string().optional(),
+    }),
+  ).default({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema> & {
+  /** Absolute path of the config file. */
+  file: string;
+  /** Absolute folder of the config file (relative paths resolve here). */
+  dir: string;
+};
+
+/** Resolve `p` against `dir` unless absolute (POSIX and Windows drive forms). */
+export function resolvePath(dir: string, p: string): string {
+  if (p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p)) return p;
+  const parts = `${dir}/${p}`.split("/");
+  const out: string[] = [];
+  for (const part of parts) {
+    if (part === "..") out.pop();
+    else if (part !== "." && part !== "") out.push(part);
+  }
+  return `${dir.startsWith("/") ? "/" : ""}${out.join("/")}`;
+}
+
+function jsonPath(path: PropertyKey[]): string {
+  let s = "";
+  for (const k of path) {
+    if (typeof k === "number") s += `[${k}]`;
+    else s += s === "" ? String(k) : `.${String(k)}`;
+  }
+  return s === "" ? "(top level)" : s;
+}
+
+function fixFor(path: string, code: string): string {
+  if (code === "unrecognized_keys") return "remove the field (see SPEC section 2 for the fields warrant knows)";
+  if (path.startsWith("trust.policy_signers")) return 'use {"id": "ops", "public_key": "ed25519:BASE64"} as printed by warrant keygen';
+  if (path === "policy.file") return 'set "policy": {"file": "policies/NAME.policy.json"}';
+  if (path === "project") return 'set "project": "your-project-name"';
+  return "correct the value";
+}
+
+/**
+ * Parse and validate a config file's text. Throws WarrantError
+ * ("config_invalid") with one line naming the file, the JSON path and the fix.
+ *
+ * @example parseConfig('{"project":"acme","policy":{"file":"p.json"}}', "/srv/warrant.json")
+ */
+export function parseConfig(text: string, file: string): Config {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new WarrantError(
+      "config_invalid",
+      `Cannot load config ${file}: not valid JSON (${(e as Error).message}); fix the syntax`,
+    );
+  }
+  const r = ConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    let path = jsonPath(issue.path);
+    let msg = issue.message;
+    if (issue.code === "unrecognized_keys") {
+      const keys = (issue as { keys: string[] }).keys;
+      path = jsonPath([...issue.path, keys[0]!]);
+      msg = `unknown field "${keys[0]}"`;
+    }
+    throw new WarrantError(
+      "config_invalid",
+      `Cannot load config ${file}: ${path}: ${msg}; ${fixFor(path, issue.code)}`,
+      { path },
+    );
+  }
+  const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) || "/" : ".";
+  const c = r.data;
+  const threshold = c.trust.policy_threshold;
+  if (!c.policy.allow_unsigned && c.trust.policy_signers.length < threshold) {
+    throw new WarrantError(
+      "config_invalid",
+      `Cannot load config ${file}: trust.policy_signers has ${c.trust.policy_signers.length} signer(s) but ` +
+        `trust.policy_threshold is ${threshold}; add the operators' public keys (warrant keygen prints them) ` +
+        `or set policy.allow_unsigned: true for development`,
+      { path: "trust.policy_signers" },
+    );
+  }
+  const ids = new Set<string>();
+  for (const [i, s] of c.trust.policy_signers.entries()) {
+    if (ids.has(s.id)) {
+      throw new WarrantError(
+        "config_invalid",
+        `Cannot load config ${file}: trust.policy_signers[${i}].id: duplicate signer id "${s.id}"; give each signer a distinct id`,
+      );
+    }
+    ids.add(s.id);
+  }
+  const tools: Config["tools"] = Object.create(null);
+  for (const [name, t] of Object.entries(c.tools)) {
+    tools[name] = { ...t, ...(t.cwd ? { cwd: resolvePath(dir, t.cwd) } : {}) };
+  }
+  return {
+    ...c,
+    tools,
+    store: { ...c.store, path: resolvePath(dir, c.store.path) },
+    policy: { ...c.policy, file: resolvePath(dir, c.policy.file) },
+    ...(c.notify?.jsonl ? { notify: { ...c.notify, jsonl: resolvePath(dir, c.notify.jsonl) } } : {}),
+    file,
+    dir,
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Run an action's body, once, after its `executing` intent is committed, and
+ * record the outcome. The body is whatever the ToolRunner does: a run_tool
+ * callback to the hook, or a declared tool's process.
+ */
+import { sha256Hex } from "../core/digest.ts";
+import { outcomeOf } from "./outcome.ts";
+import type { GovernOutcome } from "./outcome.ts";
+import type { ActionRecord, Clock, Logger, Store, ToolOutcome } from "./ports.ts";
+
+export interface ToolCallback {
+  action_id: string;
+  tool: string;
+  args: Record<string, unknown>;
+}
+
+/** Runs a body. Resolves with the outcome; should not reject (a rejection is a failure). */
+export interface ToolRunner {
+  run(call: ToolCallback): Promise<ToolOutcome>;
+}
+
+interface ExecDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+}
+
+function digestOf(value: unknown): string {
+  try {
+    return `sha256:${sha256Hex(JSON.stringify(value ?? null))}`;
+  } catch {
+    return "unavailable";
+  }
+}
+
+/**
+ * Execute `action` (which must be `executing`, its intent durable) through
+ * `runner` and commit completed/failed. When the outcome cannot be recorded
+ * the action stays `executing` and answers `outcome_unknown`: it is never run
+ * again (reconciliation marks it unknown).
+ */
+export async function executeAction(deps: ExecDeps, action: ActionRecord, runner: ToolRunner): Promise<GovernOutcome> {
+  let out: ToolOutcome;
+  try {
+    out = await runner.run({ action_id: action.id, tool: action.tool, args: action.args });
+  } catch (e) {
+    out = { ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
+  try {
+    const rec = deps.store.tx((tx) => {
+      const now = deps.clock.now();
+      if (out.ok) {
+        return tx.transition(action.id, ["executing"], "completed", { output: out.output ?? null }, now, {
+          output_digest: digestOf(out.output),
+          ...(out.documents ? { documents: out.documents } : {}),
+        });
+      }
+      if (out.unknown) {
+        return tx.transition(action.id, ["executing"], "unknown", {
+          kind: "outcome_unknown",
+          reason: out.message ?? "the outcome is unknown",
+        }, now);
+      }
+      return tx.transition(action.id, ["executing"], "failed", {
+        kind: out.timed_out ? "execution_timeout" : "execution_failed",
+        reason: out.message ?? "the tool failed",
+      }, now);
+    });
+    return outcomeOf(rec)!;
+  } catch (e) {
+    deps.logger.log("error", "cannot record the outcome of an executed action", {
+      action_id: action.id,
+      error: String(e),
+    });
+    return {
+      phase: "failed",
+      action_id: action.id,
+      kind: "outcome_unknown",
+      reason: `the tool ran but its outcome could not be recorded (${String(e)}); it will not be re-run`,
+    };
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * What a govern or resume answers, derived from the recorded action: the
+ * store is the single source of truth, so a duplicate resume gets exactly
+ * the recorded outcome.
+ */
+import type { ActionRecord } from "./ports.ts";
+
+export type Phase = "completed" | "pending_approval" | "rejected" | "failed";
+
+export interface GovernOutcome {
+  phase: Phase;
+  action_id: string;
+  output?: unknown;
+  request_id?: string;
+  deadline?: string;
+  reason?: string;
+  kind?: string;
+}
+
+/** The recorded outcome of an action, or null while it is still in progress. */
+export function outcomeOf(a: ActionRecord): GovernOutcome | null {
+  switch (a.state) {
+    case "completed":
+      return { phase: "completed", action_id: a.id, output: a.output ?? null };
+    case "failed":
+      return {
+        phase: "failed",
+        action_id: a.id,
+        reason: a.reason ?? "the tool failed",
+        kind: a.kind ?? "execution_failed",
+      };
+    case "unknown":
+      return {
+        phase: "failed",
+        action_id: a.id,
+        reason: a.reason ??
+          "the gate stopped while the tool was running; its outcome is unknown and it will not be re-run",
+        kind: "outcome_unknown",
+      };
+    case "denied":
+    case "rejected":
+    case "expired":
+      return {
+        phase: "rejected",
+        action_id: a.id,
+        reason: a.reason ?? "rejected",
+        kind: a.kind ?? (a.state === "expired" ? "approval_timeout" : "policy_denied"),
+      };
+    case "held":
+      return {
+        phase: "pending_approval",
+        action_id: a.id,
+        request_id: a.request_id ?? "",
+        deadline: new Date(a.deadline ?? 0).toISOString(),
+      };
+    default:
+      return null;
+  }
+}
+
+/** A rejection that is not (or not yet) an action state, e.g. unknown_action. */
+export function rejection(actionId: string, kind: string, reason: string): GovernOutcome {
+  return { phase: "rejected", action_id: actionId, reason, kind };
+}

@@ -1,0 +1,108 @@
+/**
+ * The active policy of a process, and its reload: a bad update keeps the
+ * active policy and records why (SPEC §4).
+ */
+import { toWarrantError } from "../core/errors.ts";
+import type { CompiledPolicy } from "../core/policy/compile.ts";
+import { loadPolicy } from "./policy-loader.ts";
+import type { Clock, Logger, PolicyVersionGuard, Store } from "./ports.ts";
+
+export interface PolicySource {
+  file: string;
+  readFile: (path: string) => Uint8Array | null;
+  signers: Array<{ id: string; public_key: string }>;
+  threshold: number;
+  allowUnsigned: boolean;
+}
+
+/** Rollback protection backed by the store's policy_versions table. */
+export function storeVersionGuard(store: Store): PolicyVersionGuard {
+  return {
+    accepted: (id) => store.acceptedPolicyVersion(id),
+    accept: (id, version, sha256, at) => store.tx((tx) => tx.acceptPolicyVersion(id, version, sha256, at)),
+  };
+}
+
+export class PolicyHolder {
+  private active!: CompiledPolicy;
+  private sha = "";
+
+  private constructor(
+    private readonly src: PolicySource,
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Load, verify and accept the policy; throws (the caller refuses to start). */
+  static open(src: PolicySource, store: Store, clock: Clock, logger: Logger): PolicyHolder {
+    const h = new PolicyHolder(src, store, clock, logger);
+    h.load("start");
+    return h;
+  }
+
+  get current(): CompiledPolicy {
+    return this.active;
+  }
+
+  get sha256(): string {
+    return this.sha;
+  }
+
+  /** Reload; on failure keep the active policy, record and return the error. */
+  reload(trigger: string): { ok: true; changed: boolean } | { ok: false; code: string; message: string } {
+    const before = this.sha;
+    try {
+      this.load(trigger);
+      return { ok: true, changed: this.sha !== before };
+    } catch (e) {
+      const err = toWarrantError(e);
+      this.logger.log("error", "policy reload refused; keeping the active policy", {
+        code: err.code,
+        error: err.message,
+        active: `${this.active.id} v${this.active.version}`,
+      });
+      try {
+        this.store.tx((tx) =>
+          tx.appendEvent({
+            type: "policy.reload_refused",
+            at: this.clock.now(),
+            payload: { trigger, code: err.code, message: err.message, active_version: this.active.version },
+          })
+        );
+      } catch { /* the stderr line above stands */ }
+      return { ok: false, code: err.code, message: err.message };
+    }
+  }
+
+  private load(trigger: string): void {
+    const now = this.clock.now();
+    const r = loadPolicy({
+      file: this.src.file,
+      readFile: this.src.readFile,
+      signers: this.src.signers,
+      threshold: this.src.threshold,
+      allowUnsigned: this.src.allowUnsigned,
+      versions: storeVersionGuard(this.store),
+      now,
+    });
+    if (r.sha256 === this.sha) return;
+    this.active = r.policy;
+    this.sha = r.sha256;
+    for (const w of r.warnings) this.logger.log("warn", w, { policy: r.policy.id });
+    this.store.tx((tx) =>
+      tx.appendEvent({
+        type: "policy.loaded",
+        at: now,
+        payload: {
+          trigger,
+          policy: r.policy.id,
+          version: r.policy.version,
+          sha256: r.sha256,
+          unsigned: r.unsigned,
+          ...(r.unsigned ? { warning: "policy.allow_unsigned is on: development mode" } : {}),
+        },
+      })
+    );
+  }
+}

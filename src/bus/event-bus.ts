@@ -1,0 +1,76 @@
+/**
+ * Fan-out after commit. The canonical record is the store's hash-chained
+ * events table, written inside each transaction; destinations get copies
+ * afterwards. A destination that throws, rejects or hangs is isolated: it is
+ * counted, logged, and never blocks a decision or loses the canonical record
+ * (a destination that missed events can replay them from the store by seq).
+ */
+import type { EventRecord, EventSink, Logger } from "../app/ports.ts";
+
+export interface SinkStats {
+  delivered: number;
+  failed: number;
+  last_error: string | null;
+}
+
+/** Delivers committed events to sinks, each in its own queue. */
+export class EventBus {
+  private readonly sinks: Array<{ sink: EventSink; queue: Promise<void>; stats: SinkStats }> = [];
+
+  constructor(private readonly logger: Logger, private readonly timeoutMs = 5000) {}
+
+  add(sink: EventSink): void {
+    this.sinks.push({ sink, queue: Promise.resolve(), stats: { delivered: 0, failed: 0, last_error: null } });
+  }
+
+  /** Per-destination counters, for /metrics and tests. */
+  stats(): Record<string, SinkStats> {
+    return Object.fromEntries(this.sinks.map((s) => [s.sink.name, { ...s.stats }]));
+  }
+
+  /** Hand `events` (already committed) to every sink. Never throws, never awaits a sink. */
+  publish(events: EventRecord[]): void {
+    if (events.length === 0) return;
+    for (const s of this.sinks) {
+      s.queue = s.queue.then(() => this.deliver(s, events));
+    }
+  }
+
+  /** Wait until every queued delivery has settled (shutdown). */
+  async flush(): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.queue));
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    for (const s of this.sinks) {
+      try {
+        await s.sink.close?.();
+      } catch (e) {
+        this.logger.log("warn", "event destination failed to close", { sink: s.sink.name, error: String(e) });
+      }
+    }
+  }
+
+  private async deliver(s: (typeof this.sinks)[number], events: EventRecord[]): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+      });
+      await Promise.race([Promise.resolve().then(() => s.sink.write(events)), timeout]);
+      s.stats.delivered += events.length;
+    } catch (e) {
+      s.stats.failed += events.length;
+      s.stats.last_error = e instanceof Error ? e.message : String(e);
+      this.logger.log("warn", "event destination failed", {
+        sink: s.sink.name,
+        events: events.length,
+        first_seq: events[0]?.seq,
+        error: s.stats.last_error,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

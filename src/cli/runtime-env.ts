@@ -1,0 +1,118 @@
+/**
+ * Opens what a long-running face (gate, serve) or a store-touching verb
+ * needs, from one config file: config → store → policy → event bus. The one
+ * place that wires adapters to ports.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parseConfig } from "../app/config.ts";
+import type { Config } from "../app/config.ts";
+import { PolicyHolder } from "../app/policy-holder.ts";
+import type { Clock, Ids, Logger, LogLevel, Store } from "../app/ports.ts";
+import { EventBus } from "../bus/event-bus.ts";
+import { jsonlSink, stderrSink } from "../bus/jsonl-sink.ts";
+import { WarrantError } from "../core/errors.ts";
+import { nodeAead } from "../platform/aead.ts";
+import { bunSqlite, isPidAlive } from "../platform/bun.ts";
+import { stderrLogger, systemClock, systemIds } from "../platform/system.ts";
+import { codecFromEnv } from "../store/payload-codec.ts";
+import { openStore } from "../store/sqlite-store.ts";
+import type { CliIO } from "./io.ts";
+
+export interface RuntimeEnv {
+  config: Config;
+  store: Store;
+  bus: EventBus;
+  logger: Logger;
+  clock: Clock;
+  ids: Ids;
+  isAlive: (pid: number) => boolean;
+  /** Present when opened with `policy: true`. */
+  policy?: PolicyHolder;
+  close(): Promise<void>;
+}
+
+/** Read a file's bytes, or null when it does not exist. */
+export function readFileOrNull(path: string): Uint8Array | null {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+/** Load and validate the config file (path relative to `cwd`). */
+export function loadConfigFile(path: string, cwd: string): Config {
+  const file = resolve(cwd, path);
+  if (!existsSync(file)) {
+    throw new WarrantError(
+      "config_not_found",
+      `Cannot load config ${file}: no such file; pass --config PATH to your warrant.json`,
+    );
+  }
+  return parseConfig(readFileSync(file, "utf8"), file);
+}
+
+/** The configured stderr logger (WARRANT_LOG=debug|info|warn|error). */
+export function envLogger(io: CliIO): Logger {
+  const level = (io.env.WARRANT_LOG ?? "info") as LogLevel;
+  return stderrLogger(["debug", "info", "warn", "error"].includes(level) ? level : "info", (s) => io.err(s.replace(/\n$/, "")));
+}
+
+/**
+ * Open config, store (and policy when asked) for `configPath`. Throws
+ * WarrantError with the file, field and fix on any failure; on failure
+ * nothing stays open.
+ */
+export function openRuntime(configPath: string, io: CliIO, opts: { policy?: boolean } = {}): RuntimeEnv {
+  const config = loadConfigFile(configPath, io.cwd);
+  const logger = envLogger(io);
+  const codec = codecFromEnv(config.store.encryption_key_env, io.env, nodeAead);
+  try {
+    mkdirSync(dirname(config.store.path), { recursive: true });
+  } catch (e) {
+    throw new WarrantError(
+      "store_open_failed",
+      `Cannot create the store folder for ${config.store.path}: ${(e as Error).message}; check store.path in ${config.file}`,
+    );
+  }
+  const store = openStore({ path: config.store.path, driver: bunSqlite, codec });
+  const bus = new EventBus(logger);
+  if (config.notify?.jsonl) bus.add(jsonlSink(config.notify.jsonl));
+  if (io.env.WARRANT_EVENTS_STDERR === "1") bus.add(stderrSink((l) => io.err(l.replace(/\n$/, ""))));
+  store.onCommit((events) => bus.publish(events));
+  const env: RuntimeEnv = {
+    config,
+    store,
+    bus,
+    logger,
+    clock: systemClock,
+    ids: systemIds(),
+    isAlive: isPidAlive,
+    async close() {
+      await bus.close();
+      store.close();
+    },
+  };
+  if (opts.policy) {
+    try {
+      env.policy = PolicyHolder.open({
+        file: config.policy.file,
+        readFile: readFileOrNull,
+        signers: config.trust.policy_signers,
+        threshold: config.trust.policy_threshold,
+        allowUnsigned: config.policy.allow_unsigned,
+      }, store, systemClock, logger);
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+    if (config.policy.allow_unsigned) {
+      logger.log("warn", "policy.allow_unsigned is on: unsigned policies are accepted (development mode only)", {
+        config: config.file,
+      });
+    }
+  }
+  return env;
+}

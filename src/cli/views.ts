@@ -1,0 +1,64 @@
+/**
+ * How requests are shown to people (text) and machines (JSON), shared by the
+ * CLI verbs and, through requestView, by the HTTP API.
+ */
+import { tallyOf } from "../app/approval-service.ts";
+import type { ApprovalRequestRecord, Store } from "../app/ports.ts";
+import { resolutionTemplate } from "../core/approval/request.ts";
+import type { CompiledPolicy } from "../core/policy/compile.ts";
+
+interface ViewEnv {
+  store: Store;
+  policy?: { current: CompiledPolicy };
+}
+
+/** The JSON form of a request: what to review, the template to sign, quorum progress. */
+export function requestView(env: ViewEnv, r: ApprovalRequestRecord): Record<string, unknown> {
+  const tally = env.policy ? tallyOf(env.store, r, env.policy.current) : null;
+  return {
+    request_id: r.id,
+    action_id: r.action_id,
+    state: r.state,
+    tool: r.tool,
+    args: r.args,
+    rules: r.rules,
+    requirements: r.requirements,
+    policy: { id: r.policy_id, version: r.policy_version },
+    action_digest: r.action_digest,
+    deadline: new Date(r.deadline).toISOString(),
+    created_at: new Date(r.created_at).toISOString(),
+    resolved_at: r.resolved_at === null ? null : new Date(r.resolved_at).toISOString(),
+    resolution_template: resolutionTemplate(r),
+    resolutions: env.store.listResolutions(r.id).map((x) => ({
+      approver: x.approver,
+      decision: x.decision,
+      at: new Date(x.at).toISOString(),
+    })),
+    quorum: tally ? { state: tally.state, progress: tally.progress, denied_by: tally.denied_by } : null,
+  };
+}
+
+/** A request as text: one line, or a block with quorum progress when `full`. */
+export function describeRequest(env: ViewEnv, r: ApprovalRequestRecord, full: boolean): string {
+  const head = `${r.id}  ${r.state}  ${r.tool} ${JSON.stringify(r.args)}  deadline ${new Date(r.deadline).toISOString()}`;
+  if (!full) {
+    const need = r.requirements.map((q) => `${q.quorum}×${q.roles.join("|")}`).join(" + ");
+    return `${head}  needs ${need}  action ${r.action_id}`;
+  }
+  const lines = [
+    `request  ${r.id}  ${r.state}`,
+    `action   ${r.action_id}`,
+    `tool     ${r.tool}`,
+    `args     ${JSON.stringify(r.args)}`,
+    `rules    ${r.rules.join(", ")}`,
+    `policy   ${r.policy_id} v${r.policy_version}`,
+    `digest   ${r.action_digest}`,
+    `deadline ${new Date(r.deadline).toISOString()}`,
+  ];
+  const tally = env.policy ? tallyOf(env.store, r, env.policy.current) : null;
+  for (const p of tally?.progress ?? []) {
+    lines.push(`quorum   ${p.rule}: ${p.approvers.length}/${p.quorum} of ${p.roles.join("|")}${p.approvers.length ? ` — ${p.approvers.join(", ")}` : ""}`);
+  }
+  if (tally && tally.denied_by.length > 0) lines.push(`denied   by ${tally.denied_by.join(", ")}`);
+  return lines.join("\n");
+}

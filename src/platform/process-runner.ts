@@ -1,0 +1,98 @@
+/**
+ * Runs declared tools (config `tools`): an argv template, no shell, each
+ * `{name}` replaced by that argument within its one argv element. stdout,
+ * stderr (each capped) and the exit status are the outcome.
+ */
+import { spawn } from "node:child_process";
+import type { ToolCallback, ToolRunner } from "../app/execute.ts";
+import type { ToolOutcome } from "../app/ports.ts";
+import { WarrantError } from "../core/errors.ts";
+
+export interface DeclaredTool {
+  command: string[];
+  timeout_ms?: number | undefined;
+  cwd?: string | undefined;
+}
+
+const CAP = 1024 * 1024;
+
+/** The value an argument contributes to an argv element. */
+function argText(v: unknown): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/**
+ * Expand a declared tool's argv template. Throws invalid_argument naming the
+ * placeholder when an argument is missing.
+ *
+ * @example expandArgv(["./deploy.sh", "{env}"], { env: "prod" }) // → ["./deploy.sh", "prod"]
+ */
+export function expandArgv(command: string[], args: Record<string, unknown>): string[] {
+  return command.map((part) =>
+    part.replace(/\{([A-Za-z0-9_.-]+)\}/g, (_, name: string) => {
+      if (!Object.hasOwn(args, name) || args[name] === undefined || args[name] === null) {
+        throw new WarrantError("invalid_argument", `the tool's command needs argument "${name}"; pass it in --args`);
+      }
+      return argText(args[name]);
+    })
+  );
+}
+
+/** A ToolRunner for declared tools; `cwd` defaults to the config's folder. */
+export function processRunner(tools: Record<string, DeclaredTool>, defaultCwd: string, defaultTimeoutMs: number): ToolRunner {
+  return {
+    run(call: ToolCallback): Promise<ToolOutcome> {
+      const tool = Object.hasOwn(tools, call.tool) ? tools[call.tool] : undefined;
+      if (!tool) return Promise.resolve({ ok: false, message: `tool "${call.tool}" is not declared in the config` });
+      let argv: string[];
+      try {
+        argv = expandArgv(tool.command, call.args);
+      } catch (e) {
+        return Promise.resolve({ ok: false, message: (e as Error).message });
+      }
+      const timeout = tool.timeout_ms ?? defaultTimeoutMs;
+      return new Promise((resolve) => {
+        const out: Uint8Array[] = [];
+        const err: Uint8Array[] = [];
+        let outLen = 0;
+        let errLen = 0;
+        let timedOut = false;
+        const child = spawn(argv[0]!, argv.slice(1), {
+          cwd: tool.cwd ?? defaultCwd,
+          shell: false,
+          stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, WARRANT_ACTION_ID: call.action_id },
+        });
+        const timer = setTimeout(() => {
+          timedOut = true;
+          child.kill("SIGKILL");
+        }, timeout);
+        child.stdout!.on("data", (c: Uint8Array) => {
+          if (outLen < CAP) out.push(c);
+          outLen += c.length;
+        });
+        child.stderr!.on("data", (c: Uint8Array) => {
+          if (errLen < CAP) err.push(c);
+          errLen += c.length;
+        });
+        const text = (parts: Uint8Array[]) => Buffer.concat(parts).toString("utf8").slice(0, CAP);
+        child.on("error", (e) => {
+          clearTimeout(timer);
+          resolve({ ok: false, message: `cannot start ${argv[0]}: ${e.message}` });
+        });
+        child.on("close", (code, signal) => {
+          clearTimeout(timer);
+          const output = { exit_code: code, signal: signal ?? null, stdout: text(out), stderr: text(err) };
+          if (timedOut) resolve({ ok: false, timed_out: true, message: `timed out after ${timeout} ms; killed` });
+          else if (code === 0) resolve({ ok: true, output });
+          else {
+            resolve({
+              ok: false,
+              message: `exited with ${code ?? signal}: ${output.stderr.slice(-2000) || output.stdout.slice(-2000)}`,
+            });
+          }
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Inbound gate messages (hook → gate), validated strictly: unknown fields
+ * and wrong types are refused. protocol.md is the reference.
+ */
+import { z } from "zod";
+
+const id = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const name = z.string().min(1).max(256);
+const args = z.record(z.string(), z.unknown());
+
+export const InboundSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("register_tool"), id, name }),
+  z.strictObject({
+    type: z.literal("govern"),
+    id,
+    tool: name,
+    args: args.default({}),
+    correlation_id: z.string().max(512).nullish(),
+  }),
+  z.strictObject({
+    type: z.literal("resume"),
+    id,
+    action_id: z.string().min(1).max(128),
+    request_id: z.string().max(128).nullish(),
+    wait_ms: z.number().int().min(0).max(86_400_000).nullish(),
+  }),
+  z.strictObject({
+    type: z.literal("tool_result"),
+    id,
+    output: z.unknown(),
+    documents: z.array(z.strictObject({ text: z.string(), source: z.string().nullish() })).default([]),
+  }),
+  z.strictObject({ type: z.literal("tool_error"), id, message: z.string().max(1_000_000) }),
+  z.strictObject({ type: z.literal("shutdown"), id: id.optional() }),
+]);
+
+export type Inbound = z.infer<typeof InboundSchema>;
+
+/** Nesting depth of a JSON value, iteratively (a hostile line cannot blow the stack). */
+export function jsonDepth(value: unknown, limit: number): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (d > max) max = d;
+    if (max > limit) return max;
+    if (v !== null && typeof v === "object") {
+      for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+    }
+  }
+  return max;
+}
+
+/** One-line description of why a message was refused (the first zod issue, with its path). */
+export function describeIssue(err: z.ZodError): string {
+  const i = err.issues[0];
+  if (!i) return "invalid message";
+  const path = i.path.length > 0 ? i.path.map(String).join(".") : "(message)";
+  if (i.code === "unrecognized_keys") return `${path}: unknown field(s) ${(i as { keys: string[] }).keys.join(", ")}`;
+  return `${path}: ${i.message}`;
+}

@@ -1,0 +1,226 @@
+/**
+ * The stdio gate server: NDJSON in, NDJSON out, wire-compatible with
+ * lodestar-runtime-client's GateClient (protocol.md). Requests are
+ * multiplexed by id; the gate calls back into the hook with run_tool.
+ * stdout carries protocol lines only.
+ */
+import type { GateService } from "../app/gate-service.ts";
+import type { GovernOutcome } from "../app/outcome.ts";
+import type { ToolCallback, ToolRunner } from "../app/execute.ts";
+import type { Logger, ToolOutcome } from "../app/ports.ts";
+import { LineSplitter } from "./ndjson.ts";
+import { describeIssue, InboundSchema, jsonDepth } from "./gate-messages.ts";
+import type { Inbound } from "./gate-messages.ts";
+
+export interface StdioGateOptions {
+  service: GateService;
+  logger: Logger;
+  /** Writes one protocol line (already newline-terminated). */
+  write: (line: string) => void;
+  ready: Record<string, unknown> & { session_id: string; project_id: string };
+  maxLineBytes: number;
+  toolTimeoutMs: number;
+  /** Persist a registration; returns the tool's required_level. */
+  register: (name: string) => number;
+  /** Max nesting depth of args (deeper is refused with an error). */
+  maxDepth?: number;
+}
+
+interface Pending {
+  resolve: (o: ToolOutcome) => void;
+  timer: ReturnType<typeof setTimeout>;
+  action_id: string;
+}
+
+/** One gate session over a byte stream pair. */
+export class StdioGate implements ToolRunner {
+  private readonly registered = new Set<string>();
+  private readonly callbacks = new Map<number, Pending>();
+  /** Callback ids that timed out, kept to recognise a late answer. */
+  private readonly timedOut = new Map<number, string>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private nextCallback = 0;
+  private closing = false;
+  private readonly splitter: LineSplitter;
+
+  constructor(private readonly o: StdioGateOptions) {
+    this.splitter = new LineSplitter({
+      maxLineBytes: o.maxLineBytes,
+      onLine: (line) => this.onLine(line),
+      onOversize: (dropped) => this.onOversize(dropped),
+    });
+  }
+
+  /** Write `ready`. Call once, before feeding input. */
+  start(): void {
+    this.send({ type: "ready", ...this.o.ready });
+  }
+
+  /** Feed bytes read from stdin. */
+  push(chunk: Uint8Array): void {
+    this.splitter.push(chunk);
+  }
+
+  /**
+   * Stop: refuse new requests, let in-flight work finish. `hookGone` (stdin
+   * closed) means unanswered callbacks can never be answered: their actions
+   * are recorded as outcome unknown, never re-run.
+   */
+  async stop(hookGone: boolean): Promise<void> {
+    if (!this.closing) this.splitter.end();
+    this.closing = true;
+    if (hookGone) {
+      for (const [id, p] of this.callbacks) {
+        clearTimeout(p.timer);
+        this.callbacks.delete(id);
+        p.resolve({ ok: false, unknown: true, message: "the hook closed stdin before answering run_tool" });
+      }
+    }
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.o.service.drain();
+  }
+
+  /** ToolRunner: ask the hook to run the body; resolves on its answer or the timeout. */
+  run(call: ToolCallback): Promise<ToolOutcome> {
+    const id = ++this.nextCallback;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.callbacks.delete(id);
+        this.timedOut.set(id, call.action_id);
+        resolve({
+          ok: false,
+          timed_out: true,
+          message: `the hook did not answer run_tool within ${this.o.toolTimeoutMs} ms (gate.tool_exec_timeout_ms)`,
+        });
+      }, this.o.toolTimeoutMs);
+      this.callbacks.set(id, { resolve, timer, action_id: call.action_id });
+      this.send({ type: "run_tool", id, tool: call.tool, args: call.args, action_id: call.action_id });
+    });
+  }
+
+  private send(msg: Record<string, unknown>): void {
+    this.o.write(`${JSON.stringify(msg)}\n`);
+  }
+
+  private reply(id: number, outcome: GovernOutcome, correlation?: string | null): void {
+    this.send({ type: "govern_result", id, ...outcome, ...(correlation ? { correlation_id: correlation } : {}) });
+  }
+
+  private onOversize(dropped: number): void {
+    const message = `line of ${dropped} bytes exceeds gate.max_line_bytes (${this.o.maxLineBytes}); it was dropped`;
+    this.o.logger.log("warn", "oversize line dropped", { bytes: dropped });
+    this.o.service.recordIncident("protocol.malformed", null, { reason: "oversize", bytes: dropped });
+    this.send({ type: "error", message });
+  }
+
+  private onLine(line: string): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      this.malformed(null, "not valid JSON", line.length);
+      return;
+    }
+    const rawId = raw !== null && typeof raw === "object" && !Array.isArray(raw)
+      ? (raw as Record<string, unknown>).id
+      : undefined;
+    const id = typeof rawId === "number" && Number.isSafeInteger(rawId) && rawId >= 0 ? rawId : null;
+    const parsed = InboundSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.malformed(id, describeIssue(parsed.error), line.length);
+      return;
+    }
+    const msg = parsed.data;
+    if ((msg.type === "govern" || msg.type === "tool_result") && jsonDepth(msg, this.o.maxDepth ?? 64) > (this.o.maxDepth ?? 64)) {
+      this.malformed(id, `nesting deeper than ${this.o.maxDepth ?? 64} levels`, line.length);
+      return;
+    }
+    this.dispatch(msg);
+  }
+
+  private malformed(id: number | null, reason: string, bytes: number): void {
+    this.o.service.recordIncident("protocol.malformed", null, { reason, bytes, ...(id !== null ? { id } : {}) });
+    this.send({ type: "error", ...(id !== null ? { id } : {}), message: `invalid message: ${reason}` });
+  }
+
+  private dispatch(msg: Inbound): void {
+    switch (msg.type) {
+      case "register_tool":
+        return this.onRegister(msg.id, msg.name);
+      case "govern":
+        if (this.closing) return this.send({ type: "error", id: msg.id, message: "the gate is shutting down" });
+        return this.track(
+          this.o.service.govern(
+            { tool: msg.tool, args: msg.args, correlation_id: msg.correlation_id ?? null },
+            this.registered.has(msg.tool),
+            this,
+          ).then((o) => this.reply(msg.id, o, msg.correlation_id), (e) => this.internal(msg.id, e)),
+        );
+      case "resume":
+        if (this.closing) return this.send({ type: "error", id: msg.id, message: "the gate is shutting down" });
+        return this.track(
+          this.o.service.resume(msg.action_id, msg.request_id ?? "", msg.wait_ms ?? 0, {
+            run: (call) =>
+              this.registered.has(call.tool) ? this.run(call) : Promise.resolve({
+                ok: false,
+                message: `tool "${call.tool}" is not registered in this session`,
+              }),
+          }).then((o) => this.reply(msg.id, o), (e) => this.internal(msg.id, e, msg.action_id)),
+        );
+      case "tool_result":
+      case "tool_error":
+        return this.onCallbackAnswer(msg);
+      case "shutdown":
+        this.closing = true;
+        this.onShutdown?.();
+        return;
+    }
+  }
+
+  /** Set by the composition root: called when the hook sends `shutdown`. */
+  onShutdown?: () => void;
+
+  private onRegister(id: number, name: string): void {
+    try {
+      const level = this.o.register(name);
+      this.registered.add(name);
+      this.send({ type: "registered", id, name, required_level: level });
+    } catch (e) {
+      this.send({ type: "error", id, message: `cannot register "${name}": ${String(e)}` });
+    }
+  }
+
+  private onCallbackAnswer(msg: Extract<Inbound, { type: "tool_result" | "tool_error" }>): void {
+    const p = this.callbacks.get(msg.id);
+    if (!p) {
+      const late = this.timedOut.get(msg.id);
+      this.o.service.recordIncident(late ? "callback.late" : "callback.unmatched", late ?? null, {
+        callback_id: msg.id,
+        type: msg.type,
+      });
+      return;
+    }
+    clearTimeout(p.timer);
+    this.callbacks.delete(msg.id);
+    if (msg.type === "tool_error") p.resolve({ ok: false, message: msg.message });
+    else {
+      p.resolve({
+        ok: true,
+        output: msg.output ?? null,
+        documents: { count: msg.documents.length, sources: msg.documents.map((d) => d.source ?? "").slice(0, 32) },
+      });
+    }
+  }
+
+  /** Last line of defence: a handler threw; answer a rejection, never silence. */
+  private internal(id: number, e: unknown, actionId = ""): void {
+    this.o.logger.log("error", "request handler failed", { id, error: String(e) });
+    this.reply(id, { phase: "rejected", action_id: actionId, kind: "internal_error", reason: `internal error: ${String(e)}` });
+  }
+
+  private track(p: Promise<unknown>): void {
+    const t = p.catch((e) => this.o.logger.log("error", "request handler failed", { error: String(e) }));
+    this.inflight.add(t);
+    void t.finally(() => this.inflight.delete(t));
+  }
+}
