@@ -327,4 +327,24 @@ export interface ToolOutcome {
   /** For ok=false: a message, and whether it was a timeout. */
   message?: string;
   timed_out?: boolean;
+  /** The body may or may not have run (the hook vanished mid-call): record `unknown`. */
+  unknown?: boolean;
+  /** Untrusted documents the tool surfaced: recorded as counts and sources, never trusted. */
+  documents?: { count: number; sources: string[] };
+}
+
+// ───────────────────────────── policy versions ─────────────────────────────
+
+/**
+ * Rollback protection (SPEC §4): the highest policy version accepted per
+ * policy id. The policy loader refuses an older version, and the same version
+ * with different content when `acceptedSha256` is available.
+ */
+export interface PolicyVersionGuard {
+  /** Highest accepted version of `policyId`, or null when none was. */
+  accepted(policyId: string): number | null;
+  /** sha256 hex of the file accepted at that highest version (optional: enables the same-version check). */
+  acceptedSha256?(policyId: string): string | null;
+  /** Record `version` (with the file's sha256) as accepted at `at` (ms); never lowers the version. */
+  accept(policyId: string, version: number, sha256: string, at: number): void;
 }

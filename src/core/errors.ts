@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   "not_found",
   // canonical JSON / keys / signatures
   "canonical_json_invalid",
+  "json_invalid",
+  "json_duplicate_key",
   "key_invalid",
   "key_file_invalid",
   "signature_invalid",

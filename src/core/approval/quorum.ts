@@ -1,0 +1,88 @@
+/**
+ * Quorum over accepted resolutions (SPEC §4, §5): each requirement needs
+ * `quorum` DISTINCT approvers holding one of its roles; all requirements must
+ * be met; one deny from an approver eligible for any requirement rejects
+ * (deny wins, whatever the order). One approver counts toward every
+ * requirement whose roles they hold (requirements are independent rules).
+ */
+import type { ApprovalRequirement } from "../policy/types.ts";
+import type { ApprovalRequestView, ResolutionDecision } from "./request.ts";
+
+/** An approver of the active policy. `key` is `ed25519:BASE64` or the 32 raw bytes. */
+export interface Approver {
+  key: string | Uint8Array;
+  roles: readonly string[];
+}
+
+/** Approvers by name, as a Map or a plain record. */
+export type Approvers = ReadonlyMap<string, Approver> | Readonly<Record<string, Approver>>;
+
+/** The approver called `name`, or null. Safe for names like "__proto__". */
+export function approverEntry(approvers: Approvers, name: string): Approver | null {
+  if (approvers instanceof Map) return approvers.get(name) ?? null;
+  const rec = approvers as Readonly<Record<string, Approver>>;
+  return Object.hasOwn(rec, name) ? rec[name]! : null;
+}
+
+/** True when `approver` holds a role of `req`. */
+export function isEligibleFor(approver: Approver, req: ApprovalRequirement): boolean {
+  return approver.roles.some((r) => req.roles.includes(r));
+}
+
+/** True when `approver` holds a role of at least one of `reqs`. */
+export function isEligibleForAny(
+  approver: Approver,
+  reqs: readonly ApprovalRequirement[],
+): boolean {
+  return reqs.some((req) => isEligibleFor(approver, req));
+}
+
+/** Progress of one requirement. */
+export interface QuorumProgress {
+  rule: string;
+  quorum: number;
+  roles: string[];
+  /** Distinct eligible approvers who approved, sorted. */
+  approvers: string[];
+}
+
+export interface QuorumTally {
+  state: "pending" | "approved" | "rejected";
+  progress: QuorumProgress[];
+  /** Distinct eligible approvers who denied, sorted. */
+  denied_by: string[];
+}
+
+/**
+ * Tally accepted resolutions for `request`. Resolutions for another request,
+ * by an approver no longer in `approvers`, or by an ineligible approver do
+ * not count. Never throws.
+ *
+ * @example tallyQuorum(req, [{ request_id: req.id, approver: "alice", decision: "approve" }], approvers)
+ *   // → { state: "pending", progress: [{ rule: "large", quorum: 2, roles: ["finance"], approvers: ["alice"] }], denied_by: [] }
+ */
+export function tallyQuorum(
+  request: Pick<ApprovalRequestView, "id" | "requirements">,
+  resolutions: readonly { request_id: string; approver: string; decision: ResolutionDecision }[],
+  approvers: Approvers,
+): QuorumTally {
+  const approved = new Set<string>();
+  const denied = new Set<string>();
+  for (const r of resolutions) {
+    if (r.request_id !== request.id) continue;
+    const a = approverEntry(approvers, r.approver);
+    if (!a || !isEligibleForAny(a, request.requirements)) continue;
+    (r.decision === "deny" ? denied : approved).add(r.approver);
+  }
+  const progress = request.requirements.map((req) => ({
+    rule: req.rule,
+    quorum: req.quorum,
+    roles: [...req.roles],
+    approvers: [...approved].filter((name) => isEligibleFor(approverEntry(approvers, name)!, req))
+      .sort(),
+  }));
+  const denied_by = [...denied].sort();
+  const met = progress.length > 0 && progress.every((p) => p.approvers.length >= p.quorum);
+  const state = denied_by.length > 0 ? "rejected" : met ? "approved" : "pending";
+  return { state, progress, denied_by };
+}

@@ -1,0 +1,259 @@
+/**
+ * RFC 8785 JSON Canonicalization Scheme (JCS), and a strict JSON parser for
+ * signed documents (duplicate keys rejected, bounded nesting).
+ *
+ * JCS: object keys sorted by UTF-16 code units, no whitespace, strings in the
+ * ECMAScript JSON.stringify form, numbers in the ECMAScript Number-to-String
+ * form (which is what JSON.stringify produces for a finite number; -0 → "0").
+ */
+import { WarrantError } from "./errors.ts";
+
+/** Deepest nesting canonicalize() accepts (also stops cycles early). */
+export const CANONICAL_MAX_DEPTH = 512;
+/** Deepest nesting parseJsonStrict() accepts by default. */
+export const STRICT_JSON_MAX_DEPTH = 64;
+
+function invalid(path: string, what: string): never {
+  throw new WarrantError(
+    "canonical_json_invalid",
+    `Cannot canonicalize JSON at ${path}: ${what}; only null, booleans, finite numbers, ` +
+      `well-formed strings, arrays and plain objects are allowed`,
+    { path },
+  );
+}
+
+function hasLoneSurrogate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const n = s.charCodeAt(i + 1);
+      if (n >= 0xdc00 && n <= 0xdfff) i++;
+      else return true;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return true;
+  }
+  return false;
+}
+
+function encodeString(s: string, path: string): string {
+  if (hasLoneSurrogate(s)) invalid(path, "string contains a lone UTF-16 surrogate");
+  return JSON.stringify(s);
+}
+
+function isPlainObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function encode(v: unknown, path: string, depth: number, seen: Set<object>): string {
+  if (v === null) return "null";
+  switch (typeof v) {
+    case "boolean":
+      return v ? "true" : "false";
+    case "number":
+      if (!Number.isFinite(v)) invalid(path, `number ${v} is not finite`);
+      return JSON.stringify(v);
+    case "string":
+      return encodeString(v, path);
+    case "object":
+      break;
+    default:
+      return invalid(path, `a value of type ${typeof v}`);
+  }
+  const obj = v as object;
+  if (depth >= CANONICAL_MAX_DEPTH) invalid(path, `nesting deeper than ${CANONICAL_MAX_DEPTH}`);
+  if (seen.has(obj)) invalid(path, "a cycle");
+  seen.add(obj);
+  let out: string;
+  if (Array.isArray(obj)) {
+    const parts: string[] = [];
+    for (let i = 0; i < obj.length; i++) {
+      if (!(i in obj)) invalid(`${path}[${i}]`, "an array hole");
+      parts.push(encode(obj[i], `${path}[${i}]`, depth + 1, seen));
+    }
+    out = `[${parts.join(",")}]`;
+  } else {
+    if (!isPlainObject(obj)) invalid(path, `a non-plain object (${obj.constructor?.name ?? "?"})`);
+    if (Object.getOwnPropertySymbols(obj).length > 0) invalid(path, "a symbol key");
+    const keys = Object.keys(obj).sort();
+    const parts: string[] = [];
+    for (const k of keys) {
+      const child = (obj as Record<string, unknown>)[k];
+      const p = `${path}.${k}`;
+      parts.push(`${encodeString(k, p)}:${encode(child, p, depth + 1, seen)}`);
+    }
+    out = `{${parts.join(",")}}`;
+  }
+  seen.delete(obj);
+  return out;
+}
+
+/**
+ * Serialize `value` as RFC 8785 canonical JSON. Throws
+ * WarrantError("canonical_json_invalid") naming the JSON path for NaN,
+ * ±Infinity, lone surrogates, undefined, functions, symbols, bigint, array
+ * holes, cycles and non-plain objects (Date, Map, class instances).
+ *
+ * @example canonicalize({ b: 1, a: [1e30, -0, "€"] }) // '{"a":[1e+30,0,"€"],"b":1}'
+ */
+export function canonicalize(value: unknown): string {
+  return encode(value, "$", 0, new Set());
+}
+
+/** canonicalize() as UTF-8 bytes. Fails like canonicalize(). */
+export function canonicalBytes(value: unknown): Uint8Array {
+  return new TextEncoder().encode(canonicalize(value));
+}
+
+// ───────────────────────────── strict parser ─────────────────────────────
+
+class Parser {
+  i = 0;
+  constructor(readonly s: string, readonly maxDepth: number) {}
+
+  fail(what: string): never {
+    throw new WarrantError("json_invalid", `Invalid JSON at offset ${this.i}: ${what}`, {
+      offset: this.i,
+    });
+  }
+
+  ws(): void {
+    const s = this.s;
+    while (this.i < s.length) {
+      const c = s.charCodeAt(this.i);
+      if (c === 32 || c === 9 || c === 10 || c === 13) this.i++;
+      else break;
+    }
+  }
+
+  value(depth: number, path: string): unknown {
+    this.ws();
+    const c = this.s[this.i];
+    if (c === "{") return this.object(depth + 1, path);
+    if (c === "[") return this.array(depth + 1, path);
+    if (c === '"') return this.string();
+    if (c === "t") return this.literal("true", true);
+    if (c === "f") return this.literal("false", false);
+    if (c === "n") return this.literal("null", null);
+    if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) return this.number();
+    return this.fail(
+      c === undefined ? "unexpected end of input" : `unexpected character ${JSON.stringify(c)}`,
+    );
+  }
+
+  literal<T>(word: string, v: T): T {
+    if (!this.s.startsWith(word, this.i)) this.fail(`expected ${word}`);
+    this.i += word.length;
+    return v;
+  }
+
+  number(): number {
+    const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(
+      this.s.slice(this.i, this.i + 400),
+    );
+    if (!m) this.fail("malformed number");
+    this.i += m[0].length;
+    const n = Number(m[0]);
+    if (!Number.isFinite(n)) this.fail(`number ${m[0]} is out of range`);
+    return n;
+  }
+
+  string(): string {
+    const s = this.s;
+    const start = this.i;
+    this.i++;
+    while (this.i < s.length) {
+      const c = s.charCodeAt(this.i);
+      if (c === 34) {
+        this.i++;
+        return JSON.parse(s.slice(start, this.i)) as string;
+      }
+      if (c < 0x20) this.fail("control character in string");
+      if (c === 92) {
+        const e = s[this.i + 1];
+        if (e === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(s.slice(this.i + 2, this.i + 6))) {
+            this.fail("bad \\u escape");
+          }
+          this.i += 6;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) this.i += 2;
+        else this.fail("bad escape");
+      } else this.i++;
+    }
+    return this.fail("unterminated string");
+  }
+
+  array(depth: number, path: string): unknown[] {
+    if (depth > this.maxDepth) this.fail(`nesting deeper than ${this.maxDepth}`);
+    this.i++;
+    const out: unknown[] = [];
+    this.ws();
+    if (this.s[this.i] === "]") {
+      this.i++;
+      return out;
+    }
+    for (;;) {
+      out.push(this.value(depth, `${path}[${out.length}]`));
+      this.ws();
+      const c = this.s[this.i++];
+      if (c === "]") return out;
+      if (c !== ",") this.fail("expected , or ] in array");
+    }
+  }
+
+  object(depth: number, path: string): Record<string, unknown> {
+    if (depth > this.maxDepth) this.fail(`nesting deeper than ${this.maxDepth}`);
+    this.i++;
+    const out: Record<string, unknown> = {};
+    const keys = new Set<string>();
+    this.ws();
+    if (this.s[this.i] === "}") {
+      this.i++;
+      return out;
+    }
+    for (;;) {
+      this.ws();
+      if (this.s[this.i] !== '"') this.fail("expected a string key");
+      const key = this.string();
+      if (keys.has(key)) {
+        throw new WarrantError(
+          "json_duplicate_key",
+          `Invalid JSON: duplicate key ${JSON.stringify(key)} in the object at ${path}; ` +
+            `each key may appear once in a signed document`,
+          { path, key },
+        );
+      }
+      keys.add(key);
+      this.ws();
+      if (this.s[this.i++] !== ":") this.fail("expected : after key");
+      // defineProperty: a "__proto__" key stays an own data property.
+      Object.defineProperty(out, key, {
+        value: this.value(depth, `${path}.${key}`),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      this.ws();
+      const c = this.s[this.i++];
+      if (c === "}") return out;
+      if (c !== ",") this.fail("expected , or } in object");
+    }
+  }
+}
+
+/**
+ * Parse JSON text strictly, in linear time: RFC 8259 grammar only, no BOM,
+ * no trailing data, nesting at most `maxDepth` (default 64). Throws
+ * WarrantError("json_duplicate_key") naming the key and its path when an
+ * object repeats a key, and WarrantError("json_invalid") with the offset for
+ * anything else.
+ *
+ * @example parseJsonStrict('{"a":1}') // { a: 1 }
+ * @example parseJsonStrict('{"a":1,"a":2}') // throws json_duplicate_key
+ */
+export function parseJsonStrict(text: string, maxDepth = STRICT_JSON_MAX_DEPTH): unknown {
+  const p = new Parser(text, maxDepth);
+  const v = p.value(0, "$");
+  p.ws();
+  if (p.i !== text.length) p.fail("unexpected data after the JSON value");
+  return v;
+}

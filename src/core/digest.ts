@@ -1,0 +1,58 @@
+/**
+ * SHA-256 helpers and the approval `action_digest` (SPEC §5).
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { encodeHex } from "./base64.ts";
+import { canonicalBytes } from "./canonical-json.ts";
+
+/** SHA-256 of `bytes` (32 bytes). */
+export function sha256Bytes(bytes: Uint8Array): Uint8Array {
+  return sha256(bytes);
+}
+
+/**
+ * Lowercase hex SHA-256 of bytes, or of a string's UTF-8 bytes.
+ *
+ * @example sha256Hex("abc") // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+ */
+export function sha256Hex(data: Uint8Array | string): string {
+  return encodeHex(sha256(typeof data === "string" ? new TextEncoder().encode(data) : data));
+}
+
+/**
+ * "sha256:" + hex SHA-256 of the RFC 8785 canonical JSON of `value`. Fails
+ * like canonicalize() (canonical_json_invalid).
+ *
+ * @example jsonDigest({ b: 1, a: 2 }) === jsonDigest({ a: 2, b: 1 }) // true
+ */
+export function jsonDigest(value: unknown): string {
+  return `sha256:${encodeHex(sha256(canonicalBytes(value)))}`;
+}
+
+/** What an action_digest commits to (SPEC §5). */
+export interface ActionDigestInput {
+  action_id: string;
+  session_id: string;
+  tool: string;
+  args: Record<string, unknown>;
+  policy: { id: string; version: number };
+}
+
+/**
+ * The approval request's `action_digest`:
+ * "sha256:" + hex(sha256(JCS({action_id, session_id, tool, args, policy: {id, version}}))).
+ * Only those fields are hashed, whatever else `input` carries. Throws
+ * canonical_json_invalid when args hold a value JSON cannot carry.
+ *
+ * @example actionDigest({ action_id: "act_1", session_id: "ses_1", tool: "pay",
+ *   args: { amount: 5 }, policy: { id: "acme", version: 7 } }) // "sha256:…"
+ */
+export function actionDigest(input: ActionDigestInput): string {
+  return jsonDigest({
+    action_id: input.action_id,
+    session_id: input.session_id,
+    tool: input.tool,
+    args: input.args,
+    policy: { id: input.policy.id, version: input.policy.version },
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * Park and resume across processes, races between resumes, and kill -9 at
+ * several points of the path: nothing runs twice, every returned decision
+ * survives, the audit chain verifies.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import type { GateClient } from "../../src/client/gate-client.ts";
+import { APPROVERS, e2ePolicy } from "./fixtures.ts";
+import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
+import type { Workspace } from "./harness.ts";
+
+let ws: Workspace;
+const ran: Record<string, number> = {};
+
+beforeAll(async () => {
+  ws = await makeWorkspace({ signed: true, keys: APPROVERS, policy: (k) => e2ePolicy(k) });
+});
+afterAll(() => ws.cleanup());
+
+function handler(stall = false) {
+  return async ({ action_id }: { action_id: string }) => {
+    ran[action_id] = (ran[action_id] ?? 0) + 1;
+    if (stall) await new Promise(() => {});
+    return { paid: action_id };
+  };
+}
+
+async function gateWith(tools: string[], stall = false): Promise<GateClient> {
+  const g = await spawnGate(ws.configPath);
+  for (const t of tools) await g.registerTool(t, handler(stall));
+  return g;
+}
+
+async function approveBoth(requestId: string) {
+  for (const who of ["alice", "dave"]) {
+    const r = await runCli(["approve", requestId, "--key", ws.keys[who]!.path, "--config", ws.configPath]);
+    expect(r.code).toBe(0);
+  }
+}
+
+function actionState(id: string): string {
+  const db = new Database(join(ws.dir, ".warrant/warrant.db"), { readonly: true });
+  try {
+    return (db.query("SELECT state FROM actions WHERE id = ?").get(id) as { state: string }).state;
+  } finally {
+    db.close();
+  }
+}
+
+describe("park and resume across gate processes", () => {
+  test("held in one process, approved, resumed in another: runs once", async () => {
+    const a = await gateWith(["send_payment"]);
+    const held = await a.govern("send_payment", { amount: 400, to: "ACME" }) as {
+      action_id: string;
+      request_id: string;
+      deadline: string;
+    };
+    expect(held.phase).toBe("pending_approval");
+    expect(await a.close()).toBe(0);
+
+    await approveBoth(held.request_id);
+    const b = await gateWith(["send_payment"]);
+    const c = await gateWith(["send_payment"]);
+    const results = await Promise.all([
+      b.resume(held.action_id, held.request_id, { waitMs: 5000 }),
+      b.resume(held.action_id, held.request_id, { waitMs: 5000 }),
+      c.resume(held.action_id, held.request_id, { waitMs: 5000 }),
+      c.resume(held.action_id, held.request_id, { waitMs: 5000 }),
+    ]);
+    const completed = results.filter((r) => r.phase === "completed");
+    expect(completed.length).toBeGreaterThanOrEqual(3);
+    for (const r of completed) expect(r).toMatchObject({ output: { paid: held.action_id } });
+    expect(ran[held.action_id]).toBe(1);
+    // Whoever lost the race in the other process gets the recorded outcome on a retry.
+    const again = await c.resume(held.action_id, held.request_id, { waitMs: 5000 });
+    expect(again).toMatchObject({ phase: "completed", output: { paid: held.action_id } });
+    expect(ran[held.action_id]).toBe(1);
+    await b.close();
+    await c.close();
+  });
+
+  test("a parked hold keeps its stored deadline", async () => {
+    const a = await gateWith(["send_payment"]);
+    const held = await a.govern("send_payment", { amount: 401, to: "ACME" }) as {
+      action_id: string;
+      request_id: string;
+      deadline: string;
+    };
+    await a.close();
+    await new Promise((r) => setTimeout(r, 50));
+    const b = await gateWith(["send_payment"]);
+    const r = await b.resume(held.action_id, held.request_id);
+    expect(r).toMatchObject({ phase: "pending_approval", deadline: held.deadline, request_id: held.request_id });
+    await b.close();
+  });
+});
+
+describe("kill -9", () => {
+  test("while the body runs: after restart it is unknown, never re-run", async () => {
+    const a = await gateWith(["search_docs"], true);
+    const pending = a.govern("search_docs", { q: "x" }).catch((e) => e);
+    const run = await a.waitFor((m) => (m as { type?: string }).type === "run_tool", 5000) as {
+      action_id: string;
+    };
+    expect(actionState(run.action_id)).toBe("executing");
+    a.kill("SIGKILL");
+    await pending;
+    const b = await gateWith(["search_docs"]);
+    const r = await b.resume(run.action_id, "");
+    expect(r).toMatchObject({ phase: "failed", kind: "outcome_unknown" });
+    expect(ran[run.action_id]).toBe(1);
+    expect(actionState(run.action_id)).toBe("unknown");
+    await b.close();
+  });
+
+  test("right after a decision is returned: the decision is in the store", async () => {
+    const a = await gateWith(["shell", "send_payment"]);
+    const denied = await a.govern("shell", { cmd: "rm -rf /tmp/x" });
+    const held = await a.govern("send_payment", { amount: 500, to: "Z" }) as { action_id: string; request_id: string };
+    a.kill("SIGKILL");
+    await a.exited;
+    expect(actionState(denied.action_id)).toBe("denied");
+    expect(actionState(held.action_id)).toBe("held");
+    const show = await runCli(["show", held.request_id, "--config", ws.configPath, "--json"]);
+    expect(show.code).toBe(0);
+    expect(JSON.parse(show.stdout).request.state).toBe("pending");
+  });
+
+  test("in the middle of a burst: every answered decision survives; audit verifies", async () => {
+    const a = await gateWith(["search_docs"]);
+    const answered: string[] = [];
+    const burst = Array.from({ length: 200 }, (_, i) =>
+      a.govern("search_docs", { i }).then((r) => void answered.push(r.action_id), () => undefined));
+    await new Promise((r) => setTimeout(r, 15));
+    a.kill("SIGKILL");
+    await Promise.all(burst);
+    for (const id of answered) expect(actionState(id)).toBe("completed");
+    const b = await gateWith(["search_docs"]);
+    await b.close();
+    const v = await runCli(["audit", "verify", "--config", ws.configPath]);
+    expect(v.code).toBe(0);
+    for (const [id, n] of Object.entries(ran)) expect([id, n]).toEqual([id, 1]);
+  });
+});
