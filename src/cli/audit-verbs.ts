@@ -1,4 +1,107 @@
+/**
+ * `warrant audit verify` and `warrant audit export`: check the audit log's
+ * hash chain, and stream it out as JSONL.
+ */
+import type { EventRecord } from "../app/ports.ts";
+import { EXIT, flagString, printJson, UsageError } from "./io.ts";
 import type { Verb } from "./io.ts";
+import { auditStorePath, openAuditStore, STORE_FLAGS } from "./audit-store.ts";
+
+const PAGE = 1000;
+
+export const auditVerifyVerb: Verb = {
+  name: "audit verify",
+  summary: "Check the audit log's hash chain (exit 1 naming the first bad row)",
+  help: [
+    "Usage: warrant audit verify (--store PATH | --config FILE) [--json]",
+    "",
+    "Recomputes every event's hash and checks that seqs run 1, 2, 3… with each",
+    "prev_hash linking to the previous event, and that the log ends at the head",
+    "the store recorded. Any edited, deleted, inserted or reordered row is",
+    "reported with the first bad seq; the exit code is then 1.",
+    "",
+    "Flags:",
+    "  --store PATH    the SQLite store file",
+    "  --config FILE   a warrant.json (uses its store.path)",
+    "  --json          print {ok, checked, first_bad?: {seq, problem}}",
+    "",
+    "Example:",
+    "  warrant audit verify --config warrant.json",
+  ].join("\n"),
+  flags: { ...STORE_FLAGS },
+  async run(args, io) {
+    const path = auditStorePath(args, io);
+    const store = openAuditStore(path);
+    try {
+      const r = store.verifyAudit();
+      if (args.flags.json) printJson(io, { store: path, ...r });
+      else if (r.ok) io.out(`audit log OK: ${r.checked} events verified in ${path}`);
+      else {
+        io.out(
+          `audit log BROKEN at seq ${r.first_bad!.seq}: ${r.first_bad!.problem} ` +
+            `(${r.checked} events verified before it, in ${path})`,
+        );
+      }
+      if (!r.ok) {
+        io.err(`warrant: audit chain broken at seq ${r.first_bad!.seq} [audit_chain_broken]`);
+      }
+      return r.ok ? EXIT.ok : EXIT.error;
+    } finally {
+      store.close();
+    }
+  },
+};
+
+/** `--since` as a seq (digits) or an ISO-8601 time; UsageError otherwise. */
+export function parseSince(text: string | undefined): { seq: number } | { at: number } | null {
+  if (text === undefined) return null;
+  if (/^\d+$/.test(text)) return { seq: Number(text) };
+  const at = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(at)) {
+    throw new UsageError(
+      `--since ${
+        JSON.stringify(text)
+      }: give a seq (e.g. 120) or an ISO time (e.g. 2026-11-23T10:00:00Z)`,
+    );
+  }
+  return { at };
+}
+
+export const auditExportVerb: Verb = {
+  name: "audit export",
+  summary: "Stream audit events as JSONL to stdout",
+  help: [
+    "Usage: warrant audit export (--store PATH | --config FILE) [--since SEQ|ISO] [--format jsonl]",
+    "",
+    "Writes one event per line, in seq order: {seq, at, type, action_id,",
+    "payload, prev_hash, hash}. Events hold ids, states, rules and digests,",
+    "never arguments or outputs. --since SEQ starts at that seq (inclusive);",
+    "--since ISO keeps events recorded at or after that time.",
+    "",
+    "Example:",
+    "  warrant audit export --config warrant.json --since 2026-11-23T00:00:00Z > audit.jsonl",
+  ].join("\n"),
+  flags: { ...STORE_FLAGS, since: { type: "string" }, format: { type: "string" } },
+  async run(args, io) {
+    const format = flagString(args, "format") ?? "jsonl";
+    if (format !== "jsonl") throw new UsageError(`--format ${format}: only jsonl is supported`);
+    const since = parseSince(flagString(args, "since"));
+    const store = openAuditStore(auditStorePath(args, io));
+    try {
+      let after = since && "seq" in since ? Math.max(0, since.seq - 1) : 0;
+      const keep = (e: EventRecord) => !(since && "at" in since) || e.at >= since.at;
+      for (;;) {
+        const page = store.events({ afterSeq: after, limit: PAGE });
+        for (const e of page) if (keep(e)) io.out(JSON.stringify(e));
+        if (page.length < PAGE) break;
+        after = page[page.length - 1]!.seq;
+      }
+      return EXIT.ok;
+    } finally {
+      store.close();
+    }
+  },
+};
 
 /** The audit verbs, registered by verbs.ts. */
-export const auditVerbs: Verb[] = [];
+export const auditVerbs: Verb[] = [auditVerifyVerb, auditExportVerb];

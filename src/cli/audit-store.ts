@@ -1,0 +1,50 @@
+/**
+ * How the audit verbs find the store: `--store PATH`, or `--config FILE`
+ * (its store.path). They only read events, which never hold arguments in
+ * clear, so no data key is needed. A missing file is not_found: verifying
+ * must never create an empty store.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseConfig } from "../app/config.ts";
+import type { Store } from "../app/ports.ts";
+import { WarrantError } from "../core/errors.ts";
+import { bunSqlite } from "../platform/bun.ts";
+import { openStore } from "../store/sqlite-store.ts";
+import { type CliIO, flagString, type ParsedArgs, UsageError } from "./io.ts";
+
+/** Flags shared by the audit verbs. */
+export const STORE_FLAGS = {
+  store: { type: "string" },
+  config: { type: "string" },
+} as const;
+
+/** The store path named by --store or --config; UsageError when neither or both. */
+export function auditStorePath(args: ParsedArgs, io: CliIO): string {
+  const store = flagString(args, "store");
+  const config = flagString(args, "config");
+  if (store && config) throw new UsageError("pass either --store or --config, not both");
+  if (store) return resolve(io.cwd, store);
+  if (config) {
+    const file = resolve(io.cwd, config);
+    if (!existsSync(file)) {
+      throw new WarrantError(
+        "config_not_found",
+        `Cannot load config ${file}: no such file; pass --config PATH to your warrant.json`,
+      );
+    }
+    return parseConfig(readFileSync(file, "utf8"), file).store.path;
+  }
+  throw new UsageError("missing --store PATH (or --config FILE)");
+}
+
+/** Open an existing store for reading its audit log. */
+export function openAuditStore(path: string): Store {
+  if (!existsSync(path)) {
+    throw new WarrantError(
+      "not_found",
+      `No store at ${path}; check --store or store.path in the config`,
+    );
+  }
+  return openStore({ path, driver: bunSqlite });
+}

@@ -1,0 +1,201 @@
+/**
+ * The action writes: insert (state "proposed") and the compare-and-set
+ * transition, each with its audit event. Split from writes.ts to keep one
+ * concept per file.
+ */
+import type {
+  ActionPatch,
+  ActionRecord,
+  ActionState,
+  EventRecord,
+  NewAction,
+  SqlDriver,
+  SqlValue,
+} from "../app/ports.ts";
+import { assertTransition } from "../core/action.ts";
+import { jsonDigest } from "../core/digest.ts";
+import { WarrantError } from "../core/errors.ts";
+import type { PayloadCodec } from "./payload-codec.ts";
+import { actionFromRow, payloadAad } from "./rows.ts";
+
+/** What the action writes need from the open transaction. */
+export interface Writer {
+  db: SqlDriver;
+  codec: PayloadCodec;
+  append(
+    e: { type: string; action_id: string; payload: Record<string, unknown>; at: number },
+  ): EventRecord;
+}
+
+/** Patch fields stored as plain columns (output and rules are encoded). */
+const PLAIN_PATCH = [
+  "effect",
+  "kind",
+  "reason",
+  "policy_id",
+  "policy_version",
+  "request_id",
+  "deadline",
+  "executor_session",
+] as const;
+
+export const isConstraint = (e: unknown, what: string): boolean =>
+  e instanceof Error && /constraint/i.test(e.message) && e.message.includes(what);
+
+/** Throw when an event payload would carry arguments or outputs in clear. */
+export function noPayloadLeak(payload: Record<string, unknown> | undefined, type: string): void {
+  if (payload && ("args" in payload || "output" in payload)) {
+    throw new WarrantError(
+      "invalid_argument",
+      `event ${type}: payloads carry digests, never "args" or "output" in clear`,
+    );
+  }
+}
+
+/** "sha256:HEX" of the canonical JSON (of its JSON round-trip when not canonicalisable as is). */
+export function digestOf(value: unknown): string {
+  try {
+    return jsonDigest(value);
+  } catch {
+    return jsonDigest(JSON.parse(JSON.stringify(value ?? null)));
+  }
+}
+
+/** Insert an action in state "proposed" + event "action.proposed". */
+export function insertAction(w: Writer, a: NewAction): ActionRecord {
+  const args_digest = digestOf(a.args);
+  const argsBlob = w.codec.encode(a.args, payloadAad("actions", a.id, "args"));
+  try {
+    w.db.run(
+      "INSERT INTO actions (id, session_id, project, tool, args, args_digest, origin, " +
+        "correlation_id, idempotency_key, state, rules, created_at, updated_at) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', '[]', ?, ?)",
+      [
+        a.id,
+        a.session_id,
+        a.project,
+        a.tool,
+        argsBlob,
+        args_digest,
+        a.origin,
+        a.correlation_id ?? null,
+        a.idempotency_key ?? null,
+        a.at,
+        a.at,
+      ],
+    );
+  } catch (err) {
+    if (isConstraint(err, "idempotency_key")) {
+      throw new WarrantError(
+        "invalid_argument",
+        `idempotency key ${JSON.stringify(a.idempotency_key)} is already used by another action; ` +
+          `look it up with findActionByIdempotencyKey first`,
+      );
+    }
+    throw err;
+  }
+  const payload: Record<string, unknown> = {
+    session_id: a.session_id,
+    tool: a.tool,
+    origin: a.origin,
+    args_digest,
+  };
+  if (a.correlation_id != null) payload.correlation_id = a.correlation_id;
+  if (a.idempotency_key != null) payload.idempotency_key = a.idempotency_key;
+  w.append({ type: "action.proposed", action_id: a.id, payload, at: a.at });
+  return {
+    id: a.id,
+    session_id: a.session_id,
+    project: a.project,
+    tool: a.tool,
+    args: a.args,
+    args_digest,
+    origin: a.origin,
+    correlation_id: a.correlation_id ?? null,
+    idempotency_key: a.idempotency_key ?? null,
+    state: "proposed",
+    effect: null,
+    kind: null,
+    reason: null,
+    rules: [],
+    policy_id: null,
+    policy_version: null,
+    request_id: null,
+    deadline: null,
+    output: null,
+    executor_session: null,
+    created_at: a.at,
+    updated_at: a.at,
+  };
+}
+
+/**
+ * Compare-and-set transition + event "action.<to>". Throws
+ * illegal_transition (edge not in the state machine, or current state not in
+ * `from`), not_found (no such action).
+ */
+export function transitionAction(
+  w: Writer,
+  id: string,
+  from: ActionState[],
+  to: ActionState,
+  patch: ActionPatch,
+  at: number,
+  payload?: Record<string, unknown>,
+): ActionRecord {
+  noPayloadLeak(payload, `action.${to}`);
+  if (from.length === 0) {
+    throw new WarrantError(
+      "illegal_transition",
+      `transition of ${id} to ${to} lists no source state`,
+    );
+  }
+  for (const f of from) assertTransition(f, to);
+  const cur = w.db.get("SELECT state FROM actions WHERE id = ?", [id]);
+  if (!cur) throw new WarrantError("not_found", `no action ${id}`);
+  const current = String(cur.state) as ActionState;
+  const illegal = () =>
+    new WarrantError(
+      "illegal_transition",
+      `action ${id} is ${current}; moving it to ${to} needs one of ${from.join(", ")}`,
+      { action_id: id, current, from, to },
+    );
+  if (!from.includes(current)) throw illegal();
+
+  const sets = ["state = ?", "updated_at = ?"];
+  const params: SqlValue[] = [to, at];
+  const summary: Record<string, unknown> = { from: current };
+  for (const k of PLAIN_PATCH) {
+    const v = patch[k];
+    if (v === undefined) continue;
+    sets.push(`${k} = ?`);
+    params.push(v);
+    summary[k] = v;
+  }
+  if (patch.rules !== undefined) {
+    sets.push("rules = ?");
+    params.push(JSON.stringify(patch.rules));
+    summary.rules = patch.rules;
+  }
+  if (patch.output !== undefined) {
+    sets.push("output = ?");
+    params.push(w.codec.encode(patch.output, payloadAad("actions", id, "output")));
+    summary.output_digest = digestOf(patch.output);
+  }
+  params.push(id, ...from);
+  // Compare-and-set: the row moves only if it is still in a source state.
+  const row = w.db.get(
+    `UPDATE actions SET ${sets.join(", ")} WHERE id = ? AND state IN (${
+      from.map(() => "?").join(",")
+    }) RETURNING *`,
+    params,
+  );
+  if (!row) throw illegal();
+  w.append({
+    type: `action.${to}`,
+    action_id: id,
+    payload: { ...summary, ...payload },
+    at,
+  });
+  return actionFromRow(row, w.codec);
+}

@@ -1,0 +1,188 @@
+/**
+ * The store schema as numbered migrations. Each applies once, in one
+ * transaction with its `schema_migrations` row; a store written by a newer
+ * warrant (a version this binary does not know) refuses to open rather than
+ * guess. Never edit a shipped migration: add the next number.
+ *
+ * Size matters (one action + its ~4 events should stay around 1.5 KB): TEXT
+ * primary keys on small tables are WITHOUT ROWID, optional lookups use
+ * partial indexes, args/output are BLOBs written by the payload codec, and
+ * event hashes are stored as 32-byte BLOBs (read back as lowercase hex; use
+ * `hex(hash)` in the sqlite3 shell).
+ */
+import type { SqlDriver } from "../app/ports.ts";
+import { WarrantError } from "../core/errors.ts";
+
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+const ACTION_STATES_SQL =
+  "'proposed','denied','allowed','held','approved','rejected','expired','executing','completed','failed','unknown'";
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  project TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL,
+  ended_at INTEGER
+) WITHOUT ROWID;
+
+CREATE TABLE session_tools (
+  session_id TEXT NOT NULL REFERENCES sessions(id),
+  name TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (session_id, name)
+) WITHOUT ROWID;
+
+CREATE TABLE actions (
+  id TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL,
+  project TEXT NOT NULL,
+  tool TEXT NOT NULL,
+  args BLOB NOT NULL,
+  args_digest TEXT NOT NULL,
+  origin TEXT NOT NULL CHECK (origin IN ('hook','declared')),
+  correlation_id TEXT,
+  idempotency_key TEXT,
+  state TEXT NOT NULL CHECK (state IN (${ACTION_STATES_SQL})),
+  effect TEXT CHECK (effect IN ('allow','hold','deny')),
+  kind TEXT,
+  reason TEXT,
+  rules TEXT NOT NULL DEFAULT '[]',
+  policy_id TEXT,
+  policy_version INTEGER,
+  request_id TEXT,
+  deadline INTEGER,
+  output BLOB,
+  executor_session TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX actions_state ON actions(state);
+CREATE INDEX actions_request ON actions(request_id) WHERE request_id IS NOT NULL;
+CREATE UNIQUE INDEX actions_idempotency_key ON actions(idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+
+CREATE TABLE approval_requests (
+  id TEXT PRIMARY KEY,
+  action_id TEXT NOT NULL REFERENCES actions(id),
+  requirements TEXT NOT NULL,
+  rules TEXT NOT NULL,
+  policy_id TEXT NOT NULL,
+  policy_version INTEGER NOT NULL,
+  action_digest TEXT NOT NULL,
+  deadline INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending','approved','rejected','expired')),
+  created_at INTEGER NOT NULL,
+  resolved_at INTEGER
+);
+CREATE INDEX approval_requests_state ON approval_requests(state, id);
+
+CREATE TABLE resolutions (
+  id INTEGER PRIMARY KEY,
+  request_id TEXT NOT NULL REFERENCES approval_requests(id),
+  approver TEXT NOT NULL,
+  decision TEXT NOT NULL CHECK (decision IN ('approve','deny')),
+  nonce TEXT NOT NULL UNIQUE,
+  document TEXT NOT NULL,
+  document_sha256 TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX resolutions_request ON resolutions(request_id);
+
+CREATE TABLE counters (
+  key TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  amount REAL NOT NULL,
+  action_id TEXT NOT NULL
+);
+CREATE INDEX counters_key_at ON counters(key, at, amount);
+
+CREATE TABLE policy_versions (
+  policy_id TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  accepted_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  action_id TEXT,
+  payload TEXT NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL
+);
+CREATE INDEX events_action ON events(action_id) WHERE action_id IS NOT NULL;
+-- Append-only by construction; anyone with the file can drop these, which
+-- is what the hash chain is for.
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+
+CREATE TABLE run_requests (
+  id TEXT PRIMARY KEY,
+  action_id TEXT NOT NULL REFERENCES actions(id),
+  session_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  claimed_at INTEGER
+);
+CREATE INDEX run_requests_pending ON run_requests(session_id, created_at)
+  WHERE claimed_at IS NULL;
+`,
+  },
+];
+
+/** The highest schema version this binary knows. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/**
+ * Bring the schema up to date inside one IMMEDIATE transaction (so two
+ * processes opening a new file do not both migrate). Returns the version.
+ * Throws store_open_failed when the file was written by a newer schema.
+ *
+ * @example migrate(db, Date.now(), ".warrant/warrant.db") // → 1
+ */
+export function migrate(db: SqlDriver, now: number, path: string): number {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations " +
+        "(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    );
+    const row = db.get("SELECT MAX(version) AS v FROM schema_migrations");
+    const current = Number(row?.v ?? 0);
+    if (current > SCHEMA_VERSION) {
+      throw new WarrantError(
+        "store_open_failed",
+        `Cannot open store ${path}: its schema version is ${current}, but this warrant ` +
+          `knows versions up to ${SCHEMA_VERSION}; use the newer warrant that wrote it`,
+        { found: current, known: SCHEMA_VERSION },
+      );
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      db.run("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", [m.version, now]);
+    }
+    db.exec("COMMIT");
+    return SCHEMA_VERSION;
+  } catch (e) {
+    db.exec("ROLLBACK");
+    throw e;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * StoreReads over a SqlDriver: the same object serves reads outside a
+ * transaction (each statement sees the latest commit, WAL snapshot) and,
+ * through StoreTx, inside one.
+ */
+import type {
+  ActionRecord,
+  ApprovalRequestRecord,
+  EventRecord,
+  RequestState,
+  ResolutionRecord,
+  RunRequestRecord,
+  SessionRecord,
+  SqlDriver,
+  SqlValue,
+  StoreReads,
+} from "../app/ports.ts";
+import type { PayloadCodec } from "./payload-codec.ts";
+import {
+  actionFromRow,
+  eventFromRow,
+  requestFromRow,
+  resolutionFromRow,
+  runRequestFromRow,
+  sessionFromRow,
+} from "./rows.ts";
+
+const REQUEST_SELECT = "SELECT r.*, a.session_id AS session_id, a.tool AS tool, a.args AS args " +
+  "FROM approval_requests r JOIN actions a ON a.id = r.action_id";
+
+/** `LIMIT ?` value: SQLite treats a negative limit as "no limit". */
+const limitOf = (n: number | undefined): number =>
+  n === undefined ? -1 : Math.max(0, Math.floor(n));
+
+export class SqlReads implements StoreReads {
+  constructor(protected readonly db: SqlDriver, protected readonly codec: PayloadCodec) {}
+
+  getAction(id: string): ActionRecord | null {
+    const r = this.db.get("SELECT * FROM actions WHERE id = ?", [id]);
+    return r ? actionFromRow(r, this.codec) : null;
+  }
+
+  findActionByIdempotencyKey(key: string): ActionRecord | null {
+    const r = this.db.get("SELECT * FROM actions WHERE idempotency_key = ?", [key]);
+    return r ? actionFromRow(r, this.codec) : null;
+  }
+
+  getRequest(id: string): ApprovalRequestRecord | null {
+    const r = this.db.get(`${REQUEST_SELECT} WHERE r.id = ?`, [id]);
+    return r ? requestFromRow(r, this.codec) : null;
+  }
+
+  listRequests(
+    q: { state?: RequestState; limit?: number; after?: string },
+  ): ApprovalRequestRecord[] {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (q.state !== undefined) {
+      where.push("r.state = ?");
+      params.push(q.state);
+    }
+    if (q.after !== undefined) {
+      where.push("r.id > ?");
+      params.push(q.after);
+    }
+    const sql = `${REQUEST_SELECT}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ` +
+      "ORDER BY r.id LIMIT ?";
+    params.push(limitOf(q.limit));
+    return this.db.all(sql, params).map((r) => requestFromRow(r, this.codec));
+  }
+
+  listResolutions(requestId: string): ResolutionRecord[] {
+    return this.db.all("SELECT * FROM resolutions WHERE request_id = ? ORDER BY id", [requestId])
+      .map(resolutionFromRow);
+  }
+
+  nonceUsed(nonce: string): boolean {
+    return this.db.get("SELECT 1 AS x FROM resolutions WHERE nonce = ?", [nonce]) !== null;
+  }
+
+  counterSum(key: string, since: number): number {
+    const r = this.db.get(
+      "SELECT COALESCE(SUM(amount), 0) AS s FROM counters WHERE key = ? AND at > ?",
+      [key, since],
+    );
+    return Number(r?.s ?? 0);
+  }
+
+  counterCount(key: string, since: number): number {
+    const r = this.db.get("SELECT COUNT(*) AS n FROM counters WHERE key = ? AND at > ?", [
+      key,
+      since,
+    ]);
+    return Number(r?.n ?? 0);
+  }
+
+  acceptedPolicyVersion(policyId: string): number | null {
+    const r = this.db.get("SELECT version FROM policy_versions WHERE policy_id = ?", [policyId]);
+    return r ? Number(r.version) : null;
+  }
+
+  getSession(id: string): SessionRecord | null {
+    const r = this.db.get("SELECT * FROM sessions WHERE id = ?", [id]);
+    return r ? sessionFromRow(r) : null;
+  }
+
+  isToolRegistered(sessionId: string, name: string): boolean {
+    return this.db.get("SELECT 1 AS x FROM session_tools WHERE session_id = ? AND name = ?", [
+      sessionId,
+      name,
+    ]) !== null;
+  }
+
+  events(
+    q: { afterSeq?: number; limit?: number; actionId?: string; types?: string[] },
+  ): EventRecord[] {
+    const where = ["seq > ?"];
+    const params: SqlValue[] = [q.afterSeq ?? 0];
+    if (q.actionId !== undefined) {
+      where.push("action_id = ?");
+      params.push(q.actionId);
+    }
+    if (q.types !== undefined) {
+      if (q.types.length === 0) return [];
+      where.push(`type IN (${q.types.map(() => "?").join(",")})`);
+      params.push(...q.types);
+    }
+    params.push(limitOf(q.limit));
+    return this.db.all(
+      `SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`,
+      params,
+    ).map(eventFromRow);
+  }
+
+  eventsSince(since: number, limit?: number): EventRecord[] {
+    return this.db.all("SELECT * FROM events WHERE at >= ? ORDER BY seq LIMIT ?", [
+      since,
+      limitOf(limit),
+    ]).map(eventFromRow);
+  }
+
+  lastEventSeq(): number {
+    const r = this.db.get("SELECT MAX(seq) AS s FROM events");
+    return Number(r?.s ?? 0);
+  }
+
+  pendingRunRequests(sessionId: string): RunRequestRecord[] {
+    return this.db.all(
+      "SELECT * FROM run_requests WHERE session_id = ? AND claimed_at IS NULL ORDER BY created_at, id",
+      [sessionId],
+    ).map(runRequestFromRow);
+  }
+}

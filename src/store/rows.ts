@@ -1,0 +1,165 @@
+/**
+ * Row → record decoding: JSON columns parsed, BLOB payloads decoded by the
+ * codec with the row identity as associated data.
+ */
+import type {
+  ActionRecord,
+  ApprovalRequestRecord,
+  EventRecord,
+  ResolutionRecord,
+  RunRequestRecord,
+  SessionRecord,
+  SqlRow,
+  SqlValue,
+} from "../app/ports.ts";
+import { WarrantError } from "../core/errors.ts";
+import type { PayloadCodec } from "./payload-codec.ts";
+
+/** Associated data naming a payload's row and column. */
+export function payloadAad(table: "actions", id: string, column: "args" | "output"): string {
+  return `${table}:${id}:${column}`;
+}
+
+const str = (v: SqlValue | undefined): string => String(v);
+const strOrNull = (v: SqlValue | undefined): string | null =>
+  v === null || v === undefined ? null : String(v);
+const num = (v: SqlValue | undefined): number => Number(v);
+const numOrNull = (v: SqlValue | undefined): number | null =>
+  v === null || v === undefined ? null : Number(v);
+
+function json<T>(v: SqlValue | undefined, where: string): T {
+  try {
+    return JSON.parse(String(v)) as T;
+  } catch {
+    throw new WarrantError("store_corrupt", `column ${where} does not hold valid JSON`);
+  }
+}
+
+function blob(v: SqlValue | undefined, where: string): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  throw new WarrantError("store_corrupt", `column ${where} does not hold a BLOB`);
+}
+
+export function actionFromRow(r: SqlRow, codec: PayloadCodec): ActionRecord {
+  const id = str(r.id);
+  const out = r.output;
+  return {
+    id,
+    session_id: str(r.session_id),
+    project: str(r.project),
+    tool: str(r.tool),
+    args: codec.decode(
+      blob(r.args, `actions.args of ${id}`),
+      payloadAad("actions", id, "args"),
+    ) as Record<
+      string,
+      unknown
+    >,
+    args_digest: str(r.args_digest),
+    origin: str(r.origin) as ActionRecord["origin"],
+    correlation_id: strOrNull(r.correlation_id),
+    idempotency_key: strOrNull(r.idempotency_key),
+    state: str(r.state) as ActionRecord["state"],
+    effect: strOrNull(r.effect) as ActionRecord["effect"],
+    kind: strOrNull(r.kind),
+    reason: strOrNull(r.reason),
+    rules: json<string[]>(r.rules, `actions.rules of ${id}`),
+    policy_id: strOrNull(r.policy_id),
+    policy_version: numOrNull(r.policy_version),
+    request_id: strOrNull(r.request_id),
+    deadline: numOrNull(r.deadline),
+    output: out === null || out === undefined
+      ? null
+      : codec.decode(blob(out, `actions.output of ${id}`), payloadAad("actions", id, "output")),
+    executor_session: strOrNull(r.executor_session),
+    created_at: num(r.created_at),
+    updated_at: num(r.updated_at),
+  };
+}
+
+/** Expects the request row joined with its action's session_id, tool, args. */
+export function requestFromRow(r: SqlRow, codec: PayloadCodec): ApprovalRequestRecord {
+  const id = str(r.id);
+  const actionId = str(r.action_id);
+  return {
+    id,
+    action_id: actionId,
+    session_id: str(r.session_id),
+    tool: str(r.tool),
+    args: codec.decode(
+      blob(r.args, `actions.args of ${actionId}`),
+      payloadAad("actions", actionId, "args"),
+    ) as Record<string, unknown>,
+    rules: json(r.rules, `approval_requests.rules of ${id}`),
+    requirements: json(r.requirements, `approval_requests.requirements of ${id}`),
+    policy_id: str(r.policy_id),
+    policy_version: num(r.policy_version),
+    action_digest: str(r.action_digest),
+    deadline: num(r.deadline),
+    state: str(r.state) as ApprovalRequestRecord["state"],
+    created_at: num(r.created_at),
+    resolved_at: numOrNull(r.resolved_at),
+  };
+}
+
+export function resolutionFromRow(r: SqlRow): ResolutionRecord {
+  return {
+    id: num(r.id),
+    request_id: str(r.request_id),
+    approver: str(r.approver),
+    decision: str(r.decision) as ResolutionRecord["decision"],
+    nonce: str(r.nonce),
+    document: str(r.document),
+    document_sha256: str(r.document_sha256),
+    at: num(r.at),
+  };
+}
+
+/** Hashes are stored as 32-byte BLOBs; anything else is returned as text (and will not verify). */
+function hashHex(v: SqlValue | undefined): string {
+  if (!(v instanceof Uint8Array)) return String(v);
+  let s = "";
+  for (const b of v) s += b.toString(16).padStart(2, "0");
+  return s;
+}
+
+/** Lowercase hex → bytes, for storing a hash. */
+export function hashBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+export function eventFromRow(r: SqlRow): EventRecord {
+  const seq = num(r.seq);
+  return {
+    seq,
+    at: num(r.at),
+    type: str(r.type),
+    action_id: strOrNull(r.action_id),
+    payload: json(r.payload, `events.payload of seq ${seq}`),
+    prev_hash: hashHex(r.prev_hash),
+    hash: hashHex(r.hash),
+  };
+}
+
+export function sessionFromRow(r: SqlRow): SessionRecord {
+  return {
+    id: str(r.id),
+    project: str(r.project),
+    pid: num(r.pid),
+    started_at: num(r.started_at),
+    heartbeat_at: num(r.heartbeat_at),
+    ended_at: numOrNull(r.ended_at),
+  };
+}
+
+export function runRequestFromRow(r: SqlRow): RunRequestRecord {
+  return {
+    id: str(r.id),
+    action_id: str(r.action_id),
+    session_id: str(r.session_id),
+    created_at: num(r.created_at),
+    claimed_at: numOrNull(r.claimed_at),
+  };
+}

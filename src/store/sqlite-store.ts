@@ -1,0 +1,267 @@
+/**
+ * The Store (app/ports.ts) over any SqlDriver: one SQLite file in WAL mode.
+ *
+ * Durability: `synchronous = FULL`. A decision returned to the agent must
+ * survive kill -9 *and* power loss, because the body runs only after it is
+ * committed, and at most once. In WAL mode NORMAL already survives a process
+ * crash (committed frames sit in the OS page cache), but not a power loss or
+ * kernel panic: the last transactions can vanish after the agent acted on
+ * them — an executed payment with no record, or an `executing` intent lost
+ * so the action could run again. FULL fsyncs the WAL at every commit.
+ * Measured (Bun 1.4.5, ext4 on virtio disk, 3 commits per action: decide,
+ * executing, completed; 9000 commits): NORMAL 81–98 µs/commit, FULL
+ * 214–216 µs/commit — about +0.13 ms per commit, under 0.5 ms per action,
+ * which is noise next to a tool call. Stored size: ~1.5 KB per action with
+ * its 4 events.
+ *
+ * Concurrency: every write transaction is BEGIN IMMEDIATE, so writers from
+ * several processes serialise on the file lock (busy_timeout 5 s, then
+ * store_busy); readers never block in WAL.
+ */
+import type {
+  AuditVerifyResult,
+  Clock,
+  EventRecord,
+  SqlDriver,
+  SqlDriverFactory,
+  Store,
+  StoreTx,
+} from "../app/ports.ts";
+import { ChainVerifier } from "../core/audit-chain.ts";
+import { WarrantError } from "../core/errors.ts";
+import { readHeadOrNull, writeHead } from "./audit-head.ts";
+import { migrate } from "./migrations.ts";
+import { createPayloadCodec, type PayloadCodec } from "./payload-codec.ts";
+import { SqlReads } from "./reads.ts";
+import { eventFromRow } from "./rows.ts";
+import { SqlTx } from "./writes.ts";
+
+export interface OpenStoreOptions {
+  /** The database file (its folder must exist). */
+  path: string;
+  /** bunSqlite (platform/bun.ts) or nodeSqlite (platform/node-sqlite.ts). */
+  driver: SqlDriverFactory;
+  /** How args/outputs are stored; plaintext when omitted. */
+  codec?: PayloadCodec;
+  /** Used for migration timestamps. */
+  clock?: Clock;
+  /** ms to wait for another writer's lock before store_busy (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+const isBusy = (e: unknown): boolean =>
+  e instanceof Error &&
+  (/SQLITE_BUSY|database is locked/i.test(e.message) ||
+    (e as { code?: unknown }).code === "SQLITE_BUSY");
+
+function busyError(path: string, e: unknown): WarrantError {
+  return new WarrantError(
+    "store_busy",
+    `store ${path} is locked by another writer for longer than the busy timeout: ${
+      (e as Error).message
+    }`,
+  );
+}
+
+const VERIFY_PAGE = 1000;
+
+class SqliteStore extends SqlReads implements Store {
+  private inTx = false;
+  private closed = false;
+  private readonly listeners: Array<(events: EventRecord[]) => void> = [];
+
+  constructor(db: SqlDriver, codec: PayloadCodec, readonly path: string) {
+    super(db, codec);
+  }
+
+  tx<T>(fn: (tx: StoreTx) => T): T {
+    if (this.closed) throw new WarrantError("internal_error", `store ${this.path} is closed`);
+    if (this.inTx) {
+      throw new WarrantError("internal_error", "nested Store.tx: use the StoreTx you were given");
+    }
+    this.inTx = true;
+    let t: SqlTx | undefined;
+    let result: T;
+    try {
+      try {
+        this.db.exec("BEGIN IMMEDIATE");
+      } catch (e) {
+        throw isBusy(e) ? busyError(this.path, e) : e;
+      }
+      try {
+        t = new SqlTx(this.db, this.codec);
+        result = fn(t);
+        if (result && typeof (result as { then?: unknown }).then === "function") {
+          throw new WarrantError(
+            "internal_error",
+            "Store.tx callback returned a promise; transactions must be synchronous",
+          );
+        }
+        if (t.appended.length > 0) writeHead(this.db, t.auditHead);
+        this.db.exec("COMMIT");
+      } catch (e) {
+        try {
+          this.db.exec("ROLLBACK");
+        } catch { /* already rolled back by SQLite */ }
+        throw isBusy(e) ? busyError(this.path, e) : e;
+      } finally {
+        t?.close();
+      }
+    } finally {
+      this.inTx = false;
+    }
+    const events = t!.appended;
+    if (events.length > 0) {
+      for (const l of this.listeners) {
+        try {
+          l(events.slice());
+        } catch { /* the record is durable; a listener failure must not surface */ }
+      }
+    }
+    return result;
+  }
+
+  reconcile(now: number, staleMs: number, isAlive: (pid: number) => boolean): string[] {
+    return this.tx((t) => {
+      const tx = t as SqlTx;
+      for (
+        const s of this.db.all("SELECT id, pid, heartbeat_at FROM sessions WHERE ended_at IS NULL")
+      ) {
+        const stale = Number(s.heartbeat_at) < now - staleMs;
+        if (stale || !isAlive(Number(s.pid))) {
+          tx.endSessionWith(String(s.id), now, stale ? "heartbeat_stale" : "process_gone");
+        }
+      }
+      // Only actions whose executor session is known and ended: an action
+      // without a session row may be running in a process we cannot see.
+      const rows = this.db.all(
+        "SELECT a.id AS id, s.id AS sid FROM actions a JOIN sessions s " +
+          "ON s.id = COALESCE(a.executor_session, a.session_id) " +
+          "WHERE a.state = 'executing' AND s.ended_at IS NOT NULL ORDER BY a.id",
+      );
+      const ids: string[] = [];
+      for (const r of rows) {
+        const id = String(r.id);
+        tx.transition(id, ["executing"], "unknown", {
+          kind: "outcome_unknown",
+          reason: `session ${String(r.sid)} ended while the action was executing; ` +
+            `its outcome is unknown and it is not re-run`,
+        }, now);
+        ids.push(id);
+      }
+      return ids;
+    });
+  }
+
+  verifyAudit(): AuditVerifyResult {
+    const own = !this.inTx;
+    if (own) this.db.exec("BEGIN"); // one read snapshot for every page
+    try {
+      const v = new ChainVerifier();
+      let after = 0;
+      for (;;) {
+        const page = this.db.all("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", [
+          after,
+          VERIFY_PAGE,
+        ]);
+        for (const row of page) {
+          let bad;
+          try {
+            bad = v.check(eventFromRow(row));
+          } catch (e) {
+            bad = { seq: Number(row.seq), problem: (e as Error).message };
+          }
+          if (bad) return { ok: false, checked: v.checked, first_bad: bad };
+        }
+        if (page.length < VERIFY_PAGE) break;
+        after = Number(page[page.length - 1]!.seq);
+      }
+      const last = v.head;
+      const head = readHeadOrNull(this.db);
+      const problem = headProblem(last, head);
+      return problem
+        ? { ok: false, checked: v.checked, first_bad: problem }
+        : { ok: true, checked: v.checked };
+    } finally {
+      if (own) this.db.exec("COMMIT");
+    }
+  }
+
+  onCommit(listener: (events: EventRecord[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+function headProblem(
+  last: { seq: number; hash: string },
+  head: { seq: number; hash: string } | null,
+): { seq: number; problem: string } | null {
+  if (head === null) {
+    return last.seq === 0
+      ? null
+      : { seq: last.seq, problem: "the recorded audit head (meta.audit_head) is missing" };
+  }
+  if (head.seq > last.seq) {
+    return {
+      seq: last.seq + 1,
+      problem:
+        `truncated: the log ends at seq ${last.seq}, but seq ${head.seq} was recorded (rows deleted)`,
+    };
+  }
+  if (head.seq < last.seq) {
+    return {
+      seq: head.seq + 1,
+      problem: `row beyond the recorded head seq ${head.seq} (row inserted)`,
+    };
+  }
+  if (head.hash !== last.hash) {
+    return { seq: last.seq, problem: `hash differs from the recorded head ${head.hash}` };
+  }
+  return null;
+}
+
+/**
+ * Open (creating and migrating) the store at `path`. Sets the pragmas
+ * (WAL, synchronous=FULL, busy_timeout, foreign_keys). Throws
+ * store_open_failed when the file cannot be opened, is not a database, or
+ * was written by a newer schema.
+ *
+ * @example
+ * const store = openStore({ path: ".warrant/warrant.db", driver: bunSqlite });
+ * store.tx((tx) => tx.openSession({ id: "ses_1", project: "acme", pid: process.pid, at: Date.now() }));
+ */
+export function openStore(opts: OpenStoreOptions): Store {
+  const { path } = opts;
+  const now = opts.clock?.now() ?? Date.now();
+  let db: SqlDriver | undefined;
+  try {
+    db = opts.driver(path);
+    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    const mode = db.get("PRAGMA journal_mode = WAL");
+    const got = String(mode ? Object.values(mode)[0] : "");
+    if (got.toLowerCase() !== "wal") {
+      throw new Error(`journal_mode is ${got}, expected wal (is the file on a network share?)`);
+    }
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA foreign_keys = ON");
+    migrate(db, now, path);
+  } catch (e) {
+    try {
+      db?.close();
+    } catch { /* best effort */ }
+    if (e instanceof WarrantError && e.code === "store_open_failed") throw e;
+    const msg = (e as Error).message ?? String(e);
+    throw new WarrantError(
+      "store_open_failed",
+      `Cannot open store ${path}: ${msg}; check that its folder exists and is writable, ` +
+        `and that the file is a warrant store`,
+    );
+  }
+  return new SqliteStore(db, opts.codec ?? createPayloadCodec(), path);
+}

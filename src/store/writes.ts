@@ -1,0 +1,339 @@
+/**
+ * StoreTx: the writes, each with its audit event, valid only while its
+ * transaction is open. Event payloads carry ids, states, rules, kinds,
+ * reasons and digests — never arguments or outputs.
+ */
+import type {
+  ActionPatch,
+  ActionRecord,
+  ActionState,
+  ApprovalRequestRecord,
+  EventRecord,
+  NewAction,
+  NewApprovalRequest,
+  RequestState,
+  ResolutionRecord,
+  SqlDriver,
+  StoreTx,
+} from "../app/ports.ts";
+import { eventHash } from "../core/audit-chain.ts";
+import { WarrantError } from "../core/errors.ts";
+import { type AuditHead, readHead } from "./audit-head.ts";
+import type { PayloadCodec } from "./payload-codec.ts";
+import { SqlReads } from "./reads.ts";
+import { hashBytes } from "./rows.ts";
+import {
+  insertAction,
+  isConstraint,
+  noPayloadLeak,
+  transitionAction,
+  type Writer,
+} from "./action-writes.ts";
+
+export class SqlTx extends SqlReads implements StoreTx {
+  /** Events appended so far, handed to listeners after COMMIT. */
+  readonly appended: EventRecord[] = [];
+  private head: AuditHead;
+  private open = true;
+  private readonly writer: Writer = {
+    db: this.db,
+    codec: this.codec,
+    append: (e) => this.appendEvent(e),
+  };
+
+  constructor(db: SqlDriver, codec: PayloadCodec) {
+    super(db, codec);
+    this.head = readHead(db);
+  }
+
+  /** The chain head after this transaction's appends. */
+  get auditHead(): AuditHead {
+    return this.head;
+  }
+
+  /** Called by the store when the transaction ends; later calls throw. */
+  close(): void {
+    this.open = false;
+  }
+
+  private live(): void {
+    if (!this.open) {
+      throw new WarrantError("internal_error", "StoreTx used after its transaction ended");
+    }
+  }
+
+  appendEvent(
+    e: { type: string; action_id?: string | null; payload?: Record<string, unknown>; at: number },
+  ): EventRecord {
+    this.live();
+    // Normalise through JSON so the hashed payload is exactly what is stored and read back.
+    const payload = JSON.parse(JSON.stringify(e.payload ?? {})) as Record<string, unknown>;
+    const fields = {
+      seq: this.head.seq + 1,
+      at: e.at,
+      type: e.type,
+      action_id: e.action_id ?? null,
+      payload,
+      prev_hash: this.head.hash,
+    };
+    const hash = eventHash(fields);
+    try {
+      this.db.run(
+        "INSERT INTO events (seq, at, type, action_id, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+          fields.seq,
+          fields.at,
+          fields.type,
+          fields.action_id,
+          JSON.stringify(payload),
+          hashBytes(fields.prev_hash),
+          hashBytes(hash),
+        ],
+      );
+    } catch (err) {
+      if (isConstraint(err, "events")) {
+        throw new WarrantError(
+          "store_corrupt",
+          `audit log already holds seq ${fields.seq}, beyond its recorded head ${this.head.seq}: ` +
+            `rows were added outside warrant; run warrant audit verify`,
+        );
+      }
+      throw err;
+    }
+    const rec: EventRecord = { ...fields, hash };
+    this.head = { seq: rec.seq, hash };
+    this.appended.push(rec);
+    return rec;
+  }
+
+  insertAction(a: NewAction): ActionRecord {
+    this.live();
+    return insertAction(this.writer, a);
+  }
+
+  transition(
+    id: string,
+    from: ActionState[],
+    to: ActionState,
+    patch: ActionPatch,
+    at: number,
+    payload?: Record<string, unknown>,
+  ): ActionRecord {
+    this.live();
+    return transitionAction(this.writer, id, from, to, patch, at, payload);
+  }
+
+  insertRequest(r: NewApprovalRequest): ApprovalRequestRecord {
+    this.live();
+    this.db.run(
+      "INSERT INTO approval_requests (id, action_id, requirements, rules, policy_id, policy_version, " +
+        "action_digest, deadline, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+      [
+        r.id,
+        r.action_id,
+        JSON.stringify(r.requirements),
+        JSON.stringify(r.rules),
+        r.policy_id,
+        r.policy_version,
+        r.action_digest,
+        r.deadline,
+        r.at,
+      ],
+    );
+    this.appendEvent({
+      type: "request.created",
+      action_id: r.action_id,
+      payload: {
+        request_id: r.id,
+        rules: r.rules,
+        requirements: r.requirements,
+        policy_id: r.policy_id,
+        policy_version: r.policy_version,
+        action_digest: r.action_digest,
+        deadline: r.deadline,
+      },
+      at: r.at,
+    });
+    const rec = this.getRequest(r.id);
+    if (!rec) {
+      throw new WarrantError("not_found", `request ${r.id}: action ${r.action_id} not found`);
+    }
+    return rec;
+  }
+
+  resolveRequest(
+    id: string,
+    state: Exclude<RequestState, "pending">,
+    at: number,
+    payload?: Record<string, unknown>,
+  ): void {
+    this.live();
+    noPayloadLeak(payload, `request.${state}`);
+    const row = this.db.get(
+      "UPDATE approval_requests SET state = ?, resolved_at = ? WHERE id = ? AND state = 'pending' " +
+        "RETURNING action_id",
+      [state, at, id],
+    );
+    if (!row) {
+      const cur = this.db.get("SELECT state FROM approval_requests WHERE id = ?", [id]);
+      if (!cur) throw new WarrantError("request_not_found", `no approval request ${id}`);
+      throw new WarrantError(
+        "request_closed",
+        `approval request ${id} is already ${String(cur.state)}; cannot mark it ${state}`,
+      );
+    }
+    this.appendEvent({
+      type: `request.${state}`,
+      action_id: String(row.action_id),
+      payload: { request_id: id, ...payload },
+      at,
+    });
+  }
+
+  insertResolution(r: Omit<ResolutionRecord, "id">): ResolutionRecord {
+    this.live();
+    const req = this.db.get("SELECT action_id FROM approval_requests WHERE id = ?", [r.request_id]);
+    if (!req) throw new WarrantError("request_not_found", `no approval request ${r.request_id}`);
+    let id: number;
+    try {
+      id = this.db.run(
+        "INSERT INTO resolutions (request_id, approver, decision, nonce, document, document_sha256, at) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [r.request_id, r.approver, r.decision, r.nonce, r.document, r.document_sha256, r.at],
+      ).lastInsertRowid;
+    } catch (err) {
+      if (isConstraint(err, "nonce")) {
+        throw new WarrantError("nonce_reused", `resolution nonce ${r.nonce} was already used`);
+      }
+      throw err;
+    }
+    this.appendEvent({
+      type: "resolution.accepted",
+      action_id: String(req.action_id),
+      payload: {
+        request_id: r.request_id,
+        approver: r.approver,
+        decision: r.decision,
+        nonce: r.nonce,
+        document_sha256: r.document_sha256,
+      },
+      at: r.at,
+    });
+    return { id, ...r };
+  }
+
+  addCounter(key: string, amount: number, at: number, actionId: string): void {
+    this.live();
+    if (!Number.isFinite(amount)) {
+      throw new WarrantError(
+        "invalid_argument",
+        `counter ${key}: amount must be finite, got ${amount}`,
+      );
+    }
+    this.db.run("INSERT INTO counters (key, at, amount, action_id) VALUES (?, ?, ?, ?)", [
+      key,
+      at,
+      amount,
+      actionId,
+    ]);
+    this.appendEvent({ type: "counter.added", action_id: actionId, payload: { key, amount }, at });
+  }
+
+  acceptPolicyVersion(policyId: string, version: number, sha256: string, at: number): void {
+    this.live();
+    const prev = this.acceptedPolicyVersion(policyId);
+    if (prev !== null && version <= prev) return;
+    this.db.run(
+      "INSERT INTO policy_versions (policy_id, version, sha256, accepted_at) VALUES (?, ?, ?, ?) " +
+        "ON CONFLICT (policy_id) DO UPDATE SET version = excluded.version, sha256 = excluded.sha256, " +
+        "accepted_at = excluded.accepted_at WHERE excluded.version > policy_versions.version",
+      [policyId, version, sha256, at],
+    );
+    this.appendEvent({
+      type: "policy.accepted",
+      payload: { policy_id: policyId, version, sha256, previous_version: prev },
+      at,
+    });
+  }
+
+  openSession(s: { id: string; project: string; pid: number; at: number }): void {
+    this.live();
+    this.db.run(
+      "INSERT INTO sessions (id, project, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)",
+      [s.id, s.project, s.pid, s.at, s.at],
+    );
+    this.appendEvent({
+      type: "session.opened",
+      payload: { session_id: s.id, project: s.project, pid: s.pid },
+      at: s.at,
+    });
+  }
+
+  /** No event: heartbeats are liveness, not history. */
+  heartbeat(sessionId: string, at: number): void {
+    this.live();
+    this.db.run("UPDATE sessions SET heartbeat_at = ? WHERE id = ? AND heartbeat_at < ?", [
+      at,
+      sessionId,
+      at,
+    ]);
+  }
+
+  endSession(sessionId: string, at: number): void {
+    this.live();
+    this.endSessionWith(sessionId, at, "shutdown");
+  }
+
+  /** End an open session (no-op when already ended); returns whether it changed. */
+  endSessionWith(sessionId: string, at: number, reason: string): boolean {
+    this.live();
+    const n = this.db.run("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL", [
+      at,
+      sessionId,
+    ]).changes;
+    if (n === 0) return false;
+    this.appendEvent({ type: "session.ended", payload: { session_id: sessionId, reason }, at });
+    return true;
+  }
+
+  registerTool(sessionId: string, name: string, at: number): void {
+    this.live();
+    const n = this.db.run(
+      "INSERT OR IGNORE INTO session_tools (session_id, name, at) VALUES (?, ?, ?)",
+      [sessionId, name, at],
+    ).changes;
+    if (n > 0) {
+      this.appendEvent({ type: "tool.registered", payload: { session_id: sessionId, name }, at });
+    }
+  }
+
+  insertRunRequest(r: { id: string; action_id: string; session_id: string; at: number }): void {
+    this.live();
+    this.db.run(
+      "INSERT INTO run_requests (id, action_id, session_id, created_at) VALUES (?, ?, ?, ?)",
+      [r.id, r.action_id, r.session_id, r.at],
+    );
+    this.appendEvent({
+      type: "run.requested",
+      action_id: r.action_id,
+      payload: { run_request_id: r.id, session_id: r.session_id },
+      at: r.at,
+    });
+  }
+
+  claimRunRequest(id: string, at: number): boolean {
+    this.live();
+    const row = this.db.get(
+      "UPDATE run_requests SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL RETURNING action_id, session_id",
+      [at, id],
+    );
+    if (!row) return false;
+    this.appendEvent({
+      type: "run.claimed",
+      action_id: String(row.action_id),
+      payload: { run_request_id: id, session_id: String(row.session_id) },
+      at,
+    });
+    return true;
+  }
+}
