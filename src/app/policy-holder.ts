@@ -19,6 +19,7 @@ export interface PolicySource {
 export function storeVersionGuard(store: Store): PolicyVersionGuard {
   return {
     accepted: (id) => store.acceptedPolicyVersion(id),
+    acceptedSha256: (id) => store.acceptedPolicySha256(id),
     accept: (id, version, sha256, at) => store.tx((tx) => tx.acceptPolicyVersion(id, version, sha256, at)),
   };
 }

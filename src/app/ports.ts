@@ -240,6 +240,8 @@ export interface StoreReads {
   /** Number of counter rows under `key` with at > since. */
   counterCount(key: string, since: number): number;
   acceptedPolicyVersion(policyId: string): number | null;
+  /** sha256 hex of the file accepted at the highest version, or null. */
+  acceptedPolicySha256(policyId: string): string | null;
   getSession(id: string): SessionRecord | null;
   isToolRegistered(sessionId: string, name: string): boolean;
   /** Events with seq > afterSeq, ascending, at most `limit`. */

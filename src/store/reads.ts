@@ -99,6 +99,11 @@ export class SqlReads implements StoreReads {
     return r ? Number(r.version) : null;
   }
 
+  acceptedPolicySha256(policyId: string): string | null {
+    const r = this.db.get("SELECT sha256 FROM policy_versions WHERE policy_id = ?", [policyId]);
+    return r ? String(r.sha256) : null;
+  }
+
   getSession(id: string): SessionRecord | null {
     const r = this.db.get("SELECT * FROM sessions WHERE id = ?", [id]);
     return r ? sessionFromRow(r) : null;

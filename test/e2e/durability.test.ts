@@ -53,6 +53,7 @@ describe("park and resume across gate processes", () => {
   test("held in one process, approved, resumed in another: runs once", async () => {
     const a = await gateWith(["send_payment"]);
     const held = await a.govern("send_payment", { amount: 400, to: "ACME" }) as {
+      phase: string;
       action_id: string;
       request_id: string;
       deadline: string;
