@@ -41,6 +41,9 @@ export interface GovernRequest {
   idempotency_key?: string | null;
 }
 
+/** startApproved's answer when another resume committed the intent first. */
+const LOST_RACE: unique symbol = Symbol("lost_race");
+
 /**
  * The approval lease: an approved action may start only while every approving
  * resolution is still valid, i.e. before the earliest `expires_at` among them.
@@ -120,7 +123,17 @@ export class GateService {
       if (running) return await running;
       const a = await waitForDecision(this.deps, actionId, requestId, waitMs);
       if ("phase" in a) return a;
-      const started = this.startApproved(a.action);
+      const started = this.inflight.has(actionId) ? LOST_RACE : this.startApproved(a.action);
+      if (started === LOST_RACE) {
+        // Another resume won the compare-and-set: here, share its execution;
+        // in another process, wait for the outcome it records.
+        const winner = this.inflight.get(actionId);
+        if (winner) return await winner;
+        const after = await waitForDecision(this.deps, actionId, requestId, this.deps.execWaitMs ?? waitMs);
+        return "phase" in after
+          ? after
+          : rejection(actionId, "internal_error", "the action is approved but could not be started; resume again");
+      }
       if ("phase" in started) return started;
       return await this.track(started.id, executeAction(this.deps, started, runner));
     } catch (e) {
@@ -212,7 +225,7 @@ export class GateService {
    * bypasses a later deny), then commit the intent. Returns the executing
    * action, or the outcome when it may not run (or another caller won).
    */
-  private startApproved(a: ActionRecord): ActionRecord | GovernOutcome {
+  private startApproved(a: ActionRecord): ActionRecord | GovernOutcome | typeof LOST_RACE {
     const { store, clock } = this.deps;
     try {
       return store.tx((tx) => {
@@ -240,10 +253,9 @@ export class GateService {
       });
     } catch (e) {
       if (isWarrantError(e, "illegal_transition")) {
-        // Another resume (here or in another process) won the race: report what it recorded.
+        // Another resume (here or in another process) won the race.
         const now = store.getAction(a.id);
-        return (now && outcomeOf(now)) ??
-          rejection(a.id, "internal_error", "the action is being executed by another resume; resume again later");
+        return (now && outcomeOf(now)) ?? LOST_RACE;
       }
       throw e;
     }

@@ -100,11 +100,16 @@ describe("park and resume across gate processes", () => {
 
 describe("kill -9", () => {
   test("while the body runs: after restart it is unknown, never re-run", async () => {
-    const a = await gateWith(["search_docs"], true);
+    const a = await spawnGate(ws.configPath);
+    let started!: (id: string) => void;
+    const running = new Promise<string>((r) => (started = r));
+    await a.registerTool("search_docs", ({ action_id }) => {
+      ran[action_id] = (ran[action_id] ?? 0) + 1;
+      started(action_id);
+      return new Promise(() => {}); // the body never finishes: the gate dies under it
+    });
     const pending = a.govern("search_docs", { q: "x" }).catch((e) => e);
-    const run = await a.waitFor((m) => (m as { type?: string }).type === "run_tool", 5000) as {
-      action_id: string;
-    };
+    const run = { action_id: await running };
     expect(actionState(run.action_id)).toBe("executing");
     a.kill("SIGKILL");
     await pending;

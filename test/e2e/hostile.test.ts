@@ -108,13 +108,14 @@ describe("hostile stdio input", () => {
       return (seed >>> 0) % n;
     };
     const tools = ["transfer_all", "__proto__", "constructor", "nope", "", "toString"];
+    // Ids stay far above the client's own request ids, so replies cannot be mistaken for them.
     const values = [null, true, -1, 1e308, "x", [], {}, { __proto__: 1 }, "𝌆", "\u0000", 2 ** 53 + 1];
     const templates = [
-      () => ({ type: "govern", id: rand(1e6), tool: tools[rand(tools.length)], args: { a: values[rand(values.length)] } }),
+      () => ({ type: "govern", id: 1e7 + rand(1e6), tool: tools[rand(tools.length)], args: { a: values[rand(values.length)] } }),
       () => ({ type: ["govern", "resume", "tool_result", "register_tool", "x"][rand(5)], id: values[rand(values.length)] }),
-      () => ({ type: "resume", id: rand(1e6), action_id: "act_" + rand(1e9), request_id: "req_x", wait_ms: 0 }),
-      () => ({ type: "tool_result", id: rand(1e6), output: values[rand(values.length)] }),
-      () => ({ type: "tool_error", id: rand(1e6), message: 5 }),
+      () => ({ type: "resume", id: 1e7 + rand(1e6), action_id: "act_" + rand(1e9), request_id: "req_x", wait_ms: 0 }),
+      () => ({ type: "tool_result", id: 1e7 + rand(1e6), output: values[rand(values.length)] }),
+      () => ({ type: "tool_error", id: 1e7 + rand(1e6), message: 5 }),
     ];
     const lines: string[] = [];
     for (let i = 0; i < 20_000; i++) {
@@ -122,7 +123,7 @@ describe("hostile stdio input", () => {
       const mut = rand(6);
       if (mut === 0) line = line.slice(0, rand(line.length));
       else if (mut === 1) line = line.replace(/[:,]/, String.fromCharCode(rand(128)));
-      else if (mut === 2) line = `{"type":"govern","id":${rand(1000)},"tool":"transfer_all","args":{"n":${["NaN", "-Infinity", "1e999", "01"][rand(4)]}}}`;
+      else if (mut === 2) line = `{"type":"govern","id":${1e7 + rand(1000)},"tool":"transfer_all","args":{"n":${["NaN", "-Infinity", "1e999", "01"][rand(4)]}}}`;
       lines.push(line);
     }
     for (let i = 0; i < lines.length; i += 500) gate.sendRaw(`${lines.slice(i, i + 500).join("\n")}\n`);
