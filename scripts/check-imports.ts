@@ -45,7 +45,8 @@ function layerOf(file: string): string {
 
 const problems: string[] = [];
 const graph = new Map<string, string[]>();
-const importRe = /(?:^|\n)\s*(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\s+from\s+)?["']([^"']+)["']/g;
+const importRe =
+  /(?:^|\n)\s*(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\s+from\s+)?["']([^"']+)["']/g;
 const dynamicRe = /import\(\s*["']([^"']+)["']\s*\)/g;
 
 for (const file of walk(SRC)) {
@@ -57,7 +58,9 @@ for (const file of walk(SRC)) {
   for (const spec of specs) {
     if (spec.startsWith(".")) {
       const target = resolve(dirname(file), spec);
-      if (!spec.endsWith(".ts")) problems.push(`${rel}: import "${spec}" needs an explicit .ts suffix (Deno)`);
+      if (!spec.endsWith(".ts")) {
+        problems.push(`${rel}: import "${spec}" needs an explicit .ts suffix (Deno)`);
+      }
       const tl = layerOf(target);
       if (!(ALLOWED[layer] ?? []).includes(tl)) {
         problems.push(`${rel}: ${layer} must not import ${tl} ("${spec}"); imports point inward`);
@@ -75,8 +78,15 @@ for (const file of walk(SRC)) {
   if (layer !== "platform" && layer !== "main" && /\b(Bun|Deno)\.[a-zA-Z]/.test(code)) {
     problems.push(`${rel}: Bun./Deno. globals belong in src/platform`);
   }
-  if (PURE.has(layer) && /\b(process\.|Date\.now\(|new Date\(\)|Math\.random\(|crypto\.getRandomValues|console\.)/.test(code)) {
-    problems.push(`${rel}: ${layer} must not touch the process, the clock, randomness or the console (pass them in)`);
+  if (
+    PURE.has(layer) &&
+    /\b(process\.|Date\.now\(|new Date\(\)|Math\.random\(|crypto\.getRandomValues|console\.)/.test(
+      code,
+    )
+  ) {
+    problems.push(
+      `${rel}: ${layer} must not touch the process, the clock, randomness or the console (pass them in)`,
+    );
   }
   graph.set(file, edges);
 }

@@ -30,15 +30,25 @@ export type SubmitResult =
 function claimed(text: string): Record<string, unknown> {
   try {
     const o = JSON.parse(text) as Record<string, unknown>;
-    const pick = (k: string) => (typeof o[k] === "string" ? (o[k] as string).slice(0, 128) : undefined);
-    return { request_id: pick("request_id"), approver: pick("approver"), decision: pick("decision") };
+    const pick = (
+      k: string,
+    ) => (typeof o[k] === "string" ? (o[k] as string).slice(0, 128) : undefined);
+    return {
+      request_id: pick("request_id"),
+      approver: pick("approver"),
+      decision: pick("decision"),
+    };
   } catch {
     return {};
   }
 }
 
 /** Current quorum progress of a request, from its stored resolutions. */
-export function tallyOf(reads: Pick<Store, "listResolutions">, req: ApprovalRequestRecord, policy: CompiledPolicy): QuorumTally {
+export function tallyOf(
+  reads: Pick<Store, "listResolutions">,
+  req: ApprovalRequestRecord,
+  policy: CompiledPolicy,
+): QuorumTally {
   return tallyQuorum(req, reads.listResolutions(req.id), policy.approvers);
 }
 
@@ -46,7 +56,11 @@ export function tallyOf(reads: Pick<Store, "listResolutions">, req: ApprovalRequ
  * Verify and apply one resolution document (its exact text). `expectRequestId`
  * is the request named by the URL or the CLI, when there is one.
  */
-export function submitResolution(deps: ApprovalDeps, text: string, expectRequestId?: string): SubmitResult {
+export function submitResolution(
+  deps: ApprovalDeps,
+  text: string,
+  expectRequestId?: string,
+): SubmitResult {
   const { store, clock } = deps;
   const digest = sha256Hex(text);
   try {
@@ -56,12 +70,25 @@ export function submitResolution(deps: ApprovalDeps, text: string, expectRequest
       const c = claimed(text);
       const requestId = expectRequestId ?? (c.request_id as string | undefined) ?? "";
       const request = tx.getRequest(requestId);
-      if (request && expectRequestId !== undefined && c.request_id !== undefined && c.request_id !== expectRequestId) {
-        return refuse(tx, now, "action_mismatch", `the resolution is for request "${String(c.request_id)}", not "${expectRequestId}"`, c);
+      if (
+        request && expectRequestId !== undefined && c.request_id !== undefined &&
+        c.request_id !== expectRequestId
+      ) {
+        return refuse(
+          tx,
+          now,
+          "action_mismatch",
+          `the resolution is for request "${String(c.request_id)}", not "${expectRequestId}"`,
+          c,
+        );
       }
       // The same document again: idempotent, whatever has happened since.
       if (request && tx.listResolutions(request.id).some((r) => r.document_sha256 === digest)) {
-        return { status: "duplicate", request, tally: tallyQuorum(request, tx.listResolutions(request.id), policy.approvers) };
+        return {
+          status: "duplicate",
+          request,
+          tally: tallyQuorum(request, tx.listResolutions(request.id), policy.approvers),
+        };
       }
       const v = verifyResolution(text, {
         request: request,
@@ -90,7 +117,10 @@ export function submitResolution(deps: ApprovalDeps, text: string, expectRequest
     });
   } catch (e) {
     const err = toWarrantError(e);
-    deps.logger.log("error", "resolution could not be applied", { code: err.code, error: err.message });
+    deps.logger.log("error", "resolution could not be applied", {
+      code: err.code,
+      error: err.message,
+    });
     return { status: "refused", code: err.code, message: err.message };
   }
 }
@@ -112,16 +142,30 @@ function refuse(
 }
 
 /** Quorum reached → approved; an eligible deny → rejected (approval_denied). */
-function applyTally(tx: StoreTx, req: ApprovalRequestRecord, tally: QuorumTally, now: number): void {
+function applyTally(
+  tx: StoreTx,
+  req: ApprovalRequestRecord,
+  tally: QuorumTally,
+  now: number,
+): void {
   if (tally.state === "approved") {
-    tx.resolveRequest(req.id, "approved", now, { approvers: tally.progress.flatMap((p) => p.approvers) });
+    tx.resolveRequest(req.id, "approved", now, {
+      approvers: tally.progress.flatMap((p) => p.approvers),
+    });
     tx.transition(req.action_id, ["held"], "approved", {}, now, { request_id: req.id });
   } else if (tally.state === "rejected") {
     tx.resolveRequest(req.id, "rejected", now, { denied_by: tally.denied_by });
-    tx.transition(req.action_id, ["held"], "rejected", {
-      kind: "approval_denied",
-      reason: `denied by ${tally.denied_by.join(", ")}`,
-    }, now, { request_id: req.id });
+    tx.transition(
+      req.action_id,
+      ["held"],
+      "rejected",
+      {
+        kind: "approval_denied",
+        reason: `denied by ${tally.denied_by.join(", ")}`,
+      },
+      now,
+      { request_id: req.id },
+    );
   }
 }
 

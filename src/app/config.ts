@@ -22,7 +22,10 @@ const ConfigSchema = z.strictObject({
   trust: z.strictObject({
     policy_signers: z.array(z.strictObject({
       id: z.string().min(1).max(64),
-      public_key: z.string().regex(PUBLIC_KEY, "must be ed25519: followed by the base64 of 32 bytes"),
+      public_key: z.string().regex(
+        PUBLIC_KEY,
+        "must be ed25519: followed by the base64 of 32 bytes",
+      ),
     })).default([]),
     policy_threshold: z.number().int().min(1).default(1),
   }).default({ policy_signers: [], policy_threshold: 1 }),
@@ -38,9 +41,10 @@ const ConfigSchema = z.strictObject({
     heartbeat_ms: 1000,
   }),
   http: z.strictObject({
-    listen: z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, "must be HOST:PORT").default(
-      "127.0.0.1:8787",
-    ),
+    listen: z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, "must be HOST:PORT")
+      .default(
+        "127.0.0.1:8787",
+      ),
     token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
   }).default({ listen: "127.0.0.1:8787" }),
   notify: z.strictObject({
@@ -86,8 +90,12 @@ function jsonPath(path: PropertyKey[]): string {
 }
 
 function fixFor(path: string, code: string): string {
-  if (code === "unrecognized_keys") return "remove the field (see SPEC section 2 for the fields warrant knows)";
-  if (path.startsWith("trust.policy_signers")) return 'use {"id": "ops", "public_key": "ed25519:BASE64"} as printed by warrant keygen';
+  if (code === "unrecognized_keys") {
+    return "remove the field (see SPEC section 2 for the fields warrant knows)";
+  }
+  if (path.startsWith("trust.policy_signers")) {
+    return 'use {"id": "ops", "public_key": "ed25519:BASE64"} as printed by warrant keygen';
+  }
   if (path === "policy.file") return 'set "policy": {"file": "policies/NAME.policy.json"}';
   if (path === "project") return 'set "project": "your-project-name"';
   return "correct the value";
@@ -156,7 +164,9 @@ export function parseConfig(text: string, file: string): Config {
     tools,
     store: { ...c.store, path: resolvePath(dir, c.store.path) },
     policy: { ...c.policy, file: resolvePath(dir, c.policy.file) },
-    ...(c.notify?.jsonl ? { notify: { ...c.notify, jsonl: resolvePath(dir, c.notify.jsonl) } } : {}),
+    ...(c.notify?.jsonl
+      ? { notify: { ...c.notify, jsonl: resolvePath(dir, c.notify.jsonl) } }
+      : {}),
     file,
     dir,
   };

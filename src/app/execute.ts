@@ -39,7 +39,11 @@ function digestOf(value: unknown): string {
  * the action stays `executing` and answers `outcome_unknown`: it is never run
  * again (reconciliation marks it unknown).
  */
-export async function executeAction(deps: ExecDeps, action: ActionRecord, runner: ToolRunner): Promise<GovernOutcome> {
+export async function executeAction(
+  deps: ExecDeps,
+  action: ActionRecord,
+  runner: ToolRunner,
+): Promise<GovernOutcome> {
   let out: ToolOutcome;
   try {
     out = await runner.run({ action_id: action.id, tool: action.tool, args: action.args });
@@ -50,10 +54,17 @@ export async function executeAction(deps: ExecDeps, action: ActionRecord, runner
     const rec = deps.store.tx((tx) => {
       const now = deps.clock.now();
       if (out.ok) {
-        return tx.transition(action.id, ["executing"], "completed", { output: out.output ?? null }, now, {
-          output_digest: digestOf(out.output),
-          ...(out.documents ? { documents: out.documents } : {}),
-        });
+        return tx.transition(
+          action.id,
+          ["executing"],
+          "completed",
+          { output: out.output ?? null },
+          now,
+          {
+            output_digest: digestOf(out.output),
+            ...(out.documents ? { documents: out.documents } : {}),
+          },
+        );
       }
       if (out.unknown) {
         return tx.transition(action.id, ["executing"], "unknown", {
@@ -76,7 +87,9 @@ export async function executeAction(deps: ExecDeps, action: ActionRecord, runner
       phase: "failed",
       action_id: action.id,
       kind: "outcome_unknown",
-      reason: `the tool ran but its outcome could not be recorded (${String(e)}); it will not be re-run`,
+      reason: `the tool ran but its outcome could not be recorded (${
+        String(e)
+      }); it will not be re-run`,
     };
   }
 }

@@ -17,7 +17,15 @@ import { executeAction } from "./execute.ts";
 import type { ToolRunner } from "./execute.ts";
 import { outcomeOf, rejection } from "./outcome.ts";
 import type { GovernOutcome } from "./outcome.ts";
-import type { ActionOrigin, ActionRecord, Clock, Ids, Logger, ResolutionRecord, Store } from "./ports.ts";
+import type {
+  ActionOrigin,
+  ActionRecord,
+  Clock,
+  Ids,
+  Logger,
+  ResolutionRecord,
+  Store,
+} from "./ports.ts";
 import { waitForDecision } from "./resume.ts";
 import type { WaitDeps } from "./resume.ts";
 
@@ -73,14 +81,21 @@ export class GateService {
    * Propose a call. `registered` says whether the session may run this tool;
    * an unregistered tool is a recorded rejection (unregistered_tool).
    */
-  async govern(req: GovernRequest, registered: boolean, runner: ToolRunner): Promise<GovernOutcome> {
+  async govern(
+    req: GovernRequest,
+    registered: boolean,
+    runner: ToolRunner,
+  ): Promise<GovernOutcome> {
     const { store, clock, ids } = this.deps;
     const id = ids.next("action");
     let action: ActionRecord;
     try {
       if (req.idempotency_key) {
         const prior = store.findActionByIdempotencyKey(req.idempotency_key);
-        if (prior) return outcomeOf(prior) ?? (await this.resume(prior.id, prior.request_id ?? "", 0, runner));
+        if (prior) {
+          return outcomeOf(prior) ??
+            (await this.resume(prior.id, prior.request_id ?? "", 0, runner));
+        }
       }
       action = store.tx((tx) => {
         const now = clock.now();
@@ -117,7 +132,12 @@ export class GateService {
    * Re-present a held (or any) action. Waits up to `waitMs` (never past the
    * deadline) for approvals written by any process on the store.
    */
-  async resume(actionId: string, requestId: string, waitMs: number, runner: ToolRunner): Promise<GovernOutcome> {
+  async resume(
+    actionId: string,
+    requestId: string,
+    waitMs: number,
+    runner: ToolRunner,
+  ): Promise<GovernOutcome> {
     try {
       const running = this.inflight.get(actionId);
       if (running) return await running;
@@ -129,16 +149,27 @@ export class GateService {
         // in another process, wait for the outcome it records.
         const winner = this.inflight.get(actionId);
         if (winner) return await winner;
-        const after = await waitForDecision(this.deps, actionId, requestId, this.deps.execWaitMs ?? waitMs);
-        return "phase" in after
-          ? after
-          : rejection(actionId, "internal_error", "the action is approved but could not be started; resume again");
+        const after = await waitForDecision(
+          this.deps,
+          actionId,
+          requestId,
+          this.deps.execWaitMs ?? waitMs,
+        );
+        return "phase" in after ? after : rejection(
+          actionId,
+          "internal_error",
+          "the action is approved but could not be started; resume again",
+        );
       }
       if ("phase" in started) return started;
       return await this.track(started.id, executeAction(this.deps, started, runner));
     } catch (e) {
       const err = toWarrantError(e);
-      this.deps.logger.log("error", "resume failed closed", { action_id: actionId, code: err.code, error: err.message });
+      this.deps.logger.log("error", "resume failed closed", {
+        action_id: actionId,
+        code: err.code,
+        error: err.message,
+      });
       this.recordIncident("resume.failed", actionId, { code: err.code, message: err.message });
       return rejection(actionId, "internal_error", `resume failed: ${err.message}`);
     }
@@ -147,7 +178,9 @@ export class GateService {
   /** Record a protocol-level incident (malformed line, late callback...) in the audit log. */
   recordIncident(type: string, actionId: string | null, payload: Record<string, unknown>): void {
     try {
-      this.deps.store.tx((tx) => tx.appendEvent({ type, action_id: actionId, payload, at: this.deps.clock.now() }));
+      this.deps.store.tx((tx) =>
+        tx.appendEvent({ type, action_id: actionId, payload, at: this.deps.clock.now() })
+      );
     } catch (e) {
       this.deps.logger.log("error", "cannot record incident", { type, error: String(e) });
     }
@@ -159,7 +192,12 @@ export class GateService {
   }
 
   private call(req: GovernRequest) {
-    return { tool: req.tool, args: req.args, session_id: this.deps.sessionId, project: this.deps.project };
+    return {
+      tool: req.tool,
+      args: req.args,
+      session_id: this.deps.sessionId,
+      project: this.deps.project,
+    };
   }
 
   private track(id: string, p: Promise<GovernOutcome>): Promise<GovernOutcome> {
@@ -184,12 +222,25 @@ export class GateService {
     };
     const why = { rules: d.rules, matched: d.matched, by_default: d.by_default };
     if (d.effect === "deny") {
-      return tx.transition(id, ["proposed"], "denied", { ...base, kind: d.kind ?? "policy_denied" }, now, why);
+      return tx.transition(
+        id,
+        ["proposed"],
+        "denied",
+        { ...base, kind: d.kind ?? "policy_denied" },
+        now,
+        why,
+      );
     }
     recordCounters(tx, d, id, now);
     if (d.effect === "allow") {
       tx.transition(id, ["proposed"], "allowed", base, now, why);
-      return tx.transition(id, ["allowed"], "executing", { executor_session: this.deps.sessionId }, now);
+      return tx.transition(
+        id,
+        ["allowed"],
+        "executing",
+        { executor_session: this.deps.sessionId },
+        now,
+      );
     }
     const timeouts = d.approvals.map((r) => r.timeout_ms ?? this.deps.defaultHoldTimeoutMs);
     const deadline = now + Math.min(...timeouts, Number.MAX_SAFE_INTEGER);
@@ -212,12 +263,19 @@ export class GateService {
       deadline,
       at: now,
     });
-    return tx.transition(id, ["proposed"], "held", { ...base, kind: null, request_id: requestId, deadline }, now, {
-      ...why,
-      request_id: requestId,
-      deadline,
-      action_digest: digest,
-    });
+    return tx.transition(
+      id,
+      ["proposed"],
+      "held",
+      { ...base, kind: null, request_id: requestId, deadline },
+      now,
+      {
+        ...why,
+        request_id: requestId,
+        deadline,
+        action_digest: digest,
+      },
+    );
   }
 
   /**
@@ -231,25 +289,43 @@ export class GateService {
       return store.tx((tx) => {
         const now = clock.now();
         const policy = this.deps.policy();
-        const d = evaluate(policy, { tool: a.tool, args: a.args, session_id: a.session_id, project: a.project }, {
+        const d = evaluate(policy, {
+          tool: a.tool,
+          args: a.args,
+          session_id: a.session_id,
+          project: a.project,
+        }, {
           now,
         });
         const lease = leaseEnd(tx.listResolutions(a.request_id ?? ""));
         if (lease !== null && now > lease) {
           return outcomeOf(tx.transition(a.id, ["approved"], "rejected", {
             kind: "lease_expired",
-            reason: `the approval lease ended at ${new Date(lease).toISOString()} (the earliest expires_at of ` +
+            reason:
+              `the approval lease ended at ${
+                new Date(lease).toISOString()
+              } (the earliest expires_at of ` +
               `the approving resolutions); request a new approval`,
           }, now))!;
         }
         if (d.effect === "deny") {
-          return outcomeOf(tx.transition(a.id, ["approved"], "rejected", {
-            kind: "precondition_failed",
-            reason: `approved, but the current policy ${policy.id} v${policy.version} now denies it: ${d.reason}`,
-            rules: d.rules,
-          }, now, { rules: d.rules }))!;
+          return outcomeOf(tx.transition(
+            a.id,
+            ["approved"],
+            "rejected",
+            {
+              kind: "precondition_failed",
+              reason:
+                `approved, but the current policy ${policy.id} v${policy.version} now denies it: ${d.reason}`,
+              rules: d.rules,
+            },
+            now,
+            { rules: d.rules },
+          ))!;
         }
-        return tx.transition(a.id, ["approved"], "executing", { executor_session: this.deps.sessionId }, now);
+        return tx.transition(a.id, ["approved"], "executing", {
+          executor_session: this.deps.sessionId,
+        }, now);
       });
     } catch (e) {
       if (isWarrantError(e, "illegal_transition")) {
@@ -264,7 +340,12 @@ export class GateService {
   private failClosed(id: string, req: GovernRequest, e: unknown): GovernOutcome {
     const err = toWarrantError(e);
     const { store, clock, logger } = this.deps;
-    logger.log("error", "govern failed closed", { action_id: id, tool: req.tool, code: err.code, error: err.message });
+    logger.log("error", "govern failed closed", {
+      action_id: id,
+      tool: req.tool,
+      code: err.code,
+      error: err.message,
+    });
     try {
       // The decision's transaction rolled back: record the rejection on its own.
       store.tx((tx) => {
@@ -281,16 +362,30 @@ export class GateService {
             at: now,
           });
         }
-        tx.transition(id, ["proposed"], "denied", {
-          effect: "deny",
-          kind: "internal_error",
-          reason: `internal error: ${err.message}`,
-        }, now, { code: err.code });
+        tx.transition(
+          id,
+          ["proposed"],
+          "denied",
+          {
+            effect: "deny",
+            kind: "internal_error",
+            reason: `internal error: ${err.message}`,
+          },
+          now,
+          { code: err.code },
+        );
       });
     } catch (e2) {
       // The store itself is failing; the stderr line is the record of last resort.
-      logger.log("error", "cannot record the failed-closed rejection", { action_id: id, error: String(e2) });
+      logger.log("error", "cannot record the failed-closed rejection", {
+        action_id: id,
+        error: String(e2),
+      });
     }
-    return rejection(id, "internal_error", `internal error (failed closed, nothing executed): ${err.message}`);
+    return rejection(
+      id,
+      "internal_error",
+      `internal error (failed closed, nothing executed): ${err.message}`,
+    );
   }
 }

@@ -20,7 +20,8 @@ export function storeVersionGuard(store: Store): PolicyVersionGuard {
   return {
     accepted: (id) => store.acceptedPolicyVersion(id),
     acceptedSha256: (id) => store.acceptedPolicySha256(id),
-    accept: (id, version, sha256, at) => store.tx((tx) => tx.acceptPolicyVersion(id, version, sha256, at)),
+    accept: (id, version, sha256, at) =>
+      store.tx((tx) => tx.acceptPolicyVersion(id, version, sha256, at)),
   };
 }
 
@@ -51,7 +52,9 @@ export class PolicyHolder {
   }
 
   /** Reload; on failure keep the active policy, record and return the error. */
-  reload(trigger: string): { ok: true; changed: boolean } | { ok: false; code: string; message: string } {
+  reload(
+    trigger: string,
+  ): { ok: true; changed: boolean } | { ok: false; code: string; message: string } {
     const before = this.sha;
     try {
       this.load(trigger);
@@ -68,7 +71,12 @@ export class PolicyHolder {
           tx.appendEvent({
             type: "policy.reload_refused",
             at: this.clock.now(),
-            payload: { trigger, code: err.code, message: err.message, active_version: this.active.version },
+            payload: {
+              trigger,
+              code: err.code,
+              message: err.message,
+              active_version: this.active.version,
+            },
           })
         );
       } catch { /* the stderr line above stands */ }

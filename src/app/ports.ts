@@ -245,7 +245,9 @@ export interface StoreReads {
   getSession(id: string): SessionRecord | null;
   isToolRegistered(sessionId: string, name: string): boolean;
   /** Events with seq > afterSeq, ascending, at most `limit`. */
-  events(q: { afterSeq?: number; limit?: number; actionId?: string; types?: string[] }): EventRecord[];
+  events(
+    q: { afterSeq?: number; limit?: number; actionId?: string; types?: string[] },
+  ): EventRecord[];
   /** Events with at >= since. */
   eventsSince(since: number, limit?: number): EventRecord[];
   lastEventSeq(): number;
@@ -256,7 +258,9 @@ export interface StoreReads {
 /** Writes: only inside `Store.tx`. Each write appends its audit event(s). */
 export interface StoreTx extends StoreReads {
   /** Append one audit event (hash-chained). Returns it. */
-  appendEvent(e: { type: string; action_id?: string | null; payload?: Record<string, unknown>; at: number }): EventRecord;
+  appendEvent(
+    e: { type: string; action_id?: string | null; payload?: Record<string, unknown>; at: number },
+  ): EventRecord;
   /** Insert an action in state "proposed" + event "action.proposed". */
   insertAction(a: NewAction): ActionRecord;
   /**
@@ -275,7 +279,12 @@ export interface StoreTx extends StoreReads {
   ): ActionRecord;
   insertRequest(r: NewApprovalRequest): ApprovalRequestRecord;
   /** pending → approved | rejected | expired, + event "request.<state>". */
-  resolveRequest(id: string, state: Exclude<RequestState, "pending">, at: number, payload?: Record<string, unknown>): void;
+  resolveRequest(
+    id: string,
+    state: Exclude<RequestState, "pending">,
+    at: number,
+    payload?: Record<string, unknown>,
+  ): void;
   /** Record an accepted resolution (uses its nonce) + event "resolution.accepted". */
   insertResolution(r: Omit<ResolutionRecord, "id">): ResolutionRecord;
   addCounter(key: string, amount: number, at: number, actionId: string): void;

@@ -39,7 +39,11 @@ export async function waitForDecision(
   const start = clock.now();
   let a = store.getAction(actionId);
   if (!a) {
-    return rejection(actionId, "unknown_action", `no action "${actionId}" in this store; check the action_id`);
+    return rejection(
+      actionId,
+      "unknown_action",
+      `no action "${actionId}" in this store; check the action_id`,
+    );
   }
   if (requestId && a.request_id !== requestId) {
     return rejection(
@@ -66,7 +70,8 @@ export async function waitForDecision(
           phase: "failed",
           action_id: a.id,
           kind: "outcome_unknown",
-          reason: "the action is still executing elsewhere; resume again later for its recorded outcome",
+          reason:
+            "the action is still executing elsewhere; resume again later for its recorded outcome",
         };
       }
       reconcileIfOwnerDead(deps, a, now);
@@ -85,7 +90,9 @@ function expire(deps: WaitDeps, a: ActionRecord, now: number): GovernOutcome | n
     const rec = deps.store.tx((tx) => {
       const r = tx.transition(a.id, ["held"], "expired", {
         kind: "approval_timeout",
-        reason: `no valid approval before the deadline ${new Date(a.deadline ?? now).toISOString()}`,
+        reason: `no valid approval before the deadline ${
+          new Date(a.deadline ?? now).toISOString()
+        }`,
       }, now);
       const req = a.request_id ? tx.getRequest(a.request_id) : null;
       if (req && req.state === "pending") tx.resolveRequest(req.id, "expired", now);
@@ -105,6 +112,8 @@ function reconcileIfOwnerDead(deps: WaitDeps, a: ActionRecord, now: number): voi
   const alive = deps.isAlive ?? (() => true);
   if (!owner || owner.ended_at !== null || now - owner.heartbeat_at > stale || !alive(owner.pid)) {
     const marked = deps.store.reconcile(now, stale, alive);
-    if (marked.length > 0) deps.logger.log("warn", "marked executions of dead sessions unknown", { actions: marked });
+    if (marked.length > 0) {
+      deps.logger.log("warn", "marked executions of dead sessions unknown", { actions: marked });
+    }
   }
 }

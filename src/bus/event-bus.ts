@@ -20,7 +20,11 @@ export class EventBus {
   constructor(private readonly logger: Logger, private readonly timeoutMs = 5000) {}
 
   add(sink: EventSink): void {
-    this.sinks.push({ sink, queue: Promise.resolve(), stats: { delivered: 0, failed: 0, last_error: null } });
+    this.sinks.push({
+      sink,
+      queue: Promise.resolve(),
+      stats: { delivered: 0, failed: 0, last_error: null },
+    });
   }
 
   /** Per-destination counters, for /metrics and tests. */
@@ -47,7 +51,10 @@ export class EventBus {
       try {
         await s.sink.close?.();
       } catch (e) {
-        this.logger.log("warn", "event destination failed to close", { sink: s.sink.name, error: String(e) });
+        this.logger.log("warn", "event destination failed to close", {
+          sink: s.sink.name,
+          error: String(e),
+        });
       }
     }
   }
@@ -56,7 +63,10 @@ export class EventBus {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`timed out after ${this.timeoutMs} ms`)),
+          this.timeoutMs,
+        );
       });
       await Promise.race([Promise.resolve().then(() => s.sink.write(events)), timeout]);
       s.stats.delivered += events.length;

@@ -38,7 +38,9 @@ Example:
   async run(args, io) {
     const state = (flagString(args, "state") ?? "pending") as ApprovalRequestRecord["state"];
     if (!["pending", "approved", "rejected", "expired"].includes(state)) {
-      throw new UsageError(`--state must be pending, approved, rejected or expired, not "${state}"`);
+      throw new UsageError(
+        `--state must be pending, approved, rejected or expired, not "${state}"`,
+      );
     }
     const env = openRuntime(configPath(args, io), io, { policy: true });
     try {
@@ -71,7 +73,12 @@ Example:
     try {
       const req = env.store.getRequest(id);
       const action = req ? env.store.getAction(req.action_id) : env.store.getAction(id);
-      if (!action) throw new WarrantError("not_found", `no action or request "${id}" in ${env.config.store.path}`);
+      if (!action) {
+        throw new WarrantError(
+          "not_found",
+          `no action or request "${id}" in ${env.config.store.path}`,
+        );
+      }
       const request = req ?? (action.request_id ? env.store.getRequest(action.request_id) : null);
       const history = env.store.events({ actionId: action.id, limit: 1000 });
       if (args.flags.json) {
@@ -97,19 +104,26 @@ Example:
 function resolutionVerb(decision: "approve" | "deny"): Verb {
   return {
     name: decision,
-    summary: decision === "approve" ? "sign and submit an approval of a held action" : "sign and submit a denial of a held action",
-    help: `warrant ${decision} — sign a resolution (${decision}) for an approval request and submit it
+    summary: decision === "approve"
+      ? "sign and submit an approval of a held action"
+      : "sign and submit a denial of a held action",
+    help:
+      `warrant ${decision} — sign a resolution (${decision}) for an approval request and submit it
 
 Usage: warrant ${decision} REQUEST_ID --key KEYFILE [--as APPROVER] [--reason TEXT]
                        [--expires-in 15m] [--config FILE | --endpoint URL] [--json]
 
-Prints what is being ${decision === "approve" ? "approved" : "denied"} (tool, arguments, rules, digest) first, and
+Prints what is being ${
+        decision === "approve" ? "approved" : "denied"
+      } (tool, arguments, rules, digest) first, and
 refuses when the request is closed. --as names the approver for a PEM key
 (warrant key files carry their id). --endpoint posts to a warrant HTTP
 endpoint instead of writing to the local store.
 
 Example:
-  warrant ${decision} req_01jd8x… --key alice.key --config warrant.json${decision === "deny" ? ' --reason "not this vendor"' : ""}`,
+  warrant ${decision} req_01jd8x… --key alice.key --config warrant.json${
+        decision === "deny" ? ' --reason "not this vendor"' : ""
+      }`,
     flags: {
       ...CONFIG_FLAG,
       key: { type: "string" },
@@ -122,7 +136,11 @@ Example:
   };
 }
 
-async function resolve_(decision: "approve" | "deny", args: ParsedArgs, io: CliIO): Promise<number> {
+async function resolve_(
+  decision: "approve" | "deny",
+  args: ParsedArgs,
+  io: CliIO,
+): Promise<number> {
   const requestId = args.positionals[0];
   if (!requestId) throw new UsageError("missing REQUEST_ID (see warrant pending)");
   const keyFile = resolve(io.cwd, requireFlag(args, "key", "the approver's key file"));
@@ -134,11 +152,26 @@ async function resolve_(decision: "approve" | "deny", args: ParsedArgs, io: CliI
   const endpoint = flagString(args, "endpoint");
   if (endpoint) {
     const { submitOverHttp } = await import("./http-submit.ts");
-    return submitOverHttp({ endpoint, requestId, decision, approver, secret: key.secret, ttl, reason, io, json: !!args.flags.json });
+    return submitOverHttp({
+      endpoint,
+      requestId,
+      decision,
+      approver,
+      secret: key.secret,
+      ttl,
+      reason,
+      io,
+      json: !!args.flags.json,
+    });
   }
   const env = openRuntime(configPath(args, io), io, { policy: true });
   try {
-    return submitLocal(env, { requestId, decision, approver, secret: key.secret, publicKey: key.publicKey, ttl, reason }, io, !!args.flags.json);
+    return submitLocal(
+      env,
+      { requestId, decision, approver, secret: key.secret, publicKey: key.publicKey, ttl, reason },
+      io,
+      !!args.flags.json,
+    );
   } finally {
     await env.close();
   }
@@ -146,15 +179,31 @@ async function resolve_(decision: "approve" | "deny", args: ParsedArgs, io: CliI
 
 function submitLocal(
   env: RuntimeEnv,
-  o: { requestId: string; decision: "approve" | "deny"; approver: string; secret: Uint8Array; publicKey: Uint8Array; ttl: number; reason?: string | undefined },
+  o: {
+    requestId: string;
+    decision: "approve" | "deny";
+    approver: string;
+    secret: Uint8Array;
+    publicKey: Uint8Array;
+    ttl: number;
+    reason?: string | undefined;
+  },
   io: CliIO,
   json: boolean,
 ): number {
   const req = env.store.getRequest(o.requestId);
-  if (!req) throw new WarrantError("request_not_found", `no approval request "${o.requestId}" in ${env.config.store.path}; see warrant pending`);
+  if (!req) {
+    throw new WarrantError(
+      "request_not_found",
+      `no approval request "${o.requestId}" in ${env.config.store.path}; see warrant pending`,
+    );
+  }
   if (!json) io.err(describeRequest(env, req, true));
   if (req.state !== "pending") {
-    throw new WarrantError("request_closed", `request ${req.id} is already ${req.state}; nothing to ${o.decision}`);
+    throw new WarrantError(
+      "request_closed",
+      `request ${req.id} is already ${req.state}; nothing to ${o.decision}`,
+    );
   }
   const policy = env.policy!.current;
   const entry = policy.approvers.get(o.approver);
@@ -177,17 +226,39 @@ function submitLocal(
     }),
     o.secret,
   );
-  const r = submitResolution({ store: env.store, clock: env.clock, logger: env.logger, policy: () => env.policy!.current }, JSON.stringify(doc), req.id);
+  const r = submitResolution(
+    {
+      store: env.store,
+      clock: env.clock,
+      logger: env.logger,
+      policy: () => env.policy!.current,
+    },
+    JSON.stringify(doc),
+    req.id,
+  );
   if (r.status === "refused") throw new WarrantError(r.code, r.message);
   const after = env.store.getRequest(req.id)!;
   if (json) printJson(io, { status: r.status, request: requestView(env, after) });
   else {
-    io.out(`${o.decision === "approve" ? "approved" : "denied"} by ${o.approver}: request ${after.id} is now ${after.state}`);
+    io.out(
+      `${
+        o.decision === "approve" ? "approved" : "denied"
+      } by ${o.approver}: request ${after.id} is now ${after.state}`,
+    );
     for (const p of tallyOf(env.store, after, policy).progress) {
-      io.out(`  rule ${p.rule}: ${p.approvers.length}/${p.quorum} (${p.roles.join("|")})${p.approvers.length ? ` — ${p.approvers.join(", ")}` : ""}`);
+      io.out(
+        `  rule ${p.rule}: ${p.approvers.length}/${p.quorum} (${p.roles.join("|")})${
+          p.approvers.length ? ` — ${p.approvers.join(", ")}` : ""
+        }`,
+      );
     }
   }
   return EXIT.ok;
 }
 
-export const approvalVerbs: Verb[] = [pendingVerb, showVerb, resolutionVerb("approve"), resolutionVerb("deny")];
+export const approvalVerbs: Verb[] = [
+  pendingVerb,
+  showVerb,
+  resolutionVerb("approve"),
+  resolutionVerb("deny"),
+];

@@ -19,7 +19,13 @@ import type { RuntimeEnv } from "./runtime-env.ts";
 
 /** Exit code of an outcome (SPEC §7). */
 export function exitFor(o: GovernOutcome): number {
-  return o.phase === "completed" ? EXIT.ok : o.phase === "pending_approval" ? EXIT.pending : o.phase === "rejected" ? EXIT.rejected : EXIT.error;
+  return o.phase === "completed"
+    ? EXIT.ok
+    : o.phase === "pending_approval"
+    ? EXIT.pending
+    : o.phase === "rejected"
+    ? EXIT.rejected
+    : EXIT.error;
 }
 
 function printOutcome(io: CliIO, o: GovernOutcome, json: boolean): void {
@@ -31,14 +37,23 @@ function printOutcome(io: CliIO, o: GovernOutcome, json: boolean): void {
     else io.out(JSON.stringify(o.output));
   } else if (o.phase === "pending_approval") {
     io.out(`held       ${o.action_id}\nrequest    ${o.request_id}\ndeadline   ${o.deadline}`);
-    io.out(`approve with: warrant approve ${o.request_id} --key KEYFILE; then: warrant resume ${o.action_id}`);
+    io.out(
+      `approve with: warrant approve ${o.request_id} --key KEYFILE; then: warrant resume ${o.action_id}`,
+    );
   } else io.out(`${o.phase.padEnd(10)} ${o.action_id}  ${o.kind}: ${o.reason}`);
 }
 
 /** A short-lived session for this CLI process; closed by `end`. */
 function cliSession(env: RuntimeEnv): { service: GateService; end(): void } {
   const sessionId = env.ids.next("session");
-  env.store.tx((tx) => tx.openSession({ id: sessionId, project: env.config.project, pid: process.pid, at: env.clock.now() }));
+  env.store.tx((tx) =>
+    tx.openSession({
+      id: sessionId,
+      project: env.config.project,
+      pid: process.pid,
+      at: env.clock.now(),
+    })
+  );
   const service = new GateService({
     store: env.store,
     clock: env.clock,
@@ -71,10 +86,14 @@ returns the first action instead of proposing a new one.
 
 Example:
   warrant exec deploy --args '{"env":"prod"}' --config warrant.json`,
-  flags: { config: { type: "string" }, args: { type: "string" }, "idempotency-key": { type: "string" } },
+  flags: {
+    config: { type: "string" },
+    args: { type: "string" },
+    "idempotency-key": { type: "string" },
+  },
   async run(args, io) {
     const tool = args.positionals[0];
-    if (!tool) throw new UsageError("missing TOOL (a name under \"tools\" in the config)");
+    if (!tool) throw new UsageError('missing TOOL (a name under "tools" in the config)');
     let callArgs: Record<string, unknown>;
     try {
       callArgs = JSON.parse(flagString(args, "args") ?? "{}");
@@ -82,23 +101,30 @@ Example:
       throw new UsageError(`--args is not valid JSON: ${(e as Error).message}`);
     }
     if (callArgs === null || typeof callArgs !== "object" || Array.isArray(callArgs)) {
-      throw new UsageError("--args must be a JSON object, e.g. '{\"env\":\"prod\"}'");
+      throw new UsageError('--args must be a JSON object, e.g. \'{"env":"prod"}\'');
     }
     const env = openRuntime(configPath(args, io), io, { policy: true });
     try {
       const decl = Object.hasOwn(env.config.tools, tool) ? env.config.tools[tool] : undefined;
       if (!decl) {
-        throw new WarrantError("not_found", `tool "${tool}" is not declared under "tools" in ${env.config.file}; declare its command there`);
+        throw new WarrantError(
+          "not_found",
+          `tool "${tool}" is not declared under "tools" in ${env.config.file}; declare its command there`,
+        );
       }
       expandArgv(decl.command, callArgs); // refuse a call that could not run, before proposing it
       const s = cliSession(env);
       try {
-        const o = await s.service.govern({
-          tool,
-          args: callArgs,
-          origin: "declared",
-          idempotency_key: flagString(args, "idempotency-key") ?? null,
-        }, true, runner(env));
+        const o = await s.service.govern(
+          {
+            tool,
+            args: callArgs,
+            origin: "declared",
+            idempotency_key: flagString(args, "idempotency-key") ?? null,
+          },
+          true,
+          runner(env),
+        );
         printOutcome(io, o, !!args.flags.json);
         return exitFor(o);
       } finally {
@@ -132,7 +158,9 @@ Example:
     const env = openRuntime(configPath(args, io), io, { policy: true });
     try {
       const a = env.store.getAction(actionId);
-      if (!a) throw new WarrantError("not_found", `no action "${actionId}" in ${env.config.store.path}`);
+      if (!a) {
+        throw new WarrantError("not_found", `no action "${actionId}" in ${env.config.store.path}`);
+      }
       let o: GovernOutcome;
       if (a.origin === "declared") {
         const s = cliSession(env);
@@ -151,28 +179,48 @@ Example:
 };
 
 /** Ask the live gate session that owns a hook action to run it, and wait for the record. */
-async function resumeHookAction(env: RuntimeEnv, actionId: string, requestId: string, waitMs: number): Promise<GovernOutcome> {
+async function resumeHookAction(
+  env: RuntimeEnv,
+  actionId: string,
+  requestId: string,
+  waitMs: number,
+): Promise<GovernOutcome> {
   const deps = { store: env.store, clock: env.clock, logger: env.logger, isAlive: env.isAlive };
   const first = await waitForDecision(deps, actionId, requestId, waitMs);
   if ("phase" in first) return first;
   const a = first.action;
   const owner = env.store.getSession(a.session_id);
   const staleMs = Math.max(10 * env.config.gate.heartbeat_ms, 10_000);
-  if (!owner || owner.ended_at !== null || env.clock.now() - owner.heartbeat_at > staleMs || !env.isAlive(owner.pid)) {
+  if (
+    !owner || owner.ended_at !== null || env.clock.now() - owner.heartbeat_at > staleMs ||
+    !env.isAlive(owner.pid)
+  ) {
     throw new WarrantError(
       "not_found",
       `action ${actionId} is approved, but the gate session ${a.session_id} that owns it is gone; ` +
         `the agent must resume it (its hook's "resume" runs it in a new session)`,
     );
   }
-  env.store.tx((tx) => tx.insertRunRequest({ id: env.ids.next("callback_run"), action_id: actionId, session_id: owner.id, at: env.clock.now() }));
+  env.store.tx((tx) =>
+    tx.insertRunRequest({
+      id: env.ids.next("callback_run"),
+      action_id: actionId,
+      session_id: owner.id,
+      at: env.clock.now(),
+    })
+  );
   const until = env.clock.now() + env.config.gate.tool_exec_timeout_ms + 10_000;
   for (;;) {
     const now = env.store.getAction(actionId)!;
     const o = outcomeOf(now);
     if (o && now.state !== "held") return o;
     if (env.clock.now() > until) {
-      return { phase: "failed", action_id: actionId, kind: "outcome_unknown", reason: "the owning gate session did not report an outcome in time; run warrant show later" };
+      return {
+        phase: "failed",
+        action_id: actionId,
+        kind: "outcome_unknown",
+        reason: "the owning gate session did not report an outcome in time; run warrant show later",
+      };
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -35,7 +35,9 @@ function reconcileOnStart(env: RuntimeEnv): void {
   const staleMs = Math.max(10 * env.config.gate.heartbeat_ms, 10_000);
   const marked = env.store.reconcile(env.clock.now(), staleMs, env.isAlive);
   if (marked.length > 0) {
-    env.logger.log("warn", "actions left executing by a dead gate are now unknown (never re-run)", { actions: marked });
+    env.logger.log("warn", "actions left executing by a dead gate are now unknown (never re-run)", {
+      actions: marked,
+    });
   }
 }
 
@@ -65,7 +67,9 @@ async function serveGate(env: RuntimeEnv, io: CliIO, _http: string | undefined):
   const staleMs = Math.max(10 * config.gate.heartbeat_ms, 10_000);
   try {
     reconcileOnStart(env);
-    store.tx((tx) => tx.openSession({ id: sessionId, project: config.project, pid: process.pid, at: clock.now() }));
+    store.tx((tx) =>
+      tx.openSession({ id: sessionId, project: config.project, pid: process.pid, at: clock.now() })
+    );
   } catch (e) {
     const err = toWarrantError(e);
     io.err(`warrant: gate not started: ${err.message} [${err.code}]`);
@@ -131,7 +135,11 @@ async function serveGate(env: RuntimeEnv, io: CliIO, _http: string | undefined):
   const reload = (trigger: string) => {
     const r = policy.reload(trigger);
     if (r.ok && r.changed) {
-      logger.log("info", "policy reloaded", { trigger, policy: policy.current.id, version: policy.current.version });
+      logger.log("info", "policy reloaded", {
+        trigger,
+        policy: policy.current.id,
+        version: policy.current.version,
+      });
     }
   };
   try {

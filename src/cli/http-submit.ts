@@ -27,11 +27,33 @@ export async function submitOverHttp(o: HttpSubmit): Promise<number> {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const url = `${base}/v1/approvals/${encodeURIComponent(o.requestId)}`;
   const got = await fetch(url, { headers });
-  if (got.status === 404) throw new WarrantError("request_not_found", `no approval request "${o.requestId}" at ${base}`);
-  if (!got.ok) throw new WarrantError("internal_error", `GET ${url} answered ${got.status}: ${await got.text()}`);
-  const req = (await got.json()) as { request_id: string; action_id: string; action_digest: string; state: string; tool: string; args: unknown };
-  if (!o.json) o.io.err(`request  ${req.request_id}  ${req.state}\ntool     ${req.tool}\nargs     ${JSON.stringify(req.args)}\ndigest   ${req.action_digest}`);
-  if (req.state !== "pending") throw new WarrantError("request_closed", `request ${req.request_id} is already ${req.state}`);
+  if (got.status === 404) {
+    throw new WarrantError("request_not_found", `no approval request "${o.requestId}" at ${base}`);
+  }
+  if (!got.ok) {
+    throw new WarrantError(
+      "internal_error",
+      `GET ${url} answered ${got.status}: ${await got.text()}`,
+    );
+  }
+  const req = (await got.json()) as {
+    request_id: string;
+    action_id: string;
+    action_digest: string;
+    state: string;
+    tool: string;
+    args: unknown;
+  };
+  if (!o.json) {
+    o.io.err(
+      `request  ${req.request_id}  ${req.state}\ntool     ${req.tool}\nargs     ${
+        JSON.stringify(req.args)
+      }\ndigest   ${req.action_digest}`,
+    );
+  }
+  if (req.state !== "pending") {
+    throw new WarrantError("request_closed", `request ${req.request_id} is already ${req.state}`);
+  }
   const now = Date.now();
   const doc = signResolution(
     buildResolution({
@@ -50,9 +72,21 @@ export async function submitOverHttp(o: HttpSubmit): Promise<number> {
     headers: { ...headers, "content-type": "application/json" },
     body: JSON.stringify(doc),
   });
-  const body = (await res.json().catch(() => ({}))) as { error?: { code: ErrorCode; message: string }; state?: string };
-  if (!res.ok) throw new WarrantError(body.error?.code ?? "internal_error", body.error?.message ?? `POST answered ${res.status}`);
+  const body = (await res.json().catch(() => ({}))) as {
+    error?: { code: ErrorCode; message: string };
+    state?: string;
+  };
+  if (!res.ok) {
+    throw new WarrantError(
+      body.error?.code ?? "internal_error",
+      body.error?.message ?? `POST answered ${res.status}`,
+    );
+  }
   if (o.json) printJson(o.io, { status: res.status === 201 ? "accepted" : "duplicate", ...body });
-  else o.io.out(`${o.decision === "approve" ? "approved" : "denied"} by ${o.approver} via ${base} (HTTP ${res.status})`);
+  else {o.io.out(
+      `${
+        o.decision === "approve" ? "approved" : "denied"
+      } by ${o.approver} via ${base} (HTTP ${res.status})`,
+    );}
   return EXIT.ok;
 }

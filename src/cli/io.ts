@@ -24,7 +24,10 @@ export interface CliIO {
   cwd: string;
 }
 
-export type FlagSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>;
+export type FlagSpec = Record<
+  string,
+  { type: "string" | "boolean"; multiple?: boolean; short?: string }
+>;
 
 export interface ParsedArgs {
   positionals: string[];
@@ -56,7 +59,11 @@ export class UsageError extends Error {
  *   // → { positionals: ["x.json"], flags: { key: "k" } }
  */
 export function parseArgs(argv: string[], spec: FlagSpec): ParsedArgs {
-  const all: FlagSpec = { json: { type: "boolean" }, help: { type: "boolean", short: "h" }, ...spec };
+  const all: FlagSpec = {
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+    ...spec,
+  };
   const byShort = new Map<string, string>();
   for (const [name, s] of Object.entries(all)) if (s.short) byShort.set(s.short, name);
   const positionals: string[] = [];
@@ -104,7 +111,9 @@ export function flagString(args: ParsedArgs, name: string): string | undefined {
 /** The string value of a required flag; UsageError naming it when absent. */
 export function requireFlag(args: ParsedArgs, name: string, hint = ""): string {
   const v = flagString(args, name);
-  if (v === undefined || v === "") throw new UsageError(`missing --${name}${hint ? ` (${hint})` : ""}`);
+  if (v === undefined || v === "") {
+    throw new UsageError(`missing --${name}${hint ? ` (${hint})` : ""}`);
+  }
   return v;
 }
 

@@ -54,13 +54,23 @@ Example:
     }
     const issues = policyIssues(text, path);
     const findings = issues.length > 0
-      ? issues.map((i) => ({ level: "error" as const, rule: null, message: `${i.path}: ${i.message}` }))
+      ? issues.map((i) => ({
+        level: "error" as const,
+        rule: null,
+        message: `${i.path}: ${i.message}`,
+      }))
       : lintPolicy(compilePolicy(parsePolicyDocument(text, path)));
     const errors = findings.filter((f) => f.level === "error").length;
     if (args.flags.json) printJson(io, { file: path, ok: errors === 0, findings });
     else {
-      for (const f of findings) io.out(`${f.level === "error" ? "ERROR  " : "warning"} ${f.message}`);
-      io.out(errors === 0 ? `OK ${path}${findings.length ? ` (${findings.length} warning(s))` : ""}` : `${errors} error(s) in ${path}`);
+      for (const f of findings) {
+        io.out(`${f.level === "error" ? "ERROR  " : "warning"} ${f.message}`);
+      }
+      io.out(
+        errors === 0
+          ? `OK ${path}${findings.length ? ` (${findings.length} warning(s))` : ""}`
+          : `${errors} error(s) in ${path}`,
+      );
     }
     return errors === 0 ? EXIT.ok : EXIT.error;
   },
@@ -119,22 +129,39 @@ Example:
       const spec = JSON.parse(readFileSync(file, "utf8")) as { policy: string; cases: TableCase[] };
       const { policy } = readPolicy(resolve(dirname(file), spec.policy));
       for (const c of spec.cases) {
-        const d = evaluate(policy, { tool: c.tool, args: c.args ?? {}, session_id: c.session_id ?? "test", project: "test" }, {
+        const d = evaluate(policy, {
+          tool: c.tool,
+          args: c.args ?? {},
+          session_id: c.session_id ?? "test",
+          project: "test",
+        }, {
           now: Date.parse("2026-01-01T00:00:00Z"),
           counters: tableCounters(c.counters),
         });
         const problems: string[] = [];
-        if (d.effect !== c.expect.effect) problems.push(`effect: expected ${c.expect.effect}, got ${d.effect}`);
-        if (c.expect.rules && JSON.stringify([...c.expect.rules].sort()) !== JSON.stringify(d.rules)) {
-          problems.push(`rules: expected ${JSON.stringify(c.expect.rules)}, got ${JSON.stringify(d.rules)}`);
+        if (d.effect !== c.expect.effect) {
+          problems.push(`effect: expected ${c.expect.effect}, got ${d.effect}`);
         }
-        if (c.expect.kind !== undefined && c.expect.kind !== d.kind) problems.push(`kind: expected ${c.expect.kind}, got ${d.kind}`);
+        if (
+          c.expect.rules && JSON.stringify([...c.expect.rules].sort()) !== JSON.stringify(d.rules)
+        ) {
+          problems.push(
+            `rules: expected ${JSON.stringify(c.expect.rules)}, got ${JSON.stringify(d.rules)}`,
+          );
+        }
+        if (c.expect.kind !== undefined && c.expect.kind !== d.kind) {
+          problems.push(`kind: expected ${c.expect.kind}, got ${d.kind}`);
+        }
         if (problems.length === 0) {
           passed++;
           if (!args.flags.json) io.out(`PASS ${relative(io.cwd, file)}: ${c.name}`);
         } else {
           failures.push({ file, name: c.name, problem: problems.join("; ") });
-          if (!args.flags.json) io.out(`FAIL ${relative(io.cwd, file)}: ${c.name}: ${problems.join("; ")} (${d.reason})`);
+          if (!args.flags.json) {
+            io.out(
+              `FAIL ${relative(io.cwd, file)}: ${c.name}: ${problems.join("; ")} (${d.reason})`,
+            );
+          }
         }
       }
     }
@@ -166,7 +193,9 @@ Example:
     } catch (e) {
       throw new UsageError(`--args is not valid JSON: ${(e as Error).message}`);
     }
-    const file = args.positionals[0] ? resolve(io.cwd, args.positionals[0]) : loadConfigFile(configPath(args, io), io.cwd).policy.file;
+    const file = args.positionals[0]
+      ? resolve(io.cwd, args.positionals[0])
+      : loadConfigFile(configPath(args, io), io.cwd).policy.file;
     const { policy } = readPolicy(file);
     const d = evaluate(policy, { tool, args: callArgs }, { now: Date.now() });
     const traces = policy.candidates(tool).map((r) => {
@@ -177,14 +206,30 @@ Example:
       printJson(io, { decision: d, rules: traces });
       return EXIT.ok;
     }
-    io.out(`decision  ${d.effect.toUpperCase()}${d.kind ? ` (${d.kind})` : ""}${d.by_default ? " by default" : ""}`);
+    io.out(
+      `decision  ${d.effect.toUpperCase()}${d.kind ? ` (${d.kind})` : ""}${
+        d.by_default ? " by default" : ""
+      }`,
+    );
     io.out(`reason    ${d.reason}`);
     if (d.approvals.length > 0) {
-      for (const a of d.approvals) io.out(`approval  ${a.rule}: ${a.quorum} of ${a.roles.join("|")}${a.timeout_ms ? ` within ${a.timeout_ms / 60000}m` : ""}`);
+      for (const a of d.approvals) {
+        io.out(
+          `approval  ${a.rule}: ${a.quorum} of ${a.roles.join("|")}${
+            a.timeout_ms ? ` within ${a.timeout_ms / 60000}m` : ""
+          }`,
+        );
+      }
     }
-    io.out(`rules for "${tool}" (${traces.length} of ${policy.rules.length}; the others name other tools):`);
+    io.out(
+      `rules for "${tool}" (${traces.length} of ${policy.rules.length}; the others name other tools):`,
+    );
     for (const t of traces) {
-      io.out(`  ${t.matched ? "✓" : "✗"} ${t.rule} (${t.effect})${t.matched ? " matches" : `: ${t.why.join("; ")}`}`);
+      io.out(
+        `  ${t.matched ? "✓" : "✗"} ${t.rule} (${t.effect})${
+          t.matched ? " matches" : `: ${t.why.join("; ")}`
+        }`,
+      );
     }
     return EXIT.ok;
   },

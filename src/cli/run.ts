@@ -30,11 +30,17 @@ function topHelp(verbs: Verb[]): string {
 }
 
 /** Find the verb whose (possibly multi-word) name prefixes argv, longest first. */
-export function findVerb(argv: string[], verbs: Verb[] = VERBS): { verb: Verb; rest: string[] } | null {
+export function findVerb(
+  argv: string[],
+  verbs: Verb[] = VERBS,
+): { verb: Verb; rest: string[] } | null {
   let best: { verb: Verb; rest: string[] } | null = null;
   for (const v of verbs) {
     const words = v.name.split(" ");
-    if (words.every((w, i) => argv[i] === w) && (!best || words.length > best.verb.name.split(" ").length)) {
+    if (
+      words.every((w, i) => argv[i] === w) &&
+      (!best || words.length > best.verb.name.split(" ").length)
+    ) {
       best = { verb: v, rest: argv.slice(words.length) };
     }
   }
@@ -55,7 +61,11 @@ export async function runCli(argv: string[], io: CliIO, verbs: Verb[] = VERBS): 
   if (!found) {
     const group = verbs.filter((v) => v.name.startsWith(`${argv[0]} `));
     if (group.length > 0) {
-      io.err(`warrant: "${argv.slice(0, 2).join(" ")}" is not a verb; try one of: ${group.map((v) => v.name).join(", ")}`);
+      io.err(
+        `warrant: "${argv.slice(0, 2).join(" ")}" is not a verb; try one of: ${
+          group.map((v) => v.name).join(", ")
+        }`,
+      );
     } else io.err(`warrant: unknown verb "${argv[0]}" (see warrant --help)`);
     return EXIT.usage;
   }

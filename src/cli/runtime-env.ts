@@ -57,7 +57,10 @@ export function loadConfigFile(path: string, cwd: string): Config {
 /** The configured stderr logger (WARRANT_LOG=debug|info|warn|error). */
 export function envLogger(io: CliIO): Logger {
   const level = (io.env.WARRANT_LOG ?? "info") as LogLevel;
-  return stderrLogger(["debug", "info", "warn", "error"].includes(level) ? level : "info", (s) => io.err(s.replace(/\n$/, "")));
+  return stderrLogger(
+    ["debug", "info", "warn", "error"].includes(level) ? level : "info",
+    (s) => io.err(s.replace(/\n$/, "")),
+  );
 }
 
 /**
@@ -65,7 +68,11 @@ export function envLogger(io: CliIO): Logger {
  * WarrantError with the file, field and fix on any failure; on failure
  * nothing stays open.
  */
-export function openRuntime(configPath: string, io: CliIO, opts: { policy?: boolean } = {}): RuntimeEnv {
+export function openRuntime(
+  configPath: string,
+  io: CliIO,
+  opts: { policy?: boolean } = {},
+): RuntimeEnv {
   const config = loadConfigFile(configPath, io.cwd);
   const logger = envLogger(io);
   const codec = codecFromEnv(config.store.encryption_key_env, io.env, nodeAead);
@@ -74,13 +81,17 @@ export function openRuntime(configPath: string, io: CliIO, opts: { policy?: bool
   } catch (e) {
     throw new WarrantError(
       "store_open_failed",
-      `Cannot create the store folder for ${config.store.path}: ${(e as Error).message}; check store.path in ${config.file}`,
+      `Cannot create the store folder for ${config.store.path}: ${
+        (e as Error).message
+      }; check store.path in ${config.file}`,
     );
   }
   const store = openStore({ path: config.store.path, driver: bunSqlite, codec });
   const bus = new EventBus(logger);
   if (config.notify?.jsonl) bus.add(jsonlSink(config.notify.jsonl));
-  if (io.env.WARRANT_EVENTS_STDERR === "1") bus.add(stderrSink((l) => io.err(l.replace(/\n$/, ""))));
+  if (io.env.WARRANT_EVENTS_STDERR === "1") {
+    bus.add(stderrSink((l) => io.err(l.replace(/\n$/, ""))));
+  }
   store.onCommit((events) => bus.publish(events));
   const env: RuntimeEnv = {
     config,
@@ -97,21 +108,30 @@ export function openRuntime(configPath: string, io: CliIO, opts: { policy?: bool
   };
   if (opts.policy) {
     try {
-      env.policy = PolicyHolder.open({
-        file: config.policy.file,
-        readFile: readFileOrNull,
-        signers: config.trust.policy_signers,
-        threshold: config.trust.policy_threshold,
-        allowUnsigned: config.policy.allow_unsigned,
-      }, store, systemClock, logger);
+      env.policy = PolicyHolder.open(
+        {
+          file: config.policy.file,
+          readFile: readFileOrNull,
+          signers: config.trust.policy_signers,
+          threshold: config.trust.policy_threshold,
+          allowUnsigned: config.policy.allow_unsigned,
+        },
+        store,
+        systemClock,
+        logger,
+      );
     } catch (e) {
       store.close();
       throw e;
     }
     if (config.policy.allow_unsigned) {
-      logger.log("warn", "policy.allow_unsigned is on: unsigned policies are accepted (development mode only)", {
-        config: config.file,
-      });
+      logger.log(
+        "warn",
+        "policy.allow_unsigned is on: unsigned policies are accepted (development mode only)",
+        {
+          config: config.file,
+        },
+      );
     }
   }
   return env;

@@ -7,4 +7,11 @@ import { keyVerbs } from "./key-verbs.ts";
 import { policyVerbs } from "./policy-verbs.ts";
 
 /** Every verb of the CLI, in the order `warrant --help` lists them. */
-export const VERBS: Verb[] = [...gateVerbs, ...approvalVerbs, ...execVerbs, ...keyVerbs, ...policyVerbs, ...auditVerbs];
+export const VERBS: Verb[] = [
+  ...gateVerbs,
+  ...approvalVerbs,
+  ...execVerbs,
+  ...keyVerbs,
+  ...policyVerbs,
+  ...auditVerbs,
+];

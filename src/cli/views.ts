@@ -34,13 +34,17 @@ export function requestView(env: ViewEnv, r: ApprovalRequestRecord): Record<stri
       decision: x.decision,
       at: new Date(x.at).toISOString(),
     })),
-    quorum: tally ? { state: tally.state, progress: tally.progress, denied_by: tally.denied_by } : null,
+    quorum: tally
+      ? { state: tally.state, progress: tally.progress, denied_by: tally.denied_by }
+      : null,
   };
 }
 
 /** A request as text: one line, or a block with quorum progress when `full`. */
 export function describeRequest(env: ViewEnv, r: ApprovalRequestRecord, full: boolean): string {
-  const head = `${r.id}  ${r.state}  ${r.tool} ${JSON.stringify(r.args)}  deadline ${new Date(r.deadline).toISOString()}`;
+  const head = `${r.id}  ${r.state}  ${r.tool} ${JSON.stringify(r.args)}  deadline ${
+    new Date(r.deadline).toISOString()
+  }`;
   if (!full) {
     const need = r.requirements.map((q) => `${q.quorum}×${q.roles.join("|")}`).join(" + ");
     return `${head}  needs ${need}  action ${r.action_id}`;
@@ -57,7 +61,11 @@ export function describeRequest(env: ViewEnv, r: ApprovalRequestRecord, full: bo
   ];
   const tally = env.policy ? tallyOf(env.store, r, env.policy.current) : null;
   for (const p of tally?.progress ?? []) {
-    lines.push(`quorum   ${p.rule}: ${p.approvers.length}/${p.quorum} of ${p.roles.join("|")}${p.approvers.length ? ` — ${p.approvers.join(", ")}` : ""}`);
+    lines.push(
+      `quorum   ${p.rule}: ${p.approvers.length}/${p.quorum} of ${p.roles.join("|")}${
+        p.approvers.length ? ` — ${p.approvers.join(", ")}` : ""
+      }`,
+    );
   }
   if (tally && tally.denied_by.length > 0) lines.push(`denied   by ${tally.denied_by.join(", ")}`);
   return lines.join("\n");

@@ -31,7 +31,10 @@ export function expandArgv(command: string[], args: Record<string, unknown>): st
   return command.map((part) =>
     part.replace(/\{([A-Za-z0-9_.-]+)\}/g, (_, name: string) => {
       if (!Object.hasOwn(args, name) || args[name] === undefined || args[name] === null) {
-        throw new WarrantError("invalid_argument", `the tool's command needs argument "${name}"; pass it in --args`);
+        throw new WarrantError(
+          "invalid_argument",
+          `the tool's command needs argument "${name}"; pass it in --args`,
+        );
       }
       return argText(args[name]);
     })
@@ -39,11 +42,20 @@ export function expandArgv(command: string[], args: Record<string, unknown>): st
 }
 
 /** A ToolRunner for declared tools; `cwd` defaults to the config's folder. */
-export function processRunner(tools: Record<string, DeclaredTool>, defaultCwd: string, defaultTimeoutMs: number): ToolRunner {
+export function processRunner(
+  tools: Record<string, DeclaredTool>,
+  defaultCwd: string,
+  defaultTimeoutMs: number,
+): ToolRunner {
   return {
     run(call: ToolCallback): Promise<ToolOutcome> {
       const tool = Object.hasOwn(tools, call.tool) ? tools[call.tool] : undefined;
-      if (!tool) return Promise.resolve({ ok: false, message: `tool "${call.tool}" is not declared in the config` });
+      if (!tool) {
+        return Promise.resolve({
+          ok: false,
+          message: `tool "${call.tool}" is not declared in the config`,
+        });
+      }
       let argv: string[];
       try {
         argv = expandArgv(tool.command, call.args);
@@ -82,13 +94,25 @@ export function processRunner(tools: Record<string, DeclaredTool>, defaultCwd: s
         });
         child.on("close", (code, signal) => {
           clearTimeout(timer);
-          const output = { exit_code: code, signal: signal ?? null, stdout: text(out), stderr: text(err) };
-          if (timedOut) resolve({ ok: false, timed_out: true, message: `timed out after ${timeout} ms; killed` });
-          else if (code === 0) resolve({ ok: true, output });
+          const output = {
+            exit_code: code,
+            signal: signal ?? null,
+            stdout: text(out),
+            stderr: text(err),
+          };
+          if (timedOut) {
+            resolve({
+              ok: false,
+              timed_out: true,
+              message: `timed out after ${timeout} ms; killed`,
+            });
+          } else if (code === 0) resolve({ ok: true, output });
           else {
             resolve({
               ok: false,
-              message: `exited with ${code ?? signal}: ${output.stderr.slice(-2000) || output.stdout.slice(-2000)}`,
+              message: `exited with ${code ?? signal}: ${
+                output.stderr.slice(-2000) || output.stdout.slice(-2000)
+              }`,
             });
           }
         });

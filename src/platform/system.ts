@@ -2,12 +2,17 @@
  * The real clock, id source and logger. Runtime-neutral (globals present in
  * Bun, Deno and Node), kept in platform because they are the world's state.
  */
-import type { Clock, Ids, IdKind, Logger, LogLevel } from "../app/ports.ts";
+import type { Clock, IdKind, Ids, Logger, LogLevel } from "../app/ports.ts";
 
 export const systemClock: Clock = { now: () => Date.now() };
 
 const CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz";
-const PREFIX: Record<IdKind, string> = { session: "ses_", action: "act_", request: "req_", callback_run: "run_" };
+const PREFIX: Record<IdKind, string> = {
+  session: "ses_",
+  action: "act_",
+  request: "req_",
+  callback_run: "run_",
+};
 
 /** Time-ordered ids: 48-bit ms time + 80 random bits, Crockford base32 (ULID layout). */
 export function systemIds(): Ids {
@@ -54,7 +59,10 @@ export function systemIds(): Ids {
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** JSON lines on stderr, at or above `min` (env WARRANT_LOG: debug|info|warn|error). */
-export function stderrLogger(min: LogLevel = "info", write: (s: string) => void = (s) => process.stderr.write(s)): Logger {
+export function stderrLogger(
+  min: LogLevel = "info",
+  write: (s: string) => void = (s) => process.stderr.write(s),
+): Logger {
   const floor = LEVELS[min];
   return {
     log(level, msg, fields) {

@@ -28,7 +28,9 @@ export const InboundSchema = z.discriminatedUnion("type", [
     type: z.literal("tool_result"),
     id,
     output: z.unknown(),
-    documents: z.array(z.strictObject({ text: z.string(), source: z.string().nullish() })).default([]),
+    documents: z.array(z.strictObject({ text: z.string(), source: z.string().nullish() })).default(
+      [],
+    ),
   }),
   z.strictObject({ type: z.literal("tool_error"), id, message: z.string().max(1_000_000) }),
   z.strictObject({ type: z.literal("shutdown"), id: id.optional() }),
@@ -56,6 +58,8 @@ export function describeIssue(err: z.ZodError): string {
   const i = err.issues[0];
   if (!i) return "invalid message";
   const path = i.path.length > 0 ? i.path.map(String).join(".") : "(message)";
-  if (i.code === "unrecognized_keys") return `${path}: unknown field(s) ${(i as { keys: string[] }).keys.join(", ")}`;
+  if (i.code === "unrecognized_keys") {
+    return `${path}: unknown field(s) ${(i as { keys: string[] }).keys.join(", ")}`;
+  }
   return `${path}: ${i.message}`;
 }

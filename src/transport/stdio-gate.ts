@@ -73,7 +73,11 @@ export class StdioGate implements ToolRunner {
       for (const [id, p] of this.callbacks) {
         clearTimeout(p.timer);
         this.callbacks.delete(id);
-        p.resolve({ ok: false, unknown: true, message: "the hook closed stdin before answering run_tool" });
+        p.resolve({
+          ok: false,
+          unknown: true,
+          message: "the hook closed stdin before answering run_tool",
+        });
       }
     }
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
@@ -90,11 +94,18 @@ export class StdioGate implements ToolRunner {
         resolve({
           ok: false,
           timed_out: true,
-          message: `the hook did not answer run_tool within ${this.o.toolTimeoutMs} ms (gate.tool_exec_timeout_ms)`,
+          message:
+            `the hook did not answer run_tool within ${this.o.toolTimeoutMs} ms (gate.tool_exec_timeout_ms)`,
         });
       }, this.o.toolTimeoutMs);
       this.callbacks.set(id, { resolve, timer, action_id: call.action_id });
-      this.send({ type: "run_tool", id, tool: call.tool, args: call.args, action_id: call.action_id });
+      this.send({
+        type: "run_tool",
+        id,
+        tool: call.tool,
+        args: call.args,
+        action_id: call.action_id,
+      });
     });
   }
 
@@ -103,13 +114,22 @@ export class StdioGate implements ToolRunner {
   }
 
   private reply(id: number, outcome: GovernOutcome, correlation?: string | null): void {
-    this.send({ type: "govern_result", id, ...outcome, ...(correlation ? { correlation_id: correlation } : {}) });
+    this.send({
+      type: "govern_result",
+      id,
+      ...outcome,
+      ...(correlation ? { correlation_id: correlation } : {}),
+    });
   }
 
   private onOversize(dropped: number): void {
-    const message = `line of ${dropped} bytes exceeds gate.max_line_bytes (${this.o.maxLineBytes}); it was dropped`;
+    const message =
+      `line of ${dropped} bytes exceeds gate.max_line_bytes (${this.o.maxLineBytes}); it was dropped`;
     this.o.logger.log("warn", "oversize line dropped", { bytes: dropped });
-    this.o.service.recordIncident("protocol.malformed", null, { reason: "oversize", bytes: dropped });
+    this.o.service.recordIncident("protocol.malformed", null, {
+      reason: "oversize",
+      bytes: dropped,
+    });
     this.send({ type: "error", message });
   }
 
@@ -124,14 +144,19 @@ export class StdioGate implements ToolRunner {
     const rawId = raw !== null && typeof raw === "object" && !Array.isArray(raw)
       ? (raw as Record<string, unknown>).id
       : undefined;
-    const id = typeof rawId === "number" && Number.isSafeInteger(rawId) && rawId >= 0 ? rawId : null;
+    const id = typeof rawId === "number" && Number.isSafeInteger(rawId) && rawId >= 0
+      ? rawId
+      : null;
     const parsed = InboundSchema.safeParse(raw);
     if (!parsed.success) {
       this.malformed(id, describeIssue(parsed.error), line.length);
       return;
     }
     const msg = parsed.data;
-    if ((msg.type === "govern" || msg.type === "tool_result") && jsonDepth(msg, this.o.maxDepth ?? 64) > (this.o.maxDepth ?? 64)) {
+    if (
+      (msg.type === "govern" || msg.type === "tool_result") &&
+      jsonDepth(msg, this.o.maxDepth ?? 64) > (this.o.maxDepth ?? 64)
+    ) {
       this.malformed(id, `nesting deeper than ${this.o.maxDepth ?? 64} levels`, line.length);
       return;
     }
@@ -139,8 +164,16 @@ export class StdioGate implements ToolRunner {
   }
 
   private malformed(id: number | null, reason: string, bytes: number): void {
-    this.o.service.recordIncident("protocol.malformed", null, { reason, bytes, ...(id !== null ? { id } : {}) });
-    this.send({ type: "error", ...(id !== null ? { id } : {}), message: `invalid message: ${reason}` });
+    this.o.service.recordIncident("protocol.malformed", null, {
+      reason,
+      bytes,
+      ...(id !== null ? { id } : {}),
+    });
+    this.send({
+      type: "error",
+      ...(id !== null ? { id } : {}),
+      message: `invalid message: ${reason}`,
+    });
   }
 
   private dispatch(msg: Inbound): void {
@@ -148,7 +181,9 @@ export class StdioGate implements ToolRunner {
       case "register_tool":
         return this.onRegister(msg.id, msg.name);
       case "govern":
-        if (this.closing) return this.send({ type: "error", id: msg.id, message: "the gate is shutting down" });
+        if (this.closing) {
+          return this.send({ type: "error", id: msg.id, message: "the gate is shutting down" });
+        }
         return this.track(
           this.o.service.govern(
             { tool: msg.tool, args: msg.args, correlation_id: msg.correlation_id ?? null },
@@ -157,7 +192,9 @@ export class StdioGate implements ToolRunner {
           ).then((o) => this.reply(msg.id, o, msg.correlation_id), (e) => this.internal(msg.id, e)),
         );
       case "resume":
-        if (this.closing) return this.send({ type: "error", id: msg.id, message: "the gate is shutting down" });
+        if (this.closing) {
+          return this.send({ type: "error", id: msg.id, message: "the gate is shutting down" });
+        }
         return this.track(
           this.o.service.resume(msg.action_id, msg.request_id ?? "", msg.wait_ms ?? 0, {
             run: (call) =>
@@ -207,7 +244,10 @@ export class StdioGate implements ToolRunner {
       p.resolve({
         ok: true,
         output: msg.output ?? null,
-        documents: { count: msg.documents.length, sources: msg.documents.map((d) => d.source ?? "").slice(0, 32) },
+        documents: {
+          count: msg.documents.length,
+          sources: msg.documents.map((d) => d.source ?? "").slice(0, 32),
+        },
       });
     }
   }
@@ -215,11 +255,18 @@ export class StdioGate implements ToolRunner {
   /** Last line of defence: a handler threw; answer a rejection, never silence. */
   private internal(id: number, e: unknown, actionId = ""): void {
     this.o.logger.log("error", "request handler failed", { id, error: String(e) });
-    this.reply(id, { phase: "rejected", action_id: actionId, kind: "internal_error", reason: `internal error: ${String(e)}` });
+    this.reply(id, {
+      phase: "rejected",
+      action_id: actionId,
+      kind: "internal_error",
+      reason: `internal error: ${String(e)}`,
+    });
   }
 
   private track(p: Promise<unknown>): void {
-    const t = p.catch((e) => this.o.logger.log("error", "request handler failed", { error: String(e) }));
+    const t = p.catch((e) =>
+      this.o.logger.log("error", "request handler failed", { error: String(e) })
+    );
     this.inflight.add(t);
     void t.finally(() => this.inflight.delete(t));
   }

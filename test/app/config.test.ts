@@ -3,7 +3,11 @@ import { parseConfig, resolvePath } from "../../src/app/config.ts";
 import { isWarrantError } from "../../src/core/errors.ts";
 
 const KEY = "ed25519:" + "A".repeat(43) + "=";
-const minimal = { project: "acme", policy: { file: "policies/acme.policy.json" }, trust: { policy_signers: [{ id: "ops", public_key: KEY }] } };
+const minimal = {
+  project: "acme",
+  policy: { file: "policies/acme.policy.json" },
+  trust: { policy_signers: [{ id: "ops", public_key: KEY }] },
+};
 
 function refusal(raw: unknown): string {
   try {
@@ -27,28 +31,52 @@ describe("config", () => {
   });
 
   test("the SPEC example parses", () => {
-    const c = parseConfig(JSON.stringify({
-      project: "acme",
-      store: { path: ".warrant/warrant.db", encryption_key_env: "WARRANT_DATA_KEY" },
-      policy: { file: "policies/acme.policy.json", allow_unsigned: false },
-      trust: { policy_signers: [{ id: "ops", public_key: KEY }], policy_threshold: 1 },
-      gate: { tool_exec_timeout_ms: 120000, default_hold_timeout_ms: 900000 },
-      http: { listen: "127.0.0.1:8787", token_env: "WARRANT_HTTP_TOKEN" },
-      tools: { deploy: { command: ["./scripts/deploy.sh", "{env}"], timeout_ms: 600000 } },
-    }), "/etc/warrant/warrant.json");
+    const c = parseConfig(
+      JSON.stringify({
+        project: "acme",
+        store: { path: ".warrant/warrant.db", encryption_key_env: "WARRANT_DATA_KEY" },
+        policy: { file: "policies/acme.policy.json", allow_unsigned: false },
+        trust: { policy_signers: [{ id: "ops", public_key: KEY }], policy_threshold: 1 },
+        gate: { tool_exec_timeout_ms: 120000, default_hold_timeout_ms: 900000 },
+        http: { listen: "127.0.0.1:8787", token_env: "WARRANT_HTTP_TOKEN" },
+        tools: { deploy: { command: ["./scripts/deploy.sh", "{env}"], timeout_ms: 600000 } },
+      }),
+      "/etc/warrant/warrant.json",
+    );
     expect(c.tools.deploy!.command).toEqual(["./scripts/deploy.sh", "{env}"]);
     expect(c.store.encryption_key_env).toBe("WARRANT_DATA_KEY");
   });
 
   test.each([
     ["not JSON", "{", /not valid JSON/],
-    ["missing project", { policy: { file: "p.json" }, trust: minimal.trust }, /project: .*set "project"/],
+    [
+      "missing project",
+      { policy: { file: "p.json" }, trust: minimal.trust },
+      /project: .*set "project"/,
+    ],
     ["unknown field", { ...minimal, polcy: {} }, /polcy: unknown field "polcy"; remove the field/],
-    ["unknown nested field", { ...minimal, gate: { tool_timeout: 5 } }, /gate\.tool_timeout: unknown field/],
-    ["bad key", { ...minimal, trust: { policy_signers: [{ id: "ops", public_key: "ed25519:short" }] } }, /trust\.policy_signers\[0\]\.public_key/],
-    ["too few signers for the threshold", { ...minimal, trust: { policy_signers: [], policy_threshold: 1 } }, /policy_threshold is 1/],
-    ["duplicate signer ids", { ...minimal, trust: { policy_signers: [{ id: "ops", public_key: KEY }, { id: "ops", public_key: KEY }] } }, /duplicate signer id "ops"/],
-    ["negative timeout", { ...minimal, gate: { tool_exec_timeout_ms: -1 } }, /gate\.tool_exec_timeout_ms/],
+    [
+      "unknown nested field",
+      { ...minimal, gate: { tool_timeout: 5 } },
+      /gate\.tool_timeout: unknown field/,
+    ],
+    ["bad key", {
+      ...minimal,
+      trust: { policy_signers: [{ id: "ops", public_key: "ed25519:short" }] },
+    }, /trust\.policy_signers\[0\]\.public_key/],
+    ["too few signers for the threshold", {
+      ...minimal,
+      trust: { policy_signers: [], policy_threshold: 1 },
+    }, /policy_threshold is 1/],
+    ["duplicate signer ids", {
+      ...minimal,
+      trust: { policy_signers: [{ id: "ops", public_key: KEY }, { id: "ops", public_key: KEY }] },
+    }, /duplicate signer id "ops"/],
+    [
+      "negative timeout",
+      { ...minimal, gate: { tool_exec_timeout_ms: -1 } },
+      /gate\.tool_exec_timeout_ms/,
+    ],
     ["bad listen", { ...minimal, http: { listen: "nope" } }, /http\.listen/],
   ])("%s is refused with the file, the path and a fix", (_name, raw, re) => {
     const m = refusal(raw);
@@ -57,7 +85,10 @@ describe("config", () => {
   });
 
   test("allow_unsigned needs no signers", () => {
-    const c = parseConfig(JSON.stringify({ project: "p", policy: { file: "x.json", allow_unsigned: true } }), "/a/w.json");
+    const c = parseConfig(
+      JSON.stringify({ project: "p", policy: { file: "x.json", allow_unsigned: true } }),
+      "/a/w.json",
+    );
     expect(c.trust.policy_signers).toEqual([]);
   });
 

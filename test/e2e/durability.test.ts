@@ -35,7 +35,14 @@ async function gateWith(tools: string[], stall = false): Promise<GateClient> {
 
 async function approveBoth(requestId: string) {
   for (const who of ["alice", "dave"]) {
-    const r = await runCli(["approve", requestId, "--key", ws.keys[who]!.path, "--config", ws.configPath]);
+    const r = await runCli([
+      "approve",
+      requestId,
+      "--key",
+      ws.keys[who]!.path,
+      "--config",
+      ws.configPath,
+    ]);
     expect(r.code).toBe(0);
   }
 }
@@ -93,7 +100,11 @@ describe("park and resume across gate processes", () => {
     await new Promise((r) => setTimeout(r, 50));
     const b = await gateWith(["send_payment"]);
     const r = await b.resume(held.action_id, held.request_id);
-    expect(r).toMatchObject({ phase: "pending_approval", deadline: held.deadline, request_id: held.request_id });
+    expect(r).toMatchObject({
+      phase: "pending_approval",
+      deadline: held.deadline,
+      request_id: held.request_id,
+    });
     await b.close();
   });
 });
@@ -124,7 +135,10 @@ describe("kill -9", () => {
   test("right after a decision is returned: the decision is in the store", async () => {
     const a = await gateWith(["shell", "send_payment"]);
     const denied = await a.govern("shell", { cmd: "rm -rf /tmp/x" });
-    const held = await a.govern("send_payment", { amount: 500, to: "Z" }) as { action_id: string; request_id: string };
+    const held = await a.govern("send_payment", { amount: 500, to: "Z" }) as {
+      action_id: string;
+      request_id: string;
+    };
     a.kill("SIGKILL");
     await a.exited;
     expect(actionState(denied.action_id)).toBe("denied");
@@ -137,8 +151,14 @@ describe("kill -9", () => {
   test("in the middle of a burst: every answered decision survives; audit verifies", async () => {
     const a = await gateWith(["search_docs"]);
     const answered: string[] = [];
-    const burst = Array.from({ length: 200 }, (_, i) =>
-      a.govern("search_docs", { i }).then((r) => void answered.push(r.action_id), () => undefined));
+    const burst = Array.from(
+      { length: 200 },
+      (_, i) =>
+        a.govern("search_docs", { i }).then(
+          (r) => void answered.push(r.action_id),
+          () => undefined,
+        ),
+    );
     await new Promise((r) => setTimeout(r, 15));
     a.kill("SIGKILL");
     await Promise.all(burst);

@@ -8,7 +8,10 @@ import type { TestKey } from "./harness.ts";
 export const APPROVERS = ["alice", "bob", "carol", "dave"];
 
 /** The e2e policy for a set of generated keys. */
-export function e2ePolicy(k: Record<string, TestKey>, overrides: Record<string, unknown> = {}): object {
+export function e2ePolicy(
+  k: Record<string, TestKey>,
+  overrides: Record<string, unknown> = {},
+): object {
   return {
     policy: "e2e",
     version: 1,
@@ -36,9 +39,25 @@ export function e2ePolicy(k: Record<string, TestKey>, overrides: Record<string, 
         effect: "hold",
         approval: { quorum: 2, roles: ["finance"], timeout: "30m" },
       },
-      { id: "shell-rate", tool: "shell", effect: "allow", rate: { max: 5, window: "1m", scope: "session" } },
-      { id: "no-rm", tool: "shell", when: { cmd: { glob: "*rm -rf*" } }, effect: "deny", reason: "destructive command" },
-      { id: "deploys", tool: "deploy", effect: "hold", approval: { quorum: 1, roles: ["ops"], timeout: "2s" } },
+      {
+        id: "shell-rate",
+        tool: "shell",
+        effect: "allow",
+        rate: { max: 5, window: "1m", scope: "session" },
+      },
+      {
+        id: "no-rm",
+        tool: "shell",
+        when: { cmd: { glob: "*rm -rf*" } },
+        effect: "deny",
+        reason: "destructive command",
+      },
+      {
+        id: "deploys",
+        tool: "deploy",
+        effect: "hold",
+        approval: { quorum: 1, roles: ["ops"], timeout: "2s" },
+      },
     ],
     ...overrides,
   };

@@ -37,7 +37,15 @@ afterAll(async () => {
 });
 
 async function approve(requestId: string, who: string, extra: string[] = []) {
-  return await runCli(["approve", requestId, "--key", ws.keys[who]!.path, "--config", ws.configPath, ...extra]);
+  return await runCli([
+    "approve",
+    requestId,
+    "--key",
+    ws.keys[who]!.path,
+    "--config",
+    ws.configPath,
+    ...extra,
+  ]);
 }
 
 describe("gate over stdio (compiled binary)", () => {
@@ -48,7 +56,10 @@ describe("gate over stdio (compiled binary)", () => {
 
   test("allow → completed with the body's output", async () => {
     const r = await gate.govern("search_docs", { q: "refunds" });
-    expect(r).toMatchObject({ phase: "completed", output: { tool: "search_docs", echoed: { q: "refunds" } } });
+    expect(r).toMatchObject({
+      phase: "completed",
+      output: { tool: "search_docs", echoed: { q: "refunds" } },
+    });
     expect(r.action_id).toMatch(/^act_/);
   });
 
@@ -100,7 +111,9 @@ describe("gate over stdio (compiled binary)", () => {
 
   test("budgets: small payments are allowed until the daily budget is spent", async () => {
     const results = [];
-    for (let i = 0; i < 6; i++) results.push(await gate.govern("send_payment", { amount: 100, to: "x" }));
+    for (let i = 0; i < 6; i++) {
+      results.push(await gate.govern("send_payment", { amount: 100, to: "x" }));
+    }
     expect(results.slice(0, 5).every((r) => r.phase === "completed")).toBe(true);
     expect(results[5]).toMatchObject({ phase: "rejected", kind: "budget_exhausted" });
   });
@@ -114,8 +127,11 @@ describe("gate over stdio (compiled binary)", () => {
 
   test("8 concurrent callers × 50 governs are all correlated by id", async () => {
     const all = await Promise.all(
-      Array.from({ length: 8 }, (_, c) =>
-        Promise.all(Array.from({ length: 50 }, (_, i) => gate.govern("search_docs", { c, i })))),
+      Array.from(
+        { length: 8 },
+        (_, c) =>
+          Promise.all(Array.from({ length: 50 }, (_, i) => gate.govern("search_docs", { c, i }))),
+      ),
     );
     for (const [c, rs] of all.entries()) {
       for (const [i, r] of rs.entries()) {
@@ -141,8 +157,14 @@ describe("gate over stdio (compiled binary)", () => {
     const before = calls.send_payment ?? 0;
     const waiting = gate.resume(held.action_id, held.request_id, { waitMs: 10_000 });
     expect((await approve(held.request_id, "dave")).code).toBe(0);
-    const [r1, r2, r3] = await Promise.all([waiting, gate.resume(held.action_id, held.request_id, { waitMs: 10_000 }), gate.resume(held.action_id, held.request_id, { waitMs: 10_000 })]);
-    for (const r of [r1, r2, r3]) expect(r).toMatchObject({ phase: "completed", output: { echoed: { amount: 300 } } });
+    const [r1, r2, r3] = await Promise.all([
+      waiting,
+      gate.resume(held.action_id, held.request_id, { waitMs: 10_000 }),
+      gate.resume(held.action_id, held.request_id, { waitMs: 10_000 }),
+    ]);
+    for (const r of [r1, r2, r3]) {
+      expect(r).toMatchObject({ phase: "completed", output: { echoed: { amount: 300 } } });
+    }
     expect(calls.send_payment! - before).toBe(1);
     const later = await gate.resume(held.action_id, held.request_id);
     expect(later).toMatchObject({ phase: "completed", output: { echoed: { amount: 300 } } });
@@ -150,8 +172,20 @@ describe("gate over stdio (compiled binary)", () => {
   });
 
   test("a deny from one eligible approver rejects", async () => {
-    const held = await gate.govern("send_payment", { amount: 999, to: "X" }) as { action_id: string; request_id: string };
-    const d = await runCli(["deny", held.request_id, "--key", ws.keys.carol!.path, "--config", ws.configPath, "--reason", "no"]);
+    const held = await gate.govern("send_payment", { amount: 999, to: "X" }) as {
+      action_id: string;
+      request_id: string;
+    };
+    const d = await runCli([
+      "deny",
+      held.request_id,
+      "--key",
+      ws.keys.carol!.path,
+      "--config",
+      ws.configPath,
+      "--reason",
+      "no",
+    ]);
     expect(d.code).toBe(0);
     const r = await gate.resume(held.action_id, held.request_id);
     expect(r).toMatchObject({ phase: "rejected", kind: "approval_denied" });
@@ -161,7 +195,10 @@ describe("gate over stdio (compiled binary)", () => {
   });
 
   test("the deadline passes → approval_timeout, and a late approval is refused", async () => {
-    const held = await gate.govern("deploy", { env: "prod" }) as { action_id: string; request_id: string };
+    const held = await gate.govern("deploy", { env: "prod" }) as {
+      action_id: string;
+      request_id: string;
+    };
     const r = await gate.resume(held.action_id, held.request_id, { waitMs: 10_000 });
     expect(r).toMatchObject({ phase: "rejected", kind: "approval_timeout" });
     const late = await approve(held.request_id, "bob");

@@ -19,7 +19,9 @@ let executions = 0;
 
 beforeAll(async () => {
   ws = await makeWorkspace({ signed: true, keys: APPROVERS, policy: (k) => e2ePolicy(k) });
-  gate = await spawnGate(ws.configPath, { onMessage: (m) => void frames.push(m as Record<string, unknown>) });
+  gate = await spawnGate(ws.configPath, {
+    onMessage: (m) => void frames.push(m as Record<string, unknown>),
+  });
   // Registered but never allowed by the policy: any execution is a bug.
   for (const t of ["transfer_all", "__proto__", "constructor", "toString", "hasOwnProperty"]) {
     await gate.registerTool(t, () => {
@@ -34,7 +36,12 @@ afterAll(async () => {
   ws.cleanup();
 });
 
-const errorFor = (id: number) => gate.waitFor((m) => (m as { type?: string; id?: number }).type === "error" && (m as { id?: number }).id === id, 5000);
+const errorFor = (id: number) =>
+  gate.waitFor(
+    (m) =>
+      (m as { type?: string; id?: number }).type === "error" && (m as { id?: number }).id === id,
+    5000,
+  );
 
 describe("hostile stdio input", () => {
   test.each([
@@ -74,8 +81,18 @@ describe("hostile stdio input", () => {
   });
 
   test("a 10 MB line is dropped with an error; the gate answers the next request", async () => {
-    const huge = JSON.stringify({ type: "govern", id: 7777, tool: "search_docs", args: { blob: "x".repeat(10 * 1024 * 1024) } });
-    const wait = gate.waitFor((m) => (m as { type?: string; message?: string }).type === "error" && /exceeds/.test(String((m as { message?: string }).message)), 20_000);
+    const huge = JSON.stringify({
+      type: "govern",
+      id: 7777,
+      tool: "search_docs",
+      args: { blob: "x".repeat(10 * 1024 * 1024) },
+    });
+    const wait = gate.waitFor(
+      (m) =>
+        (m as { type?: string; message?: string }).type === "error" &&
+        /exceeds/.test(String((m as { message?: string }).message)),
+      20_000,
+    );
     gate.sendRaw(`${huge}\n`);
     await wait;
     const r = await gate.govern("search_docs", { after: "huge" });
@@ -83,7 +100,11 @@ describe("hostile stdio input", () => {
   });
 
   test("stray tool_result / tool_error for unknown callback ids are recorded and ignored", async () => {
-    gate.sendRaw(`${JSON.stringify({ type: "tool_result", id: 424242, output: { forged: true }, documents: [] })}\n`);
+    gate.sendRaw(
+      `${
+        JSON.stringify({ type: "tool_result", id: 424242, output: { forged: true }, documents: [] })
+      }\n`,
+    );
     gate.sendRaw(`${JSON.stringify({ type: "tool_error", id: 424243, message: "forged" })}\n`);
     const r = await gate.govern("search_docs", {});
     expect(r.phase).toBe("completed");
@@ -99,36 +120,74 @@ describe("hostile stdio input", () => {
     expect(n.n).toBeGreaterThan(0);
   });
 
-  test("20,000 fuzzed lines, then a valid govern is answered correctly; nothing executed", async () => {
-    let seed = 0x2545f491;
-    const rand = (n: number) => {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) % n;
-    };
-    const tools = ["transfer_all", "__proto__", "constructor", "nope", "", "toString"];
-    // Ids stay far above the client's own request ids, so replies cannot be mistaken for them.
-    const values = [null, true, -1, 1e308, "x", [], {}, { __proto__: 1 }, "𝌆", "\u0000", 2 ** 53 + 1];
-    const templates = [
-      () => ({ type: "govern", id: 1e7 + rand(1e6), tool: tools[rand(tools.length)], args: { a: values[rand(values.length)] } }),
-      () => ({ type: ["govern", "resume", "tool_result", "register_tool", "x"][rand(5)], id: values[rand(values.length)] }),
-      () => ({ type: "resume", id: 1e7 + rand(1e6), action_id: "act_" + rand(1e9), request_id: "req_x", wait_ms: 0 }),
-      () => ({ type: "tool_result", id: 1e7 + rand(1e6), output: values[rand(values.length)] }),
-      () => ({ type: "tool_error", id: 1e7 + rand(1e6), message: 5 }),
-    ];
-    const lines: string[] = [];
-    for (let i = 0; i < 20_000; i++) {
-      let line = JSON.stringify(templates[rand(templates.length)]!());
-      const mut = rand(6);
-      if (mut === 0) line = line.slice(0, rand(line.length));
-      else if (mut === 1) line = line.replace(/[:,]/, String.fromCharCode(rand(128)));
-      else if (mut === 2) line = `{"type":"govern","id":${1e7 + rand(1000)},"tool":"transfer_all","args":{"n":${["NaN", "-Infinity", "1e999", "01"][rand(4)]}}}`;
-      lines.push(line);
-    }
-    for (let i = 0; i < lines.length; i += 500) gate.sendRaw(`${lines.slice(i, i + 500).join("\n")}\n`);
-    const r = await gate.govern("search_docs", { q: "after fuzz" });
-    expect(r).toMatchObject({ phase: "completed", output: "ok" });
-    expect(executions).toBe(0);
-  }, 120_000);
+  test(
+    "20,000 fuzzed lines, then a valid govern is answered correctly; nothing executed",
+    async () => {
+      let seed = 0x2545f491;
+      const rand = (n: number) => {
+        seed ^= seed << 13;
+        seed ^= seed >>> 17;
+        seed ^= seed << 5;
+        return (seed >>> 0) % n;
+      };
+      const tools = ["transfer_all", "__proto__", "constructor", "nope", "", "toString"];
+      // Ids stay far above the client's own request ids, so replies cannot be mistaken for them.
+      const values = [
+        null,
+        true,
+        -1,
+        1e308,
+        "x",
+        [],
+        {},
+        { __proto__: 1 },
+        "𝌆",
+        "\u0000",
+        2 ** 53 + 1,
+      ];
+      const templates = [
+        () => ({
+          type: "govern",
+          id: 1e7 + rand(1e6),
+          tool: tools[rand(tools.length)],
+          args: { a: values[rand(values.length)] },
+        }),
+        () => ({
+          type: ["govern", "resume", "tool_result", "register_tool", "x"][rand(5)],
+          id: values[rand(values.length)],
+        }),
+        () => ({
+          type: "resume",
+          id: 1e7 + rand(1e6),
+          action_id: "act_" + rand(1e9),
+          request_id: "req_x",
+          wait_ms: 0,
+        }),
+        () => ({ type: "tool_result", id: 1e7 + rand(1e6), output: values[rand(values.length)] }),
+        () => ({ type: "tool_error", id: 1e7 + rand(1e6), message: 5 }),
+      ];
+      const lines: string[] = [];
+      for (let i = 0; i < 20_000; i++) {
+        let line = JSON.stringify(templates[rand(templates.length)]!());
+        const mut = rand(6);
+        if (mut === 0) line = line.slice(0, rand(line.length));
+        else if (mut === 1) line = line.replace(/[:,]/, String.fromCharCode(rand(128)));
+        else if (mut === 2) {
+          line = `{"type":"govern","id":${1e7 + rand(1000)},"tool":"transfer_all","args":{"n":${
+            ["NaN", "-Infinity", "1e999", "01"][rand(4)]
+          }}}`;
+        }
+        lines.push(line);
+      }
+      for (let i = 0; i < lines.length; i += 500) {
+        gate.sendRaw(
+          `${lines.slice(i, i + 500).join("\n")}\n`,
+        );
+      }
+      const r = await gate.govern("search_docs", { q: "after fuzz" });
+      expect(r).toMatchObject({ phase: "completed", output: "ok" });
+      expect(executions).toBe(0);
+    },
+    120_000,
+  );
 });

@@ -21,7 +21,9 @@ export interface CompiledRule {
   /** Null when the rule has no `when`. */
   when: Pred | null;
   reason: string | null;
-  spend: { budget: string; amount: string | number; limit: number; window_ms: number; scope: Scope } | null;
+  spend:
+    | { budget: string; amount: string | number; limit: number; window_ms: number; scope: Scope }
+    | null;
   rate: { max: number; window_ms: number; scope: Scope } | null;
   approval: { quorum: number; roles: string[]; timeout_ms: number | null } | null;
 }
@@ -71,7 +73,9 @@ function compileRule(r: PolicyRule, index: number, doc: PolicyDocument): Compile
         scope: budget.scope,
       }
       : null,
-    rate: r.rate ? { max: r.rate.max, window_ms: durationMs(r.rate.window), scope: r.rate.scope } : null,
+    rate: r.rate
+      ? { max: r.rate.max, window_ms: durationMs(r.rate.window), scope: r.rate.scope }
+      : null,
     approval: r.approval
       ? {
         quorum: r.approval.quorum,
@@ -118,7 +122,9 @@ export function compilePolicy(doc: PolicyDocument): CompiledPolicy {
     const found = new Set<CompiledRule>(exact.get(tool) ?? []);
     for (const len of lengths) {
       if (len > tool.length) break;
-      for (const g of globsByPrefix.get(tool.slice(0, len)) ?? []) if (g.match(tool)) found.add(g.rule);
+      for (const g of globsByPrefix.get(tool.slice(0, len)) ?? []) {
+        if (g.match(tool)) found.add(g.rule);
+      }
     }
     const list = [...found].sort((a, b) => a.index - b.index);
     if (cache.size >= CACHE_MAX) cache.clear();
@@ -132,13 +138,17 @@ export function compilePolicy(doc: PolicyDocument): CompiledPolicy {
     if (c.some((r) => r.effect !== "allow" && r.when === null)) return 4;
     if (c.some((r) => r.effect === "hold")) return 3;
     const unconditionalAllow = c.some((r) => r.effect === "allow" && r.when === null);
-    if (c.some((r) => r.effect === "deny") || (!unconditionalAllow && doc.default === "deny")) return 2;
+    if (c.some((r) => r.effect === "deny") || (!unconditionalAllow && doc.default === "deny")) {
+      return 2;
+    }
     if (!unconditionalAllow || c.some((r) => r.spend || r.rate)) return 1;
     return 0;
   };
 
   const approvers = new Map<string, Approver>();
-  for (const [name, a] of Object.entries(doc.approvers)) approvers.set(name, { key: a.key, roles: a.roles });
+  for (const [name, a] of Object.entries(doc.approvers)) {
+    approvers.set(name, { key: a.key, roles: a.roles });
+  }
 
   return {
     id: doc.policy,

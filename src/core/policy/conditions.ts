@@ -69,7 +69,8 @@ export function operatorPredicate(op: Operator, operand: unknown): (v: unknown) 
       const arr = operand as unknown[];
       const prims = new Set(arr.filter((x) => x === null || typeof x !== "object"));
       const structs = arr.filter((x) => x !== null && typeof x === "object").map(equalTo);
-      const isIn = (v: unknown) => (v === null || typeof v !== "object") ? prims.has(v) : structs.some((f) => f(v));
+      const isIn = (v: unknown) =>
+        (v === null || typeof v !== "object") ? prims.has(v) : structs.some((f) => f(v));
       return op === "in" ? (v) => v !== MISSING && isIn(v) : (v) => v !== MISSING && !isIn(v);
     }
     case "lt":
@@ -91,7 +92,9 @@ export function operatorPredicate(op: Operator, operand: unknown): (v: unknown) 
     case "contains": {
       const eq = equalTo(operand);
       return (v) =>
-        typeof v === "string" ? typeof operand === "string" && v.includes(operand) : Array.isArray(v) && v.some(eq);
+        typeof v === "string"
+          ? typeof operand === "string" && v.includes(operand)
+          : Array.isArray(v) && v.some(eq);
     }
     case "exists":
       return (v) => (v !== MISSING) === operand;
@@ -129,10 +132,10 @@ export function compileCondition(c: Record<string, unknown>): Pred {
         const [seg] = segs as [string];
         const [p] = preds as [(v: unknown) => boolean];
         parts.push((a) => p(Object.hasOwn(a, seg) && a[seg] !== undefined ? a[seg] : MISSING));
-      } else parts.push((a) => {
-        const val = resolvePath(a, segs);
-        return preds.every((p) => p(val));
-      });
+      } else {parts.push((a) => {
+          const val = resolvePath(a, segs);
+          return preds.every((p) => p(val));
+        });}
     }
   }
   if (parts.length === 1) return parts[0]!;
@@ -143,23 +146,37 @@ export function compileCondition(c: Record<string, unknown>): Pred {
  * Why a condition does not hold, as human lines (empty when it holds), for
  * `policy explain`.
  */
-export function explainCondition(c: Record<string, unknown>, args: Record<string, unknown>, at = "when"): string[] {
+export function explainCondition(
+  c: Record<string, unknown>,
+  args: Record<string, unknown>,
+  at = "when",
+): string[] {
   const out: string[] = [];
   for (const [key, v] of Object.entries(c)) {
     const p = `${at}.${key}`;
     if (key === "all") {
-      (v as Record<string, unknown>[]).forEach((x, i) => out.push(...explainCondition(x, args, `${p}[${i}]`)));
+      (v as Record<string, unknown>[]).forEach((x, i) =>
+        out.push(...explainCondition(x, args, `${p}[${i}]`))
+      );
     } else if (key === "any") {
-      const subs = (v as Record<string, unknown>[]).map((x, i) => explainCondition(x, args, `${p}[${i}]`));
-      if (subs.every((s) => s.length > 0)) out.push(`${p}: none of the alternatives holds (${subs.flat().join("; ")})`);
+      const subs = (v as Record<string, unknown>[]).map((x, i) =>
+        explainCondition(x, args, `${p}[${i}]`)
+      );
+      if (subs.every((s) => s.length > 0)) {
+        out.push(`${p}: none of the alternatives holds (${subs.flat().join("; ")})`);
+      }
     } else if (key === "not") {
-      if (compileCondition(v as Record<string, unknown>)(args)) out.push(`${p}: the negated condition holds`);
+      if (compileCondition(v as Record<string, unknown>)(args)) {
+        out.push(`${p}: the negated condition holds`);
+      }
     } else {
       const val = resolvePath(args, key.split("."));
       for (const [op, operand] of Object.entries(v as Record<string, unknown>)) {
         if (!operatorPredicate(op as Operator, operand)(val)) {
           const actual = val === MISSING ? "missing" : JSON.stringify(val)?.slice(0, 80);
-          out.push(`${key} ${op} ${JSON.stringify(operand)?.slice(0, 80)} is false (actual: ${actual})`);
+          out.push(
+            `${key} ${op} ${JSON.stringify(operand)?.slice(0, 80)} is false (actual: ${actual})`,
+          );
         }
       }
     }

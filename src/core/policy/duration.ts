@@ -17,7 +17,9 @@ export function durationMs(text: string): number {
   if (!m) {
     throw new WarrantError(
       "invalid_argument",
-      `invalid duration ${JSON.stringify(text)}: write a positive integer and a unit, e.g. 30s, 15m, 24h, 7d`,
+      `invalid duration ${
+        JSON.stringify(text)
+      }: write a positive integer and a unit, e.g. 30s, 15m, 24h, 7d`,
     );
   }
   return Number(m[1]) * UNITS[m[2]!]!;

@@ -11,7 +11,11 @@ import { resolvePath } from "./conditions.ts";
 import type { Decision, EvalContext, RateEffect, Scope, SpendEffect, ToolCall } from "./types.ts";
 
 function scopeValue(scope: Scope, call: ToolCall): string {
-  return scope === "project" ? call.project ?? "" : scope === "session" ? call.session_id ?? "" : call.tool;
+  return scope === "project"
+    ? call.project ?? ""
+    : scope === "session"
+    ? call.session_id ?? ""
+    : call.tool;
 }
 
 const byId = (a: CompiledRule, b: CompiledRule) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -46,7 +50,10 @@ function deny(
  */
 export function evaluate(p: CompiledPolicy, call: ToolCall, ctx: EvalContext): Decision {
   if (p.expires !== null && ctx.now > p.expires) {
-    throw new WarrantError("policy_expired", `policy ${p.id} v${p.version} expired at ${new Date(p.expires).toISOString()}`);
+    throw new WarrantError(
+      "policy_expired",
+      `policy ${p.id} v${p.version} expired at ${new Date(p.expires).toISOString()}`,
+    );
   }
   const args = call.args !== null && typeof call.args === "object" ? call.args : {};
   const denies: CompiledRule[] = [];
@@ -67,12 +74,27 @@ export function evaluate(p: CompiledPolicy, call: ToolCall, ctx: EvalContext): D
   if (denies.length > 0) {
     denies.sort(byId);
     const reasons = denies.map((r) => r.reason ?? `denied by rule ${r.id}`);
-    return deny(p, "policy_denied", denies.map((r) => r.id), matched, [...new Set(reasons)].join("; "));
+    return deny(
+      p,
+      "policy_denied",
+      denies.map((r) => r.id),
+      matched,
+      [...new Set(reasons)].join("; "),
+    );
   }
   const winners = holds.length > 0 ? holds.sort(byId) : allows.sort(byId);
   if (winners.length === 0) {
     if (p.default === "deny") {
-      return { ...deny(p, "policy_denied", [], matched, `no rule of ${p.id} v${p.version} matches "${call.tool}"; the default is deny`), by_default: true };
+      return {
+        ...deny(
+          p,
+          "policy_denied",
+          [],
+          matched,
+          `no rule of ${p.id} v${p.version} matches "${call.tool}"; the default is deny`,
+        ),
+        by_default: true,
+      };
     }
     return {
       effect: "allow",
@@ -91,15 +113,39 @@ export function evaluate(p: CompiledPolicy, call: ToolCall, ctx: EvalContext): D
   const rates: RateEffect[] = [];
   for (const r of winners) {
     if (r.spend) {
-      const raw = typeof r.spend.amount === "number" ? r.spend.amount : resolvePath(args, r.spend.amount.split("."));
+      const raw = typeof r.spend.amount === "number"
+        ? r.spend.amount
+        : resolvePath(args, r.spend.amount.split("."));
       if (typeof raw !== "number" || !Number.isFinite(raw) || raw < 0) {
-        return deny(p, "policy_denied", [r.id], matched, `rule ${r.id} spends "${String(r.spend.amount)}" from budget ${r.spend.budget}, but the call has no non-negative number there`);
+        return deny(
+          p,
+          "policy_denied",
+          [r.id],
+          matched,
+          `rule ${r.id} spends "${
+            String(r.spend.amount)
+          }" from budget ${r.spend.budget}, but the call has no non-negative number there`,
+        );
       }
       const key = `${r.spend.budget}|${r.spend.scope}|${scopeValue(r.spend.scope, call)}`;
-      spends.push({ rule: r.id, budget: r.spend.budget, amount: raw, limit: r.spend.limit, window_ms: r.spend.window_ms, scope: r.spend.scope, key });
+      spends.push({
+        rule: r.id,
+        budget: r.spend.budget,
+        amount: raw,
+        limit: r.spend.limit,
+        window_ms: r.spend.window_ms,
+        scope: r.spend.scope,
+        key,
+      });
     }
     if (r.rate) {
-      rates.push({ rule: r.id, max: r.rate.max, window_ms: r.rate.window_ms, scope: r.rate.scope, key: `${r.id}|${r.rate.scope}|${scopeValue(r.rate.scope, call)}` });
+      rates.push({
+        rule: r.id,
+        max: r.rate.max,
+        window_ms: r.rate.window_ms,
+        scope: r.rate.scope,
+        key: `${r.id}|${r.rate.scope}|${scopeValue(r.rate.scope, call)}`,
+      });
     }
   }
   if (ctx.counters) {
@@ -110,13 +156,29 @@ export function evaluate(p: CompiledPolicy, call: ToolCall, ctx: EvalContext): D
       perKey.set(s.key, total);
       const spent = ctx.counters.spent(s.key, s.window_ms);
       if (spent + total > s.limit) {
-        return deny(p, "budget_exhausted", [s.rule], matched, `budget ${s.budget} (${s.scope}) has ${Math.max(0, s.limit - spent)} of ${s.limit} left in its window; this call needs ${total}`);
+        return deny(
+          p,
+          "budget_exhausted",
+          [s.rule],
+          matched,
+          `budget ${s.budget} (${s.scope}) has ${
+            Math.max(0, s.limit - spent)
+          } of ${s.limit} left in its window; this call needs ${total}`,
+        );
       }
     }
     for (const r of rates) {
       const hits = ctx.counters.hits(r.key, r.window_ms);
       if (hits + 1 > r.max) {
-        return deny(p, "rate_limited", [r.rule], matched, `rule ${r.rule} allows ${r.max} calls per ${r.window_ms / 1000}s (${r.scope}); ${hits} already made`);
+        return deny(
+          p,
+          "rate_limited",
+          [r.rule],
+          matched,
+          `rule ${r.rule} allows ${r.max} calls per ${
+            r.window_ms / 1000
+          }s (${r.scope}); ${hits} already made`,
+        );
       }
     }
   }
@@ -128,8 +190,15 @@ export function evaluate(p: CompiledPolicy, call: ToolCall, ctx: EvalContext): D
       rules: ids,
       matched,
       by_default: false,
-      reason: `held by ${ids.join(", ")}: ` + holds.map((r) => `${r.approval!.quorum} approval(s) from ${r.approval!.roles.join("|")}`).join(" and "),
-      approvals: holds.map((r) => ({ rule: r.id, quorum: r.approval!.quorum, roles: r.approval!.roles, timeout_ms: r.approval!.timeout_ms })),
+      reason: `held by ${ids.join(", ")}: ` +
+        holds.map((r) => `${r.approval!.quorum} approval(s) from ${r.approval!.roles.join("|")}`)
+          .join(" and "),
+      approvals: holds.map((r) => ({
+        rule: r.id,
+        quorum: r.approval!.quorum,
+        roles: r.approval!.roles,
+        timeout_ms: r.approval!.timeout_ms,
+      })),
       spends,
       rates,
       policy,

@@ -51,7 +51,9 @@ export function compileGlob(pattern: string): GlobMatcher {
   const middle = segs.slice(1, -1).filter((x) => x.length > 0);
   const minLen = head.length + tail.length + middle.reduce((n, m) => n + m.length, 0);
   return (s) => {
-    if (s.length < minLen || !segmentAt(s, head, 0) || !segmentAt(s, tail, s.length - tail.length)) return false;
+    if (
+      s.length < minLen || !segmentAt(s, head, 0) || !segmentAt(s, tail, s.length - tail.length)
+    ) return false;
     let at = head.length;
     const end = s.length - tail.length;
     for (const m of middle) {

@@ -37,7 +37,8 @@ const MAX_BOUND = 100;
 
 const isDigit: Pred = (c) => c >= 48 && c <= 57;
 const isWord: Pred = (c) => isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-const isSpace: Pred = (c) => c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x2028 || c === 0x2029;
+const isSpace: Pred = (c) =>
+  c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x2028 || c === 0x2029;
 const ESCAPE_CLASSES: Record<string, Pred> = {
   d: isDigit,
   w: isWord,
@@ -102,7 +103,9 @@ class Parser {
     } else return x;
     this.i++;
     if (this.src[this.i] === "?") unsafe(this.src, "lazy quantifiers are not supported");
-    if ("*+?{".includes(this.src[this.i] ?? "\0")) unsafe(this.src, `a quantifier follows a quantifier at ${this.i}`);
+    if ("*+?{".includes(this.src[this.i] ?? "\0")) {
+      unsafe(this.src, `a quantifier follows a quantifier at ${this.i}`);
+    }
     if (x.t === "bol" || x.t === "eol") unsafe(this.src, "an anchor cannot be repeated");
     return { t: "rep", x, min, max };
   }
@@ -122,7 +125,9 @@ class Parser {
         return { t: "char", p: this.escape(false) };
       case "(": {
         if (this.src[this.i] === "?") {
-          if (this.src[this.i + 1] !== ":") unsafe(this.src, "lookaround, named groups and inline flags are not supported");
+          if (this.src[this.i + 1] !== ":") {
+            unsafe(this.src, "lookaround, named groups and inline flags are not supported");
+          }
           this.i += 2;
         }
         const inner = this.alt();
@@ -174,7 +179,9 @@ class Parser {
         }
         lo = ESCAPE_CHARS[e] ?? e.charCodeAt(0);
       } else lo = this.src.charCodeAt(this.i++);
-      if (this.src[this.i] === "-" && this.src[this.i + 1] !== "]" && this.i + 1 < this.src.length) {
+      if (
+        this.src[this.i] === "-" && this.src[this.i + 1] !== "]" && this.i + 1 < this.src.length
+      ) {
         this.i++;
         let hi = this.src.charCodeAt(this.i++);
         if (this.src[this.i - 1] === "\\") hi = this.src.charCodeAt(this.i++);
@@ -232,7 +239,9 @@ class Builder {
           this.states[split]!.out = this.build(n.x, split);
           entry = split;
         } else {
-          for (let i = n.max; i > n.min; i--) entry = this.add({ k: 1, out: this.build(n.x, entry), out2: next });
+          for (let i = n.max; i > n.min; i--) {
+            entry = this.add({ k: 1, out: this.build(n.x, entry), out2: next });
+          }
         }
         for (let i = 0; i < n.min; i++) entry = this.build(n.x, entry);
         return entry;
@@ -248,7 +257,9 @@ class Builder {
  * @example compileLinearRegex("^[a-z]+@acme\\.com$").test("bob@acme.com") // → true
  */
 export function compileLinearRegex(pattern: string): LinearRegex {
-  if (pattern.length > REGEX_MAX_PATTERN) unsafe(pattern, `longer than ${REGEX_MAX_PATTERN} characters`);
+  if (pattern.length > REGEX_MAX_PATTERN) {
+    unsafe(pattern, `longer than ${REGEX_MAX_PATTERN} characters`);
+  }
   const ast = new Parser(pattern).parse();
   const b = new Builder();
   const match = b.add({ k: 4, out: -1, out2: -1 });
@@ -256,7 +267,10 @@ export function compileLinearRegex(pattern: string): LinearRegex {
   try {
     start = b.build(ast, match);
   } catch {
-    return unsafe(pattern, `it expands to more than ${REGEX_MAX_STATES} states; use smaller repetition bounds`);
+    return unsafe(
+      pattern,
+      `it expands to more than ${REGEX_MAX_STATES} states; use smaller repetition bounds`,
+    );
   }
   const states = b.states;
   const n = states.length;

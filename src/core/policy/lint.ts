@@ -22,11 +22,11 @@ interface Bounds {
 /** Top-level AND constraints of a condition, per path (descending into `all`). */
 function collect(c: Record<string, unknown>, into: Map<string, Array<[string, unknown]>>): void {
   for (const [k, v] of Object.entries(c)) {
-    if (k === "all") for (const x of v as Record<string, unknown>[]) collect(x, into);
+    if (k === "all") { for (const x of v as Record<string, unknown>[]) collect(x, into); }
     else if (k === "any" || k === "not") continue;
-    else for (const [op, operand] of Object.entries(v as Record<string, unknown>)) {
-      into.set(k, [...(into.get(k) ?? []), [op, operand]]);
-    }
+    else {for (const [op, operand] of Object.entries(v as Record<string, unknown>)) {
+        into.set(k, [...(into.get(k) ?? []), [op, operand]]);
+      }}
   }
 }
 
@@ -41,7 +41,10 @@ export function contradiction(rule: CompiledRule): string | null {
     for (const [op, v] of ops) {
       if (op === "in" && Array.isArray(v) && v.length === 0) return `${path} in [] never holds`;
       if (op === "eq") eqs.add(JSON.stringify(v));
-      if (op === "exists" && v === false && ops.some(([o]) => o !== "exists" && o !== "nin" && o !== "ne")) {
+      if (
+        op === "exists" && v === false &&
+        ops.some(([o]) => o !== "exists" && o !== "nin" && o !== "ne")
+      ) {
         return `${path} must both be missing and have a value`;
       }
       if (typeof v !== "number") continue;
@@ -56,13 +59,17 @@ export function contradiction(rule: CompiledRule): string | null {
     }
     if (eqs.size > 1) return `${path} cannot equal ${[...eqs].join(" and ")} at once`;
     if (b.lo > b.hi || (b.lo === b.hi && !(b.loIncl && b.hiIncl))) {
-      return `${path} cannot be ${b.loIncl ? "≥" : ">"} ${b.lo} and ${b.hiIncl ? "≤" : "<"} ${b.hi} at once`;
+      return `${path} cannot be ${b.loIncl ? "≥" : ">"} ${b.lo} and ${
+        b.hiIncl ? "≤" : "<"
+      } ${b.hi} at once`;
     }
   }
   return null;
 }
 
-const patternsOf = (r: CompiledRule) => (Array.isArray(r.source.tool) ? r.source.tool : [r.source.tool]);
+const patternsOf = (
+  r: CompiledRule,
+) => (Array.isArray(r.source.tool) ? r.source.tool : [r.source.tool]);
 
 /** True when every tool name matching `p` also matches the deny pattern `d`. */
 function covers(d: string, p: string): boolean {
@@ -80,19 +87,28 @@ function covers(d: string, p: string): boolean {
 export function lintPolicy(p: CompiledPolicy): Finding[] {
   const out: Finding[] = [];
   if (p.default === "allow") {
-    out.push({ level: "warning", rule: null, message: 'the default is "allow": any tool no rule mentions runs unchecked' });
+    out.push({
+      level: "warning",
+      rule: null,
+      message: 'the default is "allow": any tool no rule mentions runs unchecked',
+    });
   }
   const broadDenies = p.rules.filter((r) => r.effect === "deny" && r.when === null);
   for (const r of p.rules) {
     const why = contradiction(r);
-    if (why) out.push({ level: "error", rule: r.id, message: `rule ${r.id} can never match: ${why}` });
+    if (why) {
+      out.push({ level: "error", rule: r.id, message: `rule ${r.id} can never match: ${why}` });
+    }
     if (r.effect === "deny") continue;
-    const shadow = broadDenies.find((d) => patternsOf(r).every((pt) => patternsOf(d).some((dp) => covers(dp, pt))));
+    const shadow = broadDenies.find((d) =>
+      patternsOf(r).every((pt) => patternsOf(d).some((dp) => covers(dp, pt)))
+    );
     if (shadow) {
       out.push({
         level: "error",
         rule: r.id,
-        message: `rule ${r.id} (${r.effect}) is unreachable: rule ${shadow.id} denies every call to its tools unconditionally`,
+        message:
+          `rule ${r.id} (${r.effect}) is unreachable: rule ${shadow.id} denies every call to its tools unconditionally`,
       });
     }
   }

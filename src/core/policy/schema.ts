@@ -13,8 +13,14 @@ import { compileLinearRegex } from "./linear-regex.ts";
 
 export { durationMs };
 
-const duration = z.string().regex(DURATION_RE, 'must be a duration such as "30s", "15m", "24h" or "7d"');
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, "must be 1-64 letters, digits, . _ @ -");
+const duration = z.string().regex(
+  DURATION_RE,
+  'must be a duration such as "30s", "15m", "24h" or "7d"',
+);
+const name = z.string().regex(
+  /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/,
+  "must be 1-64 letters, digits, . _ @ -",
+);
 const toolPattern = z.string().min(1).max(GLOB_MAX_PATTERN);
 const scope = z.enum(["project", "session", "tool"]);
 
@@ -29,7 +35,8 @@ const RuleSchema = z.strictObject({
     budget: name,
     amount: z.union([z.string().min(1).max(256), z.number().finite().nonnegative()]),
   }).optional(),
-  rate: z.strictObject({ max: z.number().int().min(1).max(1_000_000), window: duration, scope }).optional(),
+  rate: z.strictObject({ max: z.number().int().min(1).max(1_000_000), window: duration, scope })
+    .optional(),
   approval: z.strictObject({
     quorum: z.number().int().min(1).max(64),
     roles: z.array(name).min(1).max(64),
@@ -43,7 +50,10 @@ export const PolicySchema = z.strictObject({
   description: z.string().max(4000).optional(),
   default: z.enum(["allow", "deny"]),
   expires: z.iso.datetime({ offset: true }).optional(),
-  approvers: z.record(name, z.strictObject({ key: z.string(), roles: z.array(name).min(1).max(64) })).default({}),
+  approvers: z.record(
+    name,
+    z.strictObject({ key: z.string(), roles: z.array(name).min(1).max(64) }),
+  ).default({}),
   budgets: z.record(
     name,
     z.strictObject({ limit: z.number().finite().positive(), window: duration, scope }),
@@ -81,16 +91,22 @@ interface Issue {
 
 function jsonPath(path: PropertyKey[]): string {
   let s = "";
-  for (const k of path) s += typeof k === "number" ? `[${k}]` : s === "" ? String(k) : `.${String(k)}`;
+  for (const k of path) {
+    s += typeof k === "number" ? `[${k}]` : s === "" ? String(k) : `.${String(k)}`;
+  }
   return s || "(top level)";
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** Validate one operator's operand. */
 function checkOperand(op: Operator, v: unknown, path: string, issues: Issue[]): void {
   const bad = (expected: string): void => {
-    issues.push({ path, message: `expected ${expected}, got ${JSON.stringify(v)?.slice(0, 60) ?? String(v)}` });
+    issues.push({
+      path,
+      message: `expected ${expected}, got ${JSON.stringify(v)?.slice(0, 60) ?? String(v)}`,
+    });
   };
   switch (op) {
     case "lt":
@@ -107,7 +123,9 @@ function checkOperand(op: Operator, v: unknown, path: string, issues: Issue[]): 
       if (typeof v !== "boolean") bad("true or false");
       return;
     case "glob":
-      if (typeof v !== "string" || v.length > GLOB_MAX_PATTERN) bad(`a string of at most ${GLOB_MAX_PATTERN} characters`);
+      if (typeof v !== "string" || v.length > GLOB_MAX_PATTERN) {
+        bad(`a string of at most ${GLOB_MAX_PATTERN} characters`);
+      }
       return;
     case "prefix":
     case "suffix":
@@ -122,7 +140,10 @@ function checkOperand(op: Operator, v: unknown, path: string, issues: Issue[]): 
         compileLinearRegex(v);
       } catch (e) {
         if (!isWarrantError(e)) throw e;
-        issues.push({ path, message: `${e.message} (regexes run in linear time; see the README's safe subset)` });
+        issues.push({
+          path,
+          message: `${e.message} (regexes run in linear time; see the README's safe subset)`,
+        });
       }
       return;
     case "eq":
@@ -144,21 +165,31 @@ export function checkCondition(c: unknown, path: string, issues: Issue[], depth 
   for (const [key, v] of Object.entries(c)) {
     const p = `${path}.${key}`;
     if (key === "all" || key === "any") {
-      if (!Array.isArray(v) || v.length === 0) issues.push({ path: p, message: "expected a non-empty array of conditions" });
-      else v.forEach((x, i) => checkCondition(x, `${p}[${i}]`, issues, depth + 1));
+      if (!Array.isArray(v) || v.length === 0) {
+        issues.push({ path: p, message: "expected a non-empty array of conditions" });
+      } else v.forEach((x, i) => checkCondition(x, `${p}[${i}]`, issues, depth + 1));
     } else if (key === "not") checkCondition(v, p, issues, depth + 1);
     else {
       if (key === "" || key.split(".").some((s) => s === "")) {
-        issues.push({ path: p, message: 'an argument path is dot-separated names, e.g. "payee.country"' });
+        issues.push({
+          path: p,
+          message: 'an argument path is dot-separated names, e.g. "payee.country"',
+        });
         continue;
       }
       if (!isObj(v) || Object.keys(v).length === 0) {
-        issues.push({ path: p, message: `expected operators, e.g. {"eq": ...}; operators: ${OPERATORS.join(" ")}` });
+        issues.push({
+          path: p,
+          message: `expected operators, e.g. {"eq": ...}; operators: ${OPERATORS.join(" ")}`,
+        });
         continue;
       }
       for (const [op, operand] of Object.entries(v)) {
         if (!(OPERATORS as readonly string[]).includes(op)) {
-          issues.push({ path: `${p}.${op}`, message: `unknown operator "${op}"; use one of ${OPERATORS.join(" ")}` });
+          issues.push({
+            path: `${p}.${op}`,
+            message: `unknown operator "${op}"; use one of ${OPERATORS.join(" ")}`,
+          });
         } else checkOperand(op as Operator, operand, `${p}.${op}`, issues);
       }
     }
@@ -174,40 +205,65 @@ function semanticIssues(doc: PolicyDocument): Issue[] {
     try {
       parsePublicKey(a.key);
     } catch (e) {
-      issues.push({ path: `approvers.${n}.key`, message: isWarrantError(e) ? e.message : String(e) });
+      issues.push({
+        path: `approvers.${n}.key`,
+        message: isWarrantError(e) ? e.message : String(e),
+      });
     }
   }
   const ids = new Set<string>();
   doc.rules.forEach((r, i) => {
     const at = `rules[${i}]`;
-    if (ids.has(r.id)) issues.push({ path: `${at}.id`, message: `duplicate rule id "${r.id}"; rule ids must be unique` });
+    if (ids.has(r.id)) {
+      issues.push({
+        path: `${at}.id`,
+        message: `duplicate rule id "${r.id}"; rule ids must be unique`,
+      });
+    }
     ids.add(r.id);
     if (r.effect === "hold" && !r.approval) {
-      issues.push({ path: `${at}.approval`, message: 'a "hold" rule needs "approval": {"quorum", "roles"}' });
+      issues.push({
+        path: `${at}.approval`,
+        message: 'a "hold" rule needs "approval": {"quorum", "roles"}',
+      });
     }
     if (r.effect !== "hold" && r.approval) {
-      issues.push({ path: `${at}.approval`, message: `only "hold" rules take "approval" (this rule is "${r.effect}")` });
+      issues.push({
+        path: `${at}.approval`,
+        message: `only "hold" rules take "approval" (this rule is "${r.effect}")`,
+      });
     }
     if (r.effect === "deny" && (r.spend || r.rate)) {
-      issues.push({ path: `${at}.${r.spend ? "spend" : "rate"}`, message: "a deny rule cannot spend or rate-limit" });
+      issues.push({
+        path: `${at}.${r.spend ? "spend" : "rate"}`,
+        message: "a deny rule cannot spend or rate-limit",
+      });
     }
     if (r.spend && !Object.hasOwn(doc.budgets, r.spend.budget)) {
-      issues.push({ path: `${at}.spend.budget`, message: `unknown budget "${r.spend.budget}"; declare it under "budgets"` });
+      issues.push({
+        path: `${at}.spend.budget`,
+        message: `unknown budget "${r.spend.budget}"; declare it under "budgets"`,
+      });
     }
     for (const [j, role] of (r.approval?.roles ?? []).entries()) {
       if (!roles.has(role)) {
         issues.push({
           path: `${at}.approval.roles[${j}]`,
-          message: `no approver holds role "${role}", so this hold could never be approved; add it to an approver`,
+          message:
+            `no approver holds role "${role}", so this hold could never be approved; add it to an approver`,
         });
       }
     }
     if (r.approval) {
-      const eligible = Object.values(doc.approvers).filter((a) => a.roles.some((x) => r.approval!.roles.includes(x)));
+      const eligible = Object.values(doc.approvers).filter((a) =>
+        a.roles.some((x) => r.approval!.roles.includes(x))
+      );
       if (eligible.length > 0 && eligible.length < r.approval.quorum) {
         issues.push({
           path: `${at}.approval.quorum`,
-          message: `quorum ${r.approval.quorum} but only ${eligible.length} approver(s) hold ${r.approval.roles.join("|")}`,
+          message: `quorum ${r.approval.quorum} but only ${eligible.length} approver(s) hold ${
+            r.approval.roles.join("|")
+          }`,
         });
       }
     }
@@ -246,7 +302,10 @@ export function parsePolicyDocument(text: string, file: string): PolicyDocument 
     const i = r.error.issues[0]!;
     if (i.code === "unrecognized_keys") {
       const k = (i as { keys: string[] }).keys[0]!;
-      refuse(file, { path: jsonPath([...i.path, k]), message: `unknown field "${k}"; remove it (see the README's policy reference)` });
+      refuse(file, {
+        path: jsonPath([...i.path, k]),
+        message: `unknown field "${k}"; remove it (see the README's policy reference)`,
+      });
     }
     refuse(file, { path: jsonPath(i.path), message: i.message });
   }
@@ -261,13 +320,20 @@ export function policyIssues(text: string, file: string): Array<{ path: string; 
   try {
     raw = parseJsonStrict(text, 64);
   } catch (e) {
-    return [{ path: "(file)", message: `${e instanceof Error ? e.message : String(e)} in ${file}` }];
+    return [{
+      path: "(file)",
+      message: `${e instanceof Error ? e.message : String(e)} in ${file}`,
+    }];
   }
   const r = PolicySchema.safeParse(raw);
   if (!r.success) {
     return r.error.issues.map((i) => ({
-      path: jsonPath(i.code === "unrecognized_keys" ? [...i.path, (i as { keys: string[] }).keys[0]!] : i.path),
-      message: i.code === "unrecognized_keys" ? `unknown field(s) ${(i as { keys: string[] }).keys.join(", ")}` : i.message,
+      path: jsonPath(
+        i.code === "unrecognized_keys" ? [...i.path, (i as { keys: string[] }).keys[0]!] : i.path,
+      ),
+      message: i.code === "unrecognized_keys"
+        ? `unknown field(s) ${(i as { keys: string[] }).keys.join(", ")}`
+        : i.message,
     }));
   }
   return semanticIssues(r.data);
