@@ -92,7 +92,7 @@ class Parser {
     else if (c === "+") [min, max] = [1, Infinity];
     else if (c === "?") [min, max] = [0, 1];
     else if (c === "{") {
-      const m = /^\{(\d{1,3})(,(\d{0,3}))?\}/.exec(this.src.slice(this.i));
+      const m = /^\{(\d{1,6})(,(\d{0,6}))?\}/.exec(this.src.slice(this.i));
       if (!m) unsafe(this.src, `malformed {n,m} at ${this.i}`);
       min = Number(m[1]);
       max = m[2] === undefined ? min : m[3] === "" ? Infinity : Number(m[3]);
