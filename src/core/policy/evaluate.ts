@@ -64,7 +64,9 @@ export function evaluate(p: CompiledPolicy, call: ToolCall, ctx: EvalContext): D
     try {
       hit = r.when === null || r.when(args);
     } catch {
-      hit = false; // predicates are total; this is a last line of defence
+      // Predicates are total; should one ever throw, fail closed: a deny
+      // rule counts as matching, an allow or hold rule does not.
+      hit = r.effect === "deny";
     }
     if (!hit) continue;
     (r.effect === "deny" ? denies : r.effect === "hold" ? holds : allows).push(r);
