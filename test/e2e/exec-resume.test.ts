@@ -1,0 +1,73 @@
+/**
+ * Declared tools: exec → approve → resume runs the tool exactly once, even
+ * when two `warrant resume` processes race; idempotency keys return the
+ * first action; a denied or unapproved exec never runs.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { APPROVERS, e2ePolicy } from "./fixtures.ts";
+import { makeWorkspace, runCli } from "./harness.ts";
+import type { Workspace } from "./harness.ts";
+
+let ws: Workspace;
+const log = () => join(ws.dir, "runs.log");
+const runs = () => readFileSync(log(), "utf8").split("\n").filter(Boolean);
+
+beforeAll(async () => {
+  ws = await makeWorkspace({
+    signed: true,
+    keys: APPROVERS,
+    policy: (k) => e2ePolicy(k, {}),
+    config: { tools: { deploy: { command: ["./deploy.sh", "{env}"] }, search_docs: { command: ["./deploy.sh", "{q}"] } } },
+  });
+  writeFileSync(join(ws.dir, "deploy.sh"), `#!/bin/sh\nsleep 0.3\necho "$1 $WARRANT_ACTION_ID" >> runs.log\necho "deployed $1"\n`, { mode: 0o755 });
+  writeFileSync(log(), "");
+});
+afterAll(() => ws.cleanup());
+
+const cli = (...args: string[]) => runCli([...args, "--config", ws.configPath], { cwd: ws.dir });
+
+describe("exec and resume of declared tools", () => {
+  test("an allowed tool runs at once (exit 0) and prints its output", async () => {
+    const r = await cli("exec", "search_docs", "--args", '{"q":"refunds"}');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("deployed refunds");
+    expect(runs().filter((l) => l.startsWith("refunds"))).toHaveLength(1);
+  });
+
+  test("held → exit 5 with the request id; two racing resumes run it once", async () => {
+    const held = await cli("exec", "deploy", "--args", '{"env":"prod"}', "--json");
+    expect(held.code).toBe(5);
+    const o = JSON.parse(held.stdout) as { action_id: string; request_id: string };
+    const early = await cli("resume", o.action_id);
+    expect(early.code).toBe(5); // still pending: nothing runs
+    const ap = await runCli(["approve", o.request_id, "--key", ws.keys.bob!.path, "--config", ws.configPath]);
+    expect(ap.code).toBe(0);
+    const [a, b] = await Promise.all([cli("resume", o.action_id, "--json"), cli("resume", o.action_id, "--json")]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    for (const r of [a, b]) expect(JSON.parse(r.stdout)).toMatchObject({ phase: "completed", action_id: o.action_id });
+    expect(runs().filter((l) => l.includes(o.action_id))).toHaveLength(1);
+    const again = await cli("resume", o.action_id);
+    expect(again.code).toBe(0);
+    expect(runs().filter((l) => l.includes(o.action_id))).toHaveLength(1);
+  });
+
+  test("a repeated idempotency key returns the first action", async () => {
+    const a = await cli("exec", "deploy", "--args", '{"env":"staging"}', "--idempotency-key", "k-1", "--json");
+    const b = await cli("exec", "deploy", "--args", '{"env":"staging"}', "--idempotency-key", "k-1", "--json");
+    expect(JSON.parse(a.stdout).action_id).toBe(JSON.parse(b.stdout).action_id);
+  });
+
+  test("a tool that is not declared is refused (exit 3)", async () => {
+    const r = await cli("exec", "rm_everything", "--args", "{}");
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("not declared");
+  });
+
+  test("a missing template argument is refused before anything is proposed", async () => {
+    const r = await cli("exec", "deploy", "--args", "{}");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('needs argument "env"');
+  });
+});
