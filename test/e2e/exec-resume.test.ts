@@ -19,9 +19,18 @@ beforeAll(async () => {
     signed: true,
     keys: APPROVERS,
     policy: (k) => e2ePolicy(k, {}),
-    config: { tools: { deploy: { command: ["./deploy.sh", "{env}"] }, search_docs: { command: ["./deploy.sh", "{q}"] } } },
+    config: {
+      tools: {
+        deploy: { command: ["./deploy.sh", "{env}"] },
+        search_docs: { command: ["./deploy.sh", "{q}"] },
+      },
+    },
   });
-  writeFileSync(join(ws.dir, "deploy.sh"), `#!/bin/sh\nsleep 0.3\necho "$1 $WARRANT_ACTION_ID" >> runs.log\necho "deployed $1"\n`, { mode: 0o755 });
+  writeFileSync(
+    join(ws.dir, "deploy.sh"),
+    `#!/bin/sh\nsleep 0.3\necho "$1 $WARRANT_ACTION_ID" >> runs.log\necho "deployed $1"\n`,
+    { mode: 0o755 },
+  );
   writeFileSync(log(), "");
 });
 afterAll(() => ws.cleanup());
@@ -42,11 +51,23 @@ describe("exec and resume of declared tools", () => {
     const o = JSON.parse(held.stdout) as { action_id: string; request_id: string };
     const early = await cli("resume", o.action_id);
     expect(early.code).toBe(5); // still pending: nothing runs
-    const ap = await runCli(["approve", o.request_id, "--key", ws.keys.bob!.path, "--config", ws.configPath]);
+    const ap = await runCli([
+      "approve",
+      o.request_id,
+      "--key",
+      ws.keys.bob!.path,
+      "--config",
+      ws.configPath,
+    ]);
     expect(ap.code).toBe(0);
-    const [a, b] = await Promise.all([cli("resume", o.action_id, "--json"), cli("resume", o.action_id, "--json")]);
+    const [a, b] = await Promise.all([
+      cli("resume", o.action_id, "--json"),
+      cli("resume", o.action_id, "--json"),
+    ]);
     expect([a.code, b.code]).toEqual([0, 0]);
-    for (const r of [a, b]) expect(JSON.parse(r.stdout)).toMatchObject({ phase: "completed", action_id: o.action_id });
+    for (const r of [a, b]) {
+      expect(JSON.parse(r.stdout)).toMatchObject({ phase: "completed", action_id: o.action_id });
+    }
     expect(runs().filter((l) => l.includes(o.action_id))).toHaveLength(1);
     const again = await cli("resume", o.action_id);
     expect(again.code).toBe(0);
@@ -54,8 +75,24 @@ describe("exec and resume of declared tools", () => {
   });
 
   test("a repeated idempotency key returns the first action", async () => {
-    const a = await cli("exec", "deploy", "--args", '{"env":"staging"}', "--idempotency-key", "k-1", "--json");
-    const b = await cli("exec", "deploy", "--args", '{"env":"staging"}', "--idempotency-key", "k-1", "--json");
+    const a = await cli(
+      "exec",
+      "deploy",
+      "--args",
+      '{"env":"staging"}',
+      "--idempotency-key",
+      "k-1",
+      "--json",
+    );
+    const b = await cli(
+      "exec",
+      "deploy",
+      "--args",
+      '{"env":"staging"}',
+      "--idempotency-key",
+      "k-1",
+      "--json",
+    );
     expect(JSON.parse(a.stdout).action_id).toBe(JSON.parse(b.stdout).action_id);
   });
 

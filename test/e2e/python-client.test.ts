@@ -18,7 +18,11 @@ afterAll(() => ws.cleanup());
 
 test("16 threads × 50 governs through the Python client, every reply its own", async () => {
   const bin = await ensureBinary();
-  const r = spawnSync("python3", [join(ROOT, "test/clients/e2e_concurrency.py"), bin, ws.configPath], {
+  const r = spawnSync("python3", [
+    join(ROOT, "test/clients/e2e_concurrency.py"),
+    bin,
+    ws.configPath,
+  ], {
     encoding: "utf8",
     timeout: 120_000,
   });
