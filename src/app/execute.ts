@@ -51,7 +51,7 @@ export async function executeAction(
     out = { ok: false, message: e instanceof Error ? e.message : String(e) };
   }
   try {
-    const rec = deps.store.tx((tx) => {
+    const rec = await deps.store.txAsync((tx) => {
       const now = deps.clock.now();
       if (out.ok) {
         return tx.transition(

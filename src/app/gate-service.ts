@@ -97,7 +97,7 @@ export class GateService {
             (await this.resume(prior.id, prior.request_id ?? "", 0, runner));
         }
       }
-      action = store.tx((tx) => {
+      action = await store.txAsync((tx) => {
         const now = clock.now();
         tx.insertAction({
           id,

@@ -306,6 +306,12 @@ export interface Store extends StoreReads {
    */
   tx<T>(fn: (tx: StoreTx) => T): T;
   /**
+   * Group commit: like `tx`, but shares one transaction (one fsync) with the
+   * other txAsync calls of the same event-loop turn; each fn is isolated by
+   * a savepoint. Resolves only after the COMMIT is durable.
+   */
+  txAsync<T>(fn: (tx: StoreTx) => T): Promise<T>;
+  /**
    * Crash reconciliation: sessions whose heartbeat is older than `staleMs`
    * (or whose pid is not alive, per `isAlive`) are ended, and their
    * `executing` actions become `unknown` (kind outcome_unknown). Returns the

@@ -121,6 +121,58 @@ class SqliteStore extends SqlReads implements Store {
     return result;
   }
 
+  private queue: Array<
+    { fn: (tx: StoreTx) => unknown; ok: (v: unknown) => void; fail: (e: unknown) => void }
+  > = [];
+
+  /**
+   * Group commit: `fn` runs in a transaction shared with every other
+   * txAsync call queued in the same event-loop turn, so N concurrent
+   * decisions cost one fsync instead of N. Each fn is isolated by a
+   * savepoint: one that throws rolls back only its own writes (and events)
+   * and rejects only its own promise. Nothing resolves before the COMMIT is
+   * durable; if the COMMIT fails, every caller's promise rejects.
+   */
+  txAsync<T>(fn: (tx: StoreTx) => T): Promise<T> {
+    return new Promise<T>((ok, fail) => {
+      this.queue.push({ fn, ok: ok as (v: unknown) => void, fail });
+      if (this.queue.length === 1) setImmediate(() => this.flushGroup());
+    });
+  }
+
+  private flushGroup(): void {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const results: Array<{ ok: boolean; v: unknown }> = [];
+    try {
+      this.tx((t) => {
+        const tx = t as SqlTx;
+        for (const item of batch) {
+          const m = tx.mark();
+          this.db.exec("SAVEPOINT grp");
+          try {
+            const v = item.fn(tx);
+            this.db.exec("RELEASE grp");
+            results.push({ ok: true, v });
+          } catch (e) {
+            this.db.exec("ROLLBACK TO grp");
+            this.db.exec("RELEASE grp");
+            tx.rewind(m);
+            results.push({ ok: false, v: e });
+          }
+        }
+      });
+    } catch (e) {
+      for (const item of batch) item.fail(e);
+      return;
+    }
+    batch.forEach((
+      item,
+      i,
+    ) => (results[i]!.ok ? item.ok(results[i]!.v) : item.fail(results[i]!.v)));
+  }
+
   reconcile(now: number, staleMs: number, isAlive: (pid: number) => boolean): string[] {
     return this.tx((t) => {
       const tx = t as SqlTx;
@@ -193,6 +245,7 @@ class SqliteStore extends SqlReads implements Store {
 
   close(): void {
     if (this.closed) return;
+    this.flushGroup(); // queued group commits land (or reject) before the file closes
     this.closed = true;
     this.db.close();
   }

@@ -51,6 +51,17 @@ export class SqlTx extends SqlReads implements StoreTx {
     return this.head;
   }
 
+  /** A point to rewind the in-memory state to (with SQL `ROLLBACK TO` a savepoint). */
+  mark(): { appended: number; head: AuditHead } {
+    return { appended: this.appended.length, head: this.head };
+  }
+
+  /** Forget the events appended since `m` (their rows were rolled back to a savepoint). */
+  rewind(m: { appended: number; head: AuditHead }): void {
+    this.appended.length = m.appended;
+    this.head = m.head;
+  }
+
   /** Called by the store when the transaction ends; later calls throw. */
   close(): void {
     this.open = false;
