@@ -8,6 +8,7 @@
  * `ready` (median of N spawns). Prints markdown to stdout.
  *
  *   bun bench/gate.ts [--binary dist/warrant] [--config warrant.json]
+ *   (BENCH_SYNCHRONOUS=normal measures the store without an fsync per commit)
  *                     [--echo bench/out/echo-gate] [--calls 10000] [--spawns 20]
  *
  * Without --config a temp workspace is created with a policy allowing tool
@@ -123,7 +124,10 @@ function makeBenchWorkspace(): { configPath: string; cleanup(): void } {
     JSON.stringify(
       {
         project: "bench",
-        store: { path: ".warrant/warrant.db" },
+        store: {
+          path: ".warrant/warrant.db",
+          synchronous: process.env.BENCH_SYNCHRONOUS ?? "full",
+        },
         policy: { file: "policies/bench.policy.json", allow_unsigned: true },
       },
       null,

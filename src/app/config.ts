@@ -14,7 +14,8 @@ const ConfigSchema = z.strictObject({
   store: z.strictObject({
     path: z.string().min(1).default(".warrant/warrant.db"),
     encryption_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
-  }).default({ path: ".warrant/warrant.db" }),
+    synchronous: z.enum(["full", "normal"]).default("full"),
+  }).default({ path: ".warrant/warrant.db", synchronous: "full" }),
   policy: z.strictObject({
     file: z.string().min(1),
     allow_unsigned: z.boolean().default(false),

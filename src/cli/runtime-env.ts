@@ -86,7 +86,21 @@ export function openRuntime(
       }; check store.path in ${config.file}`,
     );
   }
-  const store = openStore({ path: config.store.path, driver: bunSqlite, codec });
+  const store = openStore({
+    path: config.store.path,
+    driver: bunSqlite,
+    codec,
+    synchronous: config.store.synchronous,
+  });
+  if (config.store.synchronous === "normal") {
+    logger.log(
+      "warn",
+      'store.synchronous is "normal": decisions survive a crash but the last ones may be lost on power loss',
+      {
+        config: config.file,
+      },
+    );
+  }
   const bus = new EventBus(logger);
   if (config.notify?.jsonl) bus.add(jsonlSink(config.notify.jsonl));
   if (io.env.WARRANT_EVENTS_STDERR === "1") {

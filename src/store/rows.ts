@@ -2,6 +2,7 @@
  * Row → record decoding: JSON columns parsed, BLOB payloads decoded by the
  * codec with the row identity as associated data.
  */
+import { encodeHex, hexToBytesUnchecked } from "../core/base64.ts";
 import type {
   ActionRecord,
   ApprovalRequestRecord,
@@ -118,16 +119,12 @@ export function resolutionFromRow(r: SqlRow): ResolutionRecord {
 /** Hashes are stored as 32-byte BLOBs; anything else is returned as text (and will not verify). */
 function hashHex(v: SqlValue | undefined): string {
   if (!(v instanceof Uint8Array)) return String(v);
-  let s = "";
-  for (const b of v) s += b.toString(16).padStart(2, "0");
-  return s;
+  return encodeHex(v);
 }
 
 /** Lowercase hex → bytes, for storing a hash. */
 export function hashBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
+  return hexToBytesUnchecked(hex);
 }
 
 export function eventFromRow(r: SqlRow): EventRecord {
