@@ -77,7 +77,10 @@ describe("glob", () => {
     ["exact", "exact", true],
     ["exact", "exactly", false],
     ["a*a", "a", false],
-  ])("%s on %j → %s", (pattern, input, expected) => expect(compileGlob(pattern)(input)).toBe(expected));
+  ])(
+    "%s on %j → %s",
+    (pattern, input, expected) => expect(compileGlob(pattern)(input)).toBe(expected),
+  );
 
   test("hostile input is fast", () => {
     const g = compileGlob("*a*a*a*a*a*a*b");

@@ -11,7 +11,9 @@ import { evaluate } from "../../../src/core/policy/evaluate.ts";
 import { parsePolicyDocument } from "../../../src/core/policy/schema.ts";
 import type { PolicyDocument } from "../../../src/core/policy/schema.ts";
 
-const KEY = (JSON.parse(readFileSync(join(import.meta.dir, "../../../policies/acme.policy.json"), "utf8")) as PolicyDocument)
+const KEY = (JSON.parse(
+  readFileSync(join(import.meta.dir, "../../../policies/acme.policy.json"), "utf8"),
+) as PolicyDocument)
   .approvers.alice!.key;
 
 function prng(seed: number) {
@@ -49,7 +51,9 @@ function randomPolicy(r: (n: number) => number, n: number): PolicyDocument {
     const effect = (["allow", "hold", "deny"] as const)[r(3)]!;
     return {
       id: `r${i}`,
-      tool: r(3) === 0 ? [PATTERNS[r(PATTERNS.length)]!, PATTERNS[r(PATTERNS.length)]!] : PATTERNS[r(PATTERNS.length)]!,
+      tool: r(3) === 0
+        ? [PATTERNS[r(PATTERNS.length)]!, PATTERNS[r(PATTERNS.length)]!]
+        : PATTERNS[r(PATTERNS.length)]!,
       ...(r(3) > 0 ? { when: randomCondition(r) } : {}),
       effect,
       ...(effect === "hold" ? { approval: { quorum: 1, roles: ["finance"] } } : {}),
@@ -113,7 +117,11 @@ test("a matching unconditional deny always wins", () => {
   for (let i = 0; i < 400; i++) {
     const doc = randomPolicy(r, r(10));
     const call = randomCall(r);
-    doc.rules.splice(r(doc.rules.length + 1), 0, { id: "zz-deny", tool: call.tool, effect: "deny" });
+    doc.rules.splice(r(doc.rules.length + 1), 0, {
+      id: "zz-deny",
+      tool: call.tool,
+      effect: "deny",
+    });
     const d = evaluate(compilePolicy(doc), call, { now: 0 });
     expect(d.effect).toBe("deny");
     expect(d.rules).toContain("zz-deny");
