@@ -1,0 +1,62 @@
+/**
+ * Encryption at rest through the binary: arguments and outputs are never in
+ * the database file in clear; a missing key refuses to start; a wrong key
+ * fails loudly instead of returning garbage.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { APPROVERS, e2ePolicy } from "./fixtures.ts";
+import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
+import type { Workspace } from "./harness.ts";
+
+const KEY = "11".repeat(32);
+const WRONG = "22".repeat(32);
+let ws: Workspace;
+beforeAll(async () => {
+  ws = await makeWorkspace({
+    signed: true,
+    keys: APPROVERS,
+    policy: (k) => e2ePolicy(k),
+    config: { store: { path: ".warrant/warrant.db", encryption_key_env: "WARRANT_DATA_KEY" } },
+  });
+});
+afterAll(() => ws.cleanup());
+
+test("args and outputs are encrypted at rest; the wrong key fails loudly", async () => {
+  const secret = "card-4111-1111-1111-1111";
+  const gate = await spawnGate(ws.configPath, { env: { WARRANT_DATA_KEY: KEY } });
+  await gate.registerTool("search_docs", ({ args }) => ({ echoed: args, note: `out-${secret}` }));
+  const r = await gate.govern("search_docs", { q: secret });
+  expect(r).toMatchObject({ phase: "completed", output: { echoed: { q: secret } } });
+  expect(await gate.close()).toBe(0);
+
+  for (const f of ["warrant.db", "warrant.db-wal"]) {
+    let bytes = "";
+    try {
+      bytes = readFileSync(join(ws.dir, ".warrant", f)).toString("latin1");
+    } catch { /* no WAL left after a clean close */ }
+    expect(bytes.includes(secret)).toBe(false);
+  }
+
+  const ok = await runCli(["show", r.action_id, "--config", ws.configPath, "--json"], {
+    env: { WARRANT_DATA_KEY: KEY },
+  });
+  expect(ok.code).toBe(0);
+  expect(JSON.parse(ok.stdout).action.args).toEqual({ q: secret });
+
+  const wrong = await runCli(["show", r.action_id, "--config", ws.configPath], {
+    env: { WARRANT_DATA_KEY: WRONG },
+  });
+  expect(wrong.code).toBe(1);
+  expect(wrong.stderr).toContain("payload_decrypt_failed");
+  expect(wrong.stdout).not.toContain(secret);
+
+  const missing = await runCli(["runtime", "gate", "--config", ws.configPath], {
+    env: { WARRANT_DATA_KEY: "" },
+    stdin: "",
+  });
+  expect(missing.code).toBe(1);
+  expect(missing.stdout).toBe("");
+  expect(missing.stderr).toContain("WARRANT_DATA_KEY");
+});
