@@ -17,7 +17,8 @@ fi
 want_bun="$(node -p 'require(process.argv[1]).dependencies.bun' "$TOOLCHAIN/package.json")"
 if [ ! -x "$TOOLCHAIN/node_modules/.bin/bun" ] || [ "$("$TOOLCHAIN/node_modules/.bin/bun" --version 2>/dev/null)" != "$want_bun" ]; then
   say "warrant: fetching Bun $want_bun and Deno through npm into scripts/toolchain (one time)..."
-  (cd "$TOOLCHAIN" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  # npm install, not npm ci: ci refuses the platform packages npm skips for other OSes.
+  (cd "$TOOLCHAIN" && npm install --no-save --no-audit --no-fund --loglevel=error >&2)
 fi
 if [ ! -d "$ROOT/node_modules/hono" ] || [ "$ROOT/bun.lock" -nt "$ROOT/node_modules/.warrant-installed" ]; then
   say "warrant: installing dependencies (bun install --frozen-lockfile)..."
