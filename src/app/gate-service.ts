@@ -23,6 +23,7 @@ import type {
   Clock,
   Ids,
   Logger,
+  NewAction,
   ResolutionRecord,
   Store,
 } from "./ports.ts";
@@ -99,17 +100,7 @@ export class GateService {
       }
       action = await store.txAsync((tx) => {
         const now = clock.now();
-        tx.insertAction({
-          id,
-          session_id: this.deps.sessionId,
-          project: this.deps.project,
-          tool: req.tool,
-          args: req.args,
-          origin: req.origin ?? "hook",
-          correlation_id: req.correlation_id ?? null,
-          idempotency_key: req.idempotency_key ?? null,
-          at: now,
-        });
+        tx.insertAction(this.newAction(id, req, now));
         if (!registered) {
           return tx.transition(id, ["proposed"], "denied", {
             effect: "deny",
@@ -197,6 +188,20 @@ export class GateService {
       args: req.args,
       session_id: this.deps.sessionId,
       project: this.deps.project,
+    };
+  }
+
+  private newAction(id: string, req: GovernRequest, now: number): NewAction {
+    return {
+      id,
+      session_id: this.deps.sessionId,
+      project: this.deps.project,
+      tool: req.tool,
+      args: req.args,
+      origin: req.origin ?? "hook",
+      correlation_id: req.correlation_id ?? null,
+      idempotency_key: req.idempotency_key ?? null,
+      at: now,
     };
   }
 
@@ -351,16 +356,7 @@ export class GateService {
       store.tx((tx) => {
         const now = clock.now();
         if (!tx.getAction(id)) {
-          tx.insertAction({
-            id,
-            session_id: this.deps.sessionId,
-            project: this.deps.project,
-            tool: req.tool,
-            args: req.args,
-            origin: req.origin ?? "hook",
-            correlation_id: req.correlation_id ?? null,
-            at: now,
-          });
+          tx.insertAction({ ...this.newAction(id, req, now), idempotency_key: null });
         }
         tx.transition(
           id,

@@ -14,6 +14,7 @@
  */
 import * as ed from "@noble/ed25519";
 import { sha512 } from "@noble/hashes/sha2.js";
+import { concatBytes } from "./base64.ts";
 import { WarrantError } from "./errors.ts";
 
 // noble v3 needs a synchronous SHA-512 for the sync API.
@@ -36,16 +37,6 @@ function baseMultiply(n: bigint): InstanceType<typeof ed.Point> {
     if ((n >> BigInt(i)) & 1n) p = p.add(ed.Point.BASE);
   }
   return p;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function isBytes(v: unknown, len: number): v is Uint8Array {
@@ -123,7 +114,7 @@ export function verify(sig: Uint8Array, msg: Uint8Array, pub: Uint8Array): boole
     // first use, which a gate that verifies a few signatures per start pays
     // in full; this costs ~2 ms per verification and nothing up front.
     const S = leToBigInt(sig.subarray(32));
-    const k = leToBigInt(sha512(concat(sig.subarray(0, 32), pub, msg))) % ED25519_L;
+    const k = leToBigInt(sha512(concatBytes(sig.subarray(0, 32), pub, msg))) % ED25519_L;
     const kA = A.multiply(k, false); // unsafe mode: public inputs, and k = 0 is allowed
     return kA.add(R).subtract(baseMultiply(S)).clearCofactor().is0();
   } catch {
