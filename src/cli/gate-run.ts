@@ -12,6 +12,8 @@ import { StdioGate } from "../transport/stdio-gate.ts";
 import { EXIT, flagString, requireFlag } from "./io.ts";
 import type { CliIO, Verb } from "./io.ts";
 import { openRuntime } from "./runtime-env.ts";
+import { startHttp } from "./serve.ts";
+import type { HttpHandle } from "./serve.ts";
 import type { RuntimeEnv } from "./runtime-env.ts";
 
 const HELP = `warrant runtime gate — the stdio gate (NDJSON) an agent's hook talks to
@@ -60,16 +62,22 @@ export const runtimeGateVerb: Verb = {
   },
 };
 
-async function serveGate(env: RuntimeEnv, io: CliIO, _http: string | undefined): Promise<number> {
+async function serveGate(
+  env: RuntimeEnv,
+  io: CliIO,
+  httpListen: string | undefined,
+): Promise<number> {
   const { config, store, clock, ids, logger } = env;
   const policy = env.policy!;
   const sessionId = ids.next("session");
+  let http: HttpHandle | null = null;
   const staleMs = Math.max(10 * config.gate.heartbeat_ms, 10_000);
   try {
     reconcileOnStart(env);
     store.tx((tx) =>
       tx.openSession({ id: sessionId, project: config.project, pid: process.pid, at: clock.now() })
     );
+    if (httpListen !== undefined) http = await startHttp(env, httpListen, io);
   } catch (e) {
     const err = toWarrantError(e);
     io.err(`warrant: gate not started: ${err.message} [${err.code}]`);
@@ -160,6 +168,7 @@ async function serveGate(env: RuntimeEnv, io: CliIO, _http: string | undefined):
     stopping ??= (async () => {
       logger.log("info", "gate stopping", { reason: why });
       await gate.stop(hookGone);
+      await http?.stop();
       for (const t of timers) clearInterval(t);
       clearTimeout(debounce);
       watcher?.close();

@@ -5,6 +5,7 @@ import { execVerbs } from "./exec-verbs.ts";
 import { gateVerbs } from "./gate-verbs.ts";
 import { keyVerbs } from "./key-verbs.ts";
 import { policyVerbs } from "./policy-verbs.ts";
+import { serveVerb } from "./serve.ts";
 
 /** Every verb of the CLI, in the order `warrant --help` lists them. */
 export const VERBS: Verb[] = [
@@ -14,4 +15,5 @@ export const VERBS: Verb[] = [
   ...keyVerbs,
   ...policyVerbs,
   ...auditVerbs,
+  serveVerb,
 ];

@@ -1,0 +1,231 @@
+/**
+ * The live tail of the audit log, for Server-Sent Events and in-process
+ * consumers (metrics, webhooks). The store is the source of truth: the hub
+ * reads committed events by seq, so it sees every process writing the same
+ * SQLite file (gates, the CLI), not only this one. As an EventSink on the
+ * bus it is woken at once by this process's commits; a poll timer picks up
+ * other processes' commits.
+ *
+ * Subscribers resume from a seq (Last-Event-ID): they replay from the store
+ * page by page, then switch to live delivery. Each live subscriber has a
+ * bounded queue; one that falls further behind than that is dropped (it can
+ * reconnect with Last-Event-ID and replay what it missed).
+ */
+import type { EventRecord, EventSink, StoreReads } from "../app/ports.ts";
+
+export interface EventFilter {
+  /** Only these event types (exact names). */
+  types?: string[];
+  /** Only events of this action. */
+  actionId?: string;
+}
+
+export interface SseHubOptions {
+  /** How often to look for other processes' commits, ms (default 100). */
+  pollMs?: number;
+  /** Most events a live subscriber may have queued before it is dropped (default 1024). */
+  queueMax?: number;
+  /** Events per store read (default 500). */
+  pageSize?: number;
+  /** Told about a failing store read (the hub keeps going). */
+  onError?: (e: unknown) => void;
+}
+
+type Reads = Pick<StoreReads, "events" | "lastEventSeq">;
+
+/** One consumer of the tail. Read batches with `next`; `close` when done. */
+export class Subscription {
+  private queue: EventRecord[] = [];
+  private catching: boolean;
+  private waiter: (() => void) | null = null;
+  /** True once closed by the consumer, the hub, or for being too slow. */
+  closed = false;
+  /** True when closed because the queue overflowed. */
+  dropped = false;
+
+  constructor(
+    private readonly hub: SseHub,
+    /** Highest seq delivered (or skipped) so far. */
+    public cursor: number,
+    readonly filter: EventFilter,
+    catching: boolean,
+  ) {
+    this.catching = catching;
+  }
+
+  private matches(e: EventRecord): boolean {
+    if (this.filter.actionId !== undefined && e.action_id !== this.filter.actionId) return false;
+    if (this.filter.types !== undefined && !this.filter.types.includes(e.type)) return false;
+    return true;
+  }
+
+  /** Called by the hub with each new batch, in seq order. */
+  offer(batch: EventRecord[]): void {
+    if (this.closed || this.catching) return;
+    for (const e of batch) {
+      if (e.seq <= this.cursor) continue;
+      this.cursor = e.seq;
+      if (this.matches(e)) this.queue.push(e);
+    }
+    if (this.queue.length > this.hub.queueMax) {
+      this.dropped = true;
+      this.close();
+      return;
+    }
+    if (this.queue.length > 0) this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  /**
+   * The next events to send: a non-empty batch, `[]` when `timeoutMs` passed
+   * with nothing new (send a heartbeat), or null when the subscription is
+   * closed. Replay pages come from the store, live ones from the queue.
+   */
+  async next(timeoutMs: number): Promise<EventRecord[] | null> {
+    if (this.closed) return null;
+    if (this.catching) {
+      const page = this.hub.readAfter(this.cursor, this.filter);
+      if (page.length > 0) this.cursor = page[page.length - 1]!.seq;
+      if (page.length < this.hub.pageSize) {
+        this.catching = false;
+        this.cursor = Math.max(this.cursor, this.hub.seq);
+      }
+      if (page.length > 0) return page;
+    }
+    if (this.queue.length === 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      clearTimeout(timer);
+      this.waiter = null;
+    }
+    if (this.closed && !this.dropped) return null;
+    if (this.dropped) return null;
+    return this.queue.splice(0, this.queue.length);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.hub.unsubscribe(this);
+    this.wake();
+  }
+}
+
+/** The tail of the audit log, shared by every subscriber of one process. */
+export class SseHub implements EventSink {
+  readonly name = "sse";
+  readonly queueMax: number;
+  readonly pageSize: number;
+  private lastSeq = 0;
+  private readonly subs = new Set<Subscription>();
+  private readonly taps: Array<(events: EventRecord[]) => void> = [];
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private stopped = false;
+
+  constructor(private readonly reads: Reads, private readonly opts: SseHubOptions = {}) {
+    this.queueMax = opts.queueMax ?? 1024;
+    this.pageSize = opts.pageSize ?? 500;
+  }
+
+  /** Highest seq dispatched so far. */
+  get seq(): number {
+    return this.lastSeq;
+  }
+
+  /** Number of open subscriptions. */
+  get size(): number {
+    return this.subs.size;
+  }
+
+  /** Start at `fromSeq` (default: the end of the log) and poll for other processes' commits. */
+  start(fromSeq?: number): void {
+    this.lastSeq = fromSeq ?? this.reads.lastEventSeq();
+    this.timer = setInterval(() => this.pump(), this.opts.pollMs ?? 100);
+  }
+
+  /** Every event dispatched (new since start), in seq order, for in-process consumers. */
+  tap(fn: (events: EventRecord[]) => void): void {
+    this.taps.push(fn);
+  }
+
+  /** EventSink: this process committed `events`; dispatch them (or catch up from the store). */
+  write(events: EventRecord[]): void {
+    if (this.stopped || events.length === 0) return;
+    if (events[0]!.seq === this.lastSeq + 1) this.dispatch(events);
+    else this.pump();
+  }
+
+  /** Read and dispatch everything committed after the last dispatched seq. */
+  pump(): void {
+    if (this.stopped) return;
+    try {
+      for (;;) {
+        const batch = this.reads.events({ afterSeq: this.lastSeq, limit: this.pageSize });
+        if (batch.length === 0) return;
+        this.dispatch(batch);
+        if (batch.length < this.pageSize) return;
+      }
+    } catch (e) {
+      this.opts.onError?.(e);
+    }
+  }
+
+  private dispatch(batch: EventRecord[]): void {
+    const fresh = batch.filter((e) => e.seq > this.lastSeq);
+    if (fresh.length === 0) return;
+    this.lastSeq = fresh[fresh.length - 1]!.seq;
+    for (const t of this.taps) {
+      try {
+        t(fresh);
+      } catch (e) {
+        this.opts.onError?.(e);
+      }
+    }
+    for (const s of [...this.subs]) s.offer(fresh);
+  }
+
+  /** A page of stored events after `seq` matching `filter` (replay). */
+  readAfter(seq: number, filter: EventFilter): EventRecord[] {
+    return this.reads.events({
+      afterSeq: seq,
+      limit: this.pageSize,
+      ...(filter.actionId !== undefined ? { actionId: filter.actionId } : {}),
+      ...(filter.types !== undefined ? { types: filter.types } : {}),
+    });
+  }
+
+  /**
+   * Subscribe from `after` (replay events with a greater seq, then live), or
+   * from now when `after` is null.
+   */
+  subscribe(after: number | null, filter: EventFilter = {}): Subscription {
+    this.pump();
+    const sub = after === null || after >= this.lastSeq
+      ? new Subscription(this, Math.max(after ?? this.lastSeq, this.lastSeq), filter, false)
+      : new Subscription(this, Math.max(0, after), filter, true);
+    if (this.stopped) sub.close();
+    else this.subs.add(sub);
+    return sub;
+  }
+
+  unsubscribe(sub: Subscription): void {
+    this.subs.delete(sub);
+  }
+
+  /** Stop polling and end every subscription (their streams close). */
+  close(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    for (const s of [...this.subs]) s.close();
+  }
+}

@@ -1,0 +1,353 @@
+/**
+ * The HTTP approval endpoint (SPEC §6) as a Hono app over web-standard
+ * Request/Response: routes, guards, and the one table mapping error codes to
+ * statuses. No listen(): platform/http-server.ts serves `app.fetch`, and
+ * tests call it directly. The client's address comes in as the `ip` binding.
+ *
+ *   const app = createHttpApp(deps);
+ *   const res = await app.fetch(new Request("http://x/healthz"), { ip: "127.0.0.1" });
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { submitResolution } from "../app/approval-service.ts";
+import type { ApprovalRequestRecord, Clock, Logger, RequestState, Store } from "../app/ports.ts";
+import type { SseHub } from "../bus/sse-hub.ts";
+import { isWarrantError } from "../core/errors.ts";
+import type { ErrorCode } from "../core/errors.ts";
+import type { CompiledPolicy } from "../core/policy/compile.ts";
+import {
+  bearerChecker,
+  DEFAULT_HEADER_LIMITS,
+  DEFAULT_RATE_LIMIT,
+  headersFit,
+  readBodyCapped,
+  TokenBuckets,
+} from "./http-guards.ts";
+import type { HeaderLimits, RateLimit } from "./http-guards.ts";
+import type { HttpMetrics } from "./http-metrics.ts";
+import { SSE_HEARTBEAT_MS, sseStream } from "./http-sse.ts";
+
+/** Codes only the HTTP face produces. */
+export type HttpOnlyCode =
+  | "unauthorized"
+  | "rate_limited"
+  | "payload_too_large"
+  | "headers_too_large"
+  | "method_not_allowed"
+  | "unsupported_media_type";
+export type HttpCode = ErrorCode | HttpOnlyCode;
+
+/**
+ * Every code → HTTP status. Exhaustive on purpose: adding an ErrorCode does
+ * not compile until it gets a status here. Anything a client can send maps
+ * to a 4xx; the few 5xx are server-side states no request can cause.
+ */
+export const HTTP_STATUS: Record<HttpCode, number> = {
+  internal_error: 500,
+  invalid_argument: 400,
+  not_found: 404,
+  canonical_json_invalid: 400,
+  json_invalid: 400,
+  json_duplicate_key: 400,
+  key_invalid: 400,
+  key_file_invalid: 400,
+  signature_invalid: 403,
+  config_not_found: 500,
+  config_invalid: 500,
+  policy_not_found: 503,
+  policy_json_invalid: 503,
+  policy_schema_invalid: 503,
+  policy_pattern_unsafe: 503,
+  policy_signature_missing: 503,
+  policy_signature_malformed: 503,
+  policy_signature_invalid: 503,
+  policy_digest_mismatch: 503,
+  policy_signer_unknown: 503,
+  policy_threshold_not_met: 503,
+  policy_rollback: 503,
+  policy_expired: 503,
+  policy_unsigned_refused: 503,
+  store_open_failed: 503,
+  store_corrupt: 500,
+  store_busy: 503,
+  illegal_transition: 409,
+  payload_key_missing: 500,
+  payload_decrypt_failed: 500,
+  audit_chain_broken: 500,
+  resolution_schema_invalid: 400,
+  resolution_duplicate_key: 400,
+  request_not_found: 404,
+  request_closed: 409,
+  action_mismatch: 409,
+  digest_mismatch: 409,
+  approver_unknown: 403,
+  approver_not_eligible: 403,
+  resolution_not_yet_valid: 422,
+  resolution_expired: 422,
+  resolution_window_invalid: 422,
+  nonce_reused: 409,
+  resolution_signature_invalid: 403,
+  request_expired: 410,
+  unauthorized: 401,
+  rate_limited: 429,
+  payload_too_large: 413,
+  headers_too_large: 431,
+  method_not_allowed: 405,
+  unsupported_media_type: 415,
+};
+
+/** A coded HTTP failure thrown inside a route; onError turns it into the error body. */
+export class HttpError extends Error {
+  constructor(readonly code: HttpCode, message: string) {
+    super(message);
+  }
+}
+
+/** Largest request body (413 beyond; a resolution itself must be ≤ 8 KiB). */
+export const BODY_MAX_BYTES = 16 * 1024;
+
+export interface HttpAppDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  policy: () => CompiledPolicy;
+  /** The JSON form of a request (cli/views.ts requestView). */
+  view: (r: ApprovalRequestRecord) => Record<string, unknown>;
+  hub: SseHub;
+  metrics: HttpMetrics;
+  /** Reads need `Authorization: Bearer <token>` when set. */
+  token?: string | null;
+  /** null turns rate limiting off (benchmarks). */
+  rateLimit?: RateLimit | null;
+  headerLimits?: HeaderLimits;
+  heartbeatMs?: number;
+}
+
+type Env = { Bindings: { ip?: string } };
+
+const STATES = new Set<RequestState>(["pending", "approved", "rejected", "expired"]);
+
+function routeOf(path: string): string {
+  if (path === "/healthz" || path === "/metrics" || path === "/v1/events") return path;
+  if (path === "/v1/approvals") return path;
+  if (/^\/v1\/approvals\/[^/]+\/resolutions$/.test(path)) return "/v1/approvals/:id/resolutions";
+  if (/^\/v1\/approvals\/[^/]+$/.test(path)) return "/v1/approvals/:id";
+  if (/^\/v1\/actions\/[^/]+$/.test(path)) return "/v1/actions/:id";
+  return "other";
+}
+
+function errorBody(c: Context, code: HttpCode, message: string): Response {
+  const status = HTTP_STATUS[code] ?? 500;
+  const headers: Record<string, string> = {};
+  if (code === "unauthorized") headers["www-authenticate"] = 'Bearer realm="warrant"';
+  if (code === "rate_limited" || code === "store_busy") headers["retry-after"] = "1";
+  if (code === "method_not_allowed") headers.allow = "GET, POST";
+  return c.json({ error: { code, message } }, status as 400, headers);
+}
+
+const encodeCursor = (id: string) => btoa(id).replace(/\+/g, "-").replace(/\//g, "_");
+function decodeCursor(s: string): string {
+  try {
+    if (!/^[A-Za-z0-9_-]{1,400}={0,2}$/.test(s)) throw new Error();
+    return atob(s.replace(/-/g, "+").replace(/_/g, "/"));
+  } catch {
+    throw new HttpError("invalid_argument", "cursor is not one this server issued; drop it");
+  }
+}
+
+function intParam(v: string | undefined, name: string, min: number, max: number): number | null {
+  if (v === undefined || v === "") return null;
+  if (!/^\d{1,15}$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new HttpError("invalid_argument", `${name} must be an integer in ${min}..${max}`);
+  }
+  return Number(v);
+}
+
+/** Build the app. Pure wiring: no sockets, no timers (the hub owns its own). */
+export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const { store, metrics } = deps;
+  const authOk = deps.token ? bearerChecker(deps.token) : () => true;
+  const buckets = deps.rateLimit === null
+    ? null
+    : new TokenBuckets(deps.rateLimit ?? DEFAULT_RATE_LIMIT, () => deps.clock.now());
+  const headerLimits = deps.headerLimits ?? DEFAULT_HEADER_LIMITS;
+
+  app.use("*", async (c, next) => {
+    const t0 = performance.now();
+    const path = c.req.path;
+    const isWrite = c.req.method === "POST" && routeOf(path) === "/v1/approvals/:id/resolutions";
+    if (!headersFit(c.req.raw.headers, headerLimits)) {
+      c.res = errorBody(
+        c,
+        "headers_too_large",
+        `request headers exceed ${headerLimits.maxCount} fields or ${headerLimits.maxBytes} bytes`,
+      );
+    } else if (buckets && !buckets.take(c.env?.ip ?? "unknown")) {
+      c.res = errorBody(c, "rate_limited", "too many requests from this client; slow down");
+    } else if (c.req.method === "OPTIONS") {
+      c.res = errorBody(c, "method_not_allowed", "OPTIONS is not supported (no CORS)");
+    } else if (path !== "/healthz" && !isWrite && !authOk(c.req.header("authorization"))) {
+      c.res = errorBody(
+        c,
+        "unauthorized",
+        "this endpoint needs Authorization: Bearer <token> (the value of the env var named by http.token_env)",
+      );
+    } else {
+      await next();
+    }
+    c.res.headers.set("cache-control", "no-store");
+    c.res.headers.set("x-content-type-options", "nosniff");
+    metrics.http.observe(
+      { route: routeOf(path), method: c.req.method, status: String(c.res.status) },
+      (performance.now() - t0) / 1000,
+    );
+  });
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+
+  app.get("/metrics", (c) =>
+    c.body(metrics.registry.expose(), 200, {
+      "content-type": "text/plain; version=0.0.4; charset=utf-8",
+    }));
+
+  app.get("/v1/approvals", (c) => {
+    const state = c.req.query("state");
+    if (state !== undefined && !STATES.has(state as RequestState)) {
+      throw new HttpError(
+        "invalid_argument",
+        "state must be pending, approved, rejected or expired",
+      );
+    }
+    const limit = intParam(c.req.query("limit"), "limit", 1, 500) ?? 50;
+    const cursor = c.req.query("cursor");
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    const rows = store.listRequests({
+      limit: limit + 1,
+      ...(state ? { state: state as RequestState } : {}),
+      ...(after !== undefined ? { after } : {}),
+    });
+    const page = rows.slice(0, limit);
+    const more = rows.length > limit;
+    return c.json({
+      items: page.map((r) => deps.view(r)),
+      next_cursor: more ? encodeCursor(page[page.length - 1]!.id) : null,
+    });
+  });
+
+  app.get("/v1/approvals/:request_id", (c) => {
+    const id = c.req.param("request_id");
+    const r = id.length <= 128 ? store.getRequest(id) : null;
+    if (!r) throw new HttpError("request_not_found", `no approval request "${id.slice(0, 128)}"`);
+    return c.json(deps.view(r));
+  });
+
+  app.post("/v1/approvals/:request_id/resolutions", async (c) => {
+    const ct = c.req.header("content-type") ?? "";
+    if (!/^application\/json\s*(;.*)?$/i.test(ct)) {
+      throw new HttpError(
+        "unsupported_media_type",
+        `Content-Type must be application/json (got "${ct.slice(0, 64)}")`,
+      );
+    }
+    const text = await readBodyCapped(c.req.raw, BODY_MAX_BYTES);
+    if (text === null) {
+      throw new HttpError("payload_too_large", `body larger than ${BODY_MAX_BYTES} bytes`);
+    }
+    const t0 = performance.now();
+    const r = submitResolution(
+      { store, clock: deps.clock, logger: deps.logger, policy: deps.policy },
+      text,
+      c.req.param("request_id"),
+    );
+    metrics.commit.observe({ op: "resolution" }, (performance.now() - t0) / 1000);
+    if (r.status === "refused") return errorBody(c, r.code, r.message);
+    const { state, progress, denied_by } = r.tally;
+    return c.json({
+      status: r.status,
+      ...deps.view(r.request),
+      quorum: { state, progress, denied_by },
+    }, r.status === "accepted" ? 201 : 200);
+  });
+
+  app.get("/v1/actions/:action_id", (c) => {
+    const id = c.req.param("action_id");
+    const a = id.length <= 128 ? store.getAction(id) : null;
+    if (!a) throw new HttpError("not_found", `no action "${id.slice(0, 128)}"`);
+    return c.json({
+      action_id: a.id,
+      state: a.state,
+      tool: a.tool,
+      args_digest: a.args_digest,
+      origin: a.origin,
+      effect: a.effect,
+      kind: a.kind,
+      reason: a.reason,
+      rules: a.rules,
+      policy: a.policy_id ? { id: a.policy_id, version: a.policy_version } : null,
+      request_id: a.request_id,
+      deadline: a.deadline === null ? null : new Date(a.deadline).toISOString(),
+      output: a.state === "completed" ? a.output : null,
+      created_at: new Date(a.created_at).toISOString(),
+      updated_at: new Date(a.updated_at).toISOString(),
+    });
+  });
+
+  app.get("/v1/events", (c) => {
+    const fromHeader = c.req.header("last-event-id");
+    const after = intParam(
+      fromHeader ?? c.req.query("after"),
+      fromHeader !== undefined ? "Last-Event-ID" : "after",
+      0,
+      Number.MAX_SAFE_INTEGER,
+    );
+    const typeQ = c.req.query("type");
+    const types = typeQ ? typeQ.split(",").filter((t) => t !== "") : undefined;
+    if (types && (types.length > 32 || types.some((t) => !/^[a-z_.]{1,64}$/.test(t)))) {
+      throw new HttpError(
+        "invalid_argument",
+        "type must be a comma list of event types like action.held",
+      );
+    }
+    const action = c.req.query("action");
+    if (action !== undefined && (action.length === 0 || action.length > 128)) {
+      throw new HttpError("invalid_argument", "action must be an action id");
+    }
+    const sub = deps.hub.subscribe(after, {
+      ...(types ? { types } : {}),
+      ...(action !== undefined ? { actionId: action } : {}),
+    });
+    c.req.raw.signal.addEventListener("abort", () => sub.close());
+    return new Response(sseStream(sub, deps.heartbeatMs ?? SSE_HEARTBEAT_MS), {
+      headers: {
+        "content-type": "text/event-stream; charset=utf-8",
+        "x-accel-buffering": "no",
+      },
+    });
+  });
+
+  for (const path of ["/healthz", "/metrics", "/v1/approvals", "/v1/events"]) {
+    app.all(path, (c) => errorBody(c, "method_not_allowed", `use GET on ${path}`));
+  }
+  app.all(
+    "/v1/approvals/:id/resolutions",
+    (c) => errorBody(c, "method_not_allowed", "use POST with a signed resolution"),
+  );
+  app.all("/v1/approvals/:id", (c) => errorBody(c, "method_not_allowed", "use GET"));
+  app.all("/v1/actions/:id", (c) => errorBody(c, "method_not_allowed", "use GET"));
+
+  app.notFound((c) => errorBody(c, "not_found", `no route ${c.req.method} ${c.req.path}`));
+
+  app.onError((err, c) => {
+    if (err instanceof HttpError) return errorBody(c, err.code, err.message);
+    if (isWarrantError(err)) return errorBody(c, err.code, err.message);
+    deps.logger.log("error", "unexpected error in the HTTP app", {
+      method: c.req.method,
+      route: routeOf(c.req.path),
+      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    });
+    return errorBody(c, "internal_error", "unexpected server error (logged)");
+  });
+
+  return app;
+}
