@@ -56,15 +56,16 @@ export function tallyOf(
  * Verify and apply one resolution document (its exact text). `expectRequestId`
  * is the request named by the URL or the CLI, when there is one.
  */
-export function submitResolution(
+export async function submitResolution(
   deps: ApprovalDeps,
   text: string,
   expectRequestId?: string,
-): SubmitResult {
+): Promise<SubmitResult> {
   const { store, clock } = deps;
   const digest = sha256Hex(text);
   try {
-    return store.tx((tx): SubmitResult => {
+    // Group commit: concurrent submissions (HTTP) share one durable transaction.
+    return await store.txAsync((tx): SubmitResult => {
       const now = clock.now();
       const policy = deps.policy();
       const c = claimed(text);

@@ -166,7 +166,7 @@ async function resolve_(
   }
   const env = openRuntime(configPath(args, io), io, { policy: true });
   try {
-    return submitLocal(
+    return await submitLocal(
       env,
       { requestId, decision, approver, secret: key.secret, publicKey: key.publicKey, ttl, reason },
       io,
@@ -177,7 +177,7 @@ async function resolve_(
   }
 }
 
-function submitLocal(
+async function submitLocal(
   env: RuntimeEnv,
   o: {
     requestId: string;
@@ -190,7 +190,7 @@ function submitLocal(
   },
   io: CliIO,
   json: boolean,
-): number {
+): Promise<number> {
   const req = env.store.getRequest(o.requestId);
   if (!req) {
     throw new WarrantError(
@@ -226,7 +226,7 @@ function submitLocal(
     }),
     o.secret,
   );
-  const r = submitResolution(
+  const r = await submitResolution(
     {
       store: env.store,
       clock: env.clock,

@@ -16,6 +16,7 @@ import { countPending, createHttpMetrics } from "../transport/http-metrics.ts";
 import { EXIT, flagString, requireFlag, UsageError } from "./io.ts";
 import type { CliIO, Verb } from "./io.ts";
 import { openRuntime } from "./runtime-env.ts";
+import { precomputeBaseTable } from "../core/ed25519.ts";
 import type { RuntimeEnv } from "./runtime-env.ts";
 import { requestView } from "./views.ts";
 
@@ -92,6 +93,7 @@ function rateFromEnv(v: string | undefined): RateLimit | null | undefined {
  * taken. Installs no signal handlers: the caller owns the process.
  */
 export async function startHttp(env: RuntimeEnv, listen: string, io: CliIO): Promise<HttpHandle> {
+  precomputeBaseTable(); // a server verifies many resolutions: pay the table once
   const { config, store, logger } = env;
   const { hostname, port } = parseListen(listen);
   const rateLimit = rateFromEnv(io.env.WARRANT_HTTP_RATE);

@@ -255,7 +255,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
       throw new HttpError("payload_too_large", `body larger than ${BODY_MAX_BYTES} bytes`);
     }
     const t0 = performance.now();
-    const r = submitResolution(
+    const r = await submitResolution(
       { store, clock: deps.clock, logger: deps.logger, policy: deps.policy },
       text,
       c.req.param("request_id"),

@@ -100,12 +100,12 @@ const logger = { log() {} };
 describe("forgery corpus through the approval service and the store", () => {
   for (const c of CASES) {
     if (c.context?.request === null || c.context?.request_state) continue; // covered below and in core tests
-    test(c.name, () => {
+    test(c.name, async () => {
       const now = c.context?.now ?? FX.now;
       const { store, done } = fixtureStore(now);
       try {
         const seqBefore = store.lastEventSeq();
-        const r = submitResolution(
+        const r = await submitResolution(
           {
             store,
             clock: { now: () => now },
@@ -144,7 +144,7 @@ describe("forgery corpus through the approval service and the store", () => {
     });
   }
 
-  test("two valid approvals reach quorum: request approved and action approved in one commit", () => {
+  test("two valid approvals reach quorum: request approved and action approved in one commit", async () => {
     const { store, done } = fixtureStore(FX.now);
     try {
       const valid = CASES.filter((c) =>
@@ -155,7 +155,7 @@ describe("forgery corpus through the approval service and the store", () => {
         const who = JSON.parse(c.document).approver as string;
         if (approvers.has(who)) continue;
         approvers.add(who);
-        submitResolution(
+        await submitResolution(
           { store, clock: { now: () => FX.now }, logger, policy: () => policy },
           c.document,
         );
@@ -169,23 +169,23 @@ describe("forgery corpus through the approval service and the store", () => {
     }
   });
 
-  test("the same document twice is idempotent", () => {
+  test("the same document twice is idempotent", async () => {
     const { store, done } = fixtureStore(FX.now);
     try {
       const doc = CASES.find((c) => c.expect.ok)!.document;
       const deps = { store, clock: { now: () => FX.now }, logger, policy: () => policy };
-      expect(submitResolution(deps, doc).status).toBe("accepted");
-      expect(submitResolution(deps, doc).status).toBe("duplicate");
+      expect((await submitResolution(deps, doc)).status).toBe("accepted");
+      expect((await submitResolution(deps, doc)).status).toBe("duplicate");
     } finally {
       done();
     }
   });
 
-  test("a document for another request than the URL's is refused", () => {
+  test("a document for another request than the URL's is refused", async () => {
     const { store, done } = fixtureStore(FX.now);
     try {
       const doc = CASES.find((c) => c.expect.ok)!.document;
-      const r = submitResolution(
+      const r = await submitResolution(
         {
           store,
           clock: { now: () => FX.now },
