@@ -246,11 +246,29 @@ export async function makeWorkspace(opts: WorkspaceOptions): Promise<Workspace> 
 export async function spawnGate(
   configPath: string,
   opts: GateClientOptions = {},
+  extraArgs: string[] = [],
 ): Promise<GateClient> {
   const bin = await ensureBinary();
-  return GateClient.spawn([bin, "runtime", "gate", "--config", configPath], {
+  return GateClient.spawn([bin, "runtime", "gate", "--config", configPath, ...extraArgs], {
     ...opts,
     cwd: opts.cwd ?? resolve(configPath, ".."),
     env: { ...process.env, ...opts.env },
   });
+}
+
+/** Wait until the gate's stderr matches `re`; resolves with the first group. */
+export async function waitForStderr(
+  gate: GateClient,
+  re: RegExp,
+  timeoutMs = 5000,
+): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const m = re.exec(gate.stderrText);
+    if (m) return m[1] ?? m[0];
+    if (Date.now() > until) {
+      throw new Error(`stderr did not match ${re} within ${timeoutMs} ms: ${gate.stderrText}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
