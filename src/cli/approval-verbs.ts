@@ -238,8 +238,13 @@ async function submitLocal(
   );
   if (r.status === "refused") throw new WarrantError(r.code, r.message);
   const after = env.store.getRequest(req.id)!;
-  if (json) printJson(io, { status: r.status, request: requestView(env, after) });
+  const already =
+    env.store.listResolutions(req.id).filter((x) => x.approver === o.approver).length > 1;
+  if (json) printJson(io, { status: r.status, repeat: already, request: requestView(env, after) });
   else {
+    if (already) {
+      io.out(`note: ${o.approver} had already resolved this request; an approver counts once`);
+    }
     io.out(
       `${
         o.decision === "approve" ? "approved" : "denied"
