@@ -1,0 +1,156 @@
+/**
+ * Start-up: time from spawn to the `ready` line of `dist/warrant runtime gate`
+ * with a signed 10-rule and a signed 10,000-rule policy (signed with
+ * `warrant keygen` + `warrant policy sign` subprocesses; the config trusts
+ * that key), median and p90 over --spawns (20) fresh processes each. Each
+ * gate is stopped by closing its stdin after `ready` (not timed). The store
+ * is created by the first spawn (untimed warm-up spawn per size).
+ *
+ *   bun bench/startup.ts [--binary dist/warrant] [--spawns 20]
+ *
+ * Writes bench/out/startup.json and prints a markdown table.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { warrantDocument } from "./engines/warrant.ts";
+import { workload } from "./engines/workload.ts";
+import { machineInfo } from "./lib/machine.ts";
+import { fmt, markdownTable, percentile } from "./lib/stats.ts";
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] ?? fallback : fallback;
+}
+const ROOT = resolve(import.meta.dir, "..");
+const BINARY = resolve(arg("binary", join(ROOT, "dist/warrant")));
+const SPAWNS = Number(arg("spawns", "20"));
+const SIZES = [10, 10_000];
+
+/** Runs a CLI subprocess; returns stdout. @throws Error on a non-zero exit. */
+function cli(args: string[], cwd: string): string {
+  const r = Bun.spawnSync([BINARY, ...args], { cwd, stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) {
+    throw new Error(`warrant ${args.join(" ")} failed (${r.exitCode}): ${r.stderr.toString()}`);
+  }
+  return r.stdout.toString();
+}
+
+/** A workspace with a signed `rules`-rule policy and a config trusting its signer. */
+function workspace(rules: number): { dir: string; config: string; bytes: number } {
+  const dir = mkdtempSync(join(tmpdir(), `warrant-startup-${rules}-`));
+  mkdirSync(join(dir, "policies"));
+  const pub = /ed25519:[A-Za-z0-9+/=]+/.exec(
+    cli(["keygen", "--id", "ops", "--out", "ops.key"], dir),
+  )?.[0];
+  if (!pub) throw new Error("warrant keygen printed no public key");
+  const doc = { ...warrantDocument(workload(rules, 0).rules), policy: "startup" };
+  const text = JSON.stringify(doc, null, 2);
+  writeFileSync(join(dir, "policies/startup.policy.json"), text);
+  cli(["policy", "sign", "policies/startup.policy.json", "--key", "ops.key"], dir);
+  const config = join(dir, "warrant.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      project: "startup",
+      store: { path: ".warrant/warrant.db" },
+      policy: { file: "policies/startup.policy.json" },
+      trust: { policy_signers: [{ id: "ops", public_key: pub }], policy_threshold: 1 },
+    }),
+  );
+  return { dir, config, bytes: text.length };
+}
+
+/** ms from spawn to the `ready` line; the gate is then closed (stdin EOF) and awaited. */
+async function spawnToReady(config: string): Promise<number> {
+  const t0 = performance.now();
+  const p = Bun.spawn([BINARY, "runtime", "gate", "--config", config], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const reader = p.stdout.getReader();
+  const dec = new TextDecoder();
+  let buf = "";
+  let ms = NaN;
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += dec.decode(value, { stream: true });
+    if (/"type"\s*:\s*"ready"/.test(buf)) {
+      ms = performance.now() - t0;
+      break;
+    }
+  }
+  p.stdin.end();
+  reader.releaseLock();
+  await p.exited;
+  if (Number.isNaN(ms)) {
+    throw new Error(
+      `the gate exited (${p.exitCode}) before ready: ${await new Response(p.stderr).text()}`,
+    );
+  }
+  return ms;
+}
+
+export interface StartupResult {
+  rules: number;
+  policyBytes: number;
+  samples: number[];
+  median: number;
+  p90: number;
+  min: number;
+  max: number;
+}
+
+async function main(): Promise<void> {
+  const results: StartupResult[] = [];
+  for (const rules of SIZES) {
+    const ws = workspace(rules);
+    try {
+      await spawnToReady(ws.config); // creates the store; not timed
+      const samples: number[] = [];
+      for (let i = 0; i < SPAWNS; i++) samples.push(await spawnToReady(ws.config));
+      const s = [...samples].sort((a, b) => a - b);
+      results.push({
+        rules,
+        policyBytes: ws.bytes,
+        samples,
+        median: percentile(s, 50),
+        p90: percentile(s, 90),
+        min: s[0]!,
+        max: s[s.length - 1]!,
+      });
+      console.error(`startup: ${rules} rules: median ${fmt(percentile(s, 50))} ms`);
+    } finally {
+      rmSync(ws.dir, { recursive: true, force: true });
+    }
+  }
+  mkdirSync(join(ROOT, "bench/out"), { recursive: true });
+  writeFileSync(
+    join(ROOT, "bench/out/startup.json"),
+    JSON.stringify({ machine: machineInfo(), binary: BINARY, spawns: SPAWNS, results }, null, 2),
+  );
+  console.log(`## Start-up: spawn → ready (signed policy)
+
+\`${
+    BINARY.replace(`${ROOT}/`, "")
+  } runtime gate\`, ${SPAWNS} spawns per size after one untimed spawn that creates the store; the policy is signed with \`warrant policy sign\` and verified at every start. Times in ms.
+
+${
+    markdownTable(
+      ["rules", "policy KiB", "median ms", "p90 ms", "min ms", "max ms"],
+      results.map((r) => [
+        r.rules.toLocaleString("en-US"),
+        fmt(r.policyBytes / 1024),
+        fmt(r.median),
+        fmt(r.p90),
+        fmt(r.min),
+        fmt(r.max),
+      ]),
+    )
+  }
+`);
+}
+
+if (import.meta.main) await main();
