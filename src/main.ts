@@ -1,5 +1,6 @@
 /**
  * Composition root for `bun build --compile`: wires the CLI to the process.
+ * (No top-level await: the binary is compiled to bytecode, which needs it.)
  */
 import { runCli } from "./cli/run.ts";
 
@@ -10,7 +11,8 @@ const io = {
   cwd: process.cwd(),
 };
 
-const code = await runCli(process.argv.slice(2), io);
-// Let stdout drain (protocol lines, JSON output), then exit even if a
-// library left a handle open: every face has closed its store by now.
-process.stdout.write("", () => process.exit(code));
+void runCli(process.argv.slice(2), io).then((code) => {
+  // Let stdout drain (protocol lines, JSON output), then exit even if a
+  // library left a handle open: every face has closed its store by now.
+  process.stdout.write("", () => process.exit(code));
+});
