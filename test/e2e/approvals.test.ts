@@ -98,6 +98,41 @@ describe("approvals across processes", () => {
     expect(await gate.close()).toBe(0);
   });
 
+  test("`warrant approve --endpoint` signs locally and posts over HTTP; the gate's resume completes", async () => {
+    let ran = 0;
+    const gate = await spawnGate(ws.configPath, {}, ["--http", "127.0.0.1:0"]);
+    const url = await waitForStderr(gate, /"url":"(http:\/\/[^"]+)"/);
+    await gate.registerTool("send_payment", () => (ran++, "paid"));
+    const held = await gate.govern("send_payment", { amount: 325, to: "A" }) as Held;
+    for (const who of ["alice", "dave"]) {
+      const r = await runCli([
+        "approve",
+        held.request_id,
+        "--key",
+        ws.keys[who]!.path,
+        "--endpoint",
+        url,
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`via ${url}`);
+    }
+    const again = await runCli([
+      "approve",
+      held.request_id,
+      "--key",
+      ws.keys.alice!.path,
+      "--endpoint",
+      url,
+    ]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("request_closed");
+    expect(await gate.resume(held.action_id, held.request_id, { waitMs: 5000 })).toMatchObject({
+      phase: "completed",
+    });
+    expect(ran).toBe(1);
+    expect(await gate.close()).toBe(0);
+  });
+
   test("an approval never bypasses a later deny: the policy changes, resume is precondition_failed", async () => {
     let ran = 0;
     const gate = await spawnGate(ws.configPath);
