@@ -11,7 +11,7 @@ import { toWarrantError } from "../core/errors.ts";
 import { StdioGate } from "../transport/stdio-gate.ts";
 import { EXIT, flagString, requireFlag } from "./io.ts";
 import type { CliIO, Verb } from "./io.ts";
-import { openRuntime } from "./runtime-env.ts";
+import { openFace } from "./runtime-env.ts";
 import { startHttp } from "./serve.ts";
 import type { HttpHandle } from "./serve.ts";
 import type { RuntimeEnv } from "./runtime-env.ts";
@@ -50,14 +50,8 @@ export const runtimeGateVerb: Verb = {
   flags: { config: { type: "string" }, http: { type: "string" } },
   async run(args, io) {
     const configPath = requireFlag(args, "config", "the path to warrant.json");
-    let env: RuntimeEnv;
-    try {
-      env = openRuntime(configPath, io, { policy: true });
-    } catch (e) {
-      const err = toWarrantError(e);
-      io.err(`warrant: gate not started: ${err.message} [${err.code}]`);
-      return EXIT.error;
-    }
+    const env = openFace("gate", configPath, io);
+    if (!env) return EXIT.error;
     return await serveGate(env, io, flagString(args, "http"));
   },
 };
@@ -81,6 +75,9 @@ async function serveGate(
   } catch (e) {
     const err = toWarrantError(e);
     io.err(`warrant: gate not started: ${err.message} [${err.code}]`);
+    try {
+      if (store.getSession(sessionId)) store.tx((tx) => tx.endSession(sessionId, clock.now()));
+    } catch { /* the line above already says why; the next gate's reconcile ends it otherwise */ }
     await env.close();
     return EXIT.error;
   }

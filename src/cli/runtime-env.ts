@@ -11,7 +11,7 @@ import { PolicyHolder } from "../app/policy-holder.ts";
 import type { Clock, Ids, Logger, LogLevel, Store } from "../app/ports.ts";
 import { EventBus } from "../bus/event-bus.ts";
 import { jsonlSink, stderrSink } from "../bus/jsonl-sink.ts";
-import { WarrantError } from "../core/errors.ts";
+import { toWarrantError, WarrantError } from "../core/errors.ts";
 import { nodeAead } from "../platform/aead.ts";
 import { bunSqlite, isPidAlive } from "../platform/bun.ts";
 import { stderrLogger, systemClock, systemIds } from "../platform/system.ts";
@@ -149,4 +149,18 @@ export function openRuntime(
     }
   }
   return env;
+}
+
+/**
+ * Open a long-running face (`gate`, `serve`), or print why it cannot start
+ * (one line on stderr: file, field, fix, code) and return null.
+ */
+export function openFace(face: string, configPath: string, io: CliIO): RuntimeEnv | null {
+  try {
+    return openRuntime(configPath, io, { policy: true });
+  } catch (e) {
+    const err = toWarrantError(e);
+    io.err(`warrant: ${face} not started: ${err.message} [${err.code}]`);
+    return null;
+  }
 }

@@ -15,7 +15,7 @@ import type { RateLimit } from "../transport/http-guards.ts";
 import { countPending, createHttpMetrics } from "../transport/http-metrics.ts";
 import { EXIT, flagString, requireFlag, UsageError } from "./io.ts";
 import type { CliIO, Verb } from "./io.ts";
-import { openRuntime } from "./runtime-env.ts";
+import { openFace } from "./runtime-env.ts";
 import { precomputeBaseTable } from "../core/ed25519.ts";
 import type { RuntimeEnv } from "./runtime-env.ts";
 import { requestView } from "./views.ts";
@@ -208,14 +208,8 @@ export const serveVerb: Verb = {
   flags: { config: { type: "string" }, listen: { type: "string" } },
   async run(args, io) {
     const configPath = requireFlag(args, "config", "the path to warrant.json");
-    let env: RuntimeEnv;
-    try {
-      env = openRuntime(configPath, io, { policy: true });
-    } catch (e) {
-      const err = toWarrantError(e);
-      io.err(`warrant: serve not started: ${err.message} [${err.code}]`);
-      return EXIT.error;
-    }
+    const env = openFace("serve", configPath, io);
+    if (!env) return EXIT.error;
     let http: HttpHandle;
     try {
       http = await startHttp(env, flagString(args, "listen") ?? env.config.http.listen, io);

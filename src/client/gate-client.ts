@@ -11,7 +11,7 @@
  * const gate = await GateClient.spawn(["warrant", "runtime", "gate", "--config", "warrant.json"]);
  * await gate.registerTool("search_docs", ({ args }) => search(args.q));
  * const r = await gate.govern("search_docs", { q: "lease" });
- * if (r.phase === "completed") console.log(r.output);
+ * if (r.phase === "completed") show(r.output);
  * await gate.close();
  */
 import { type ChildProcess, spawn } from "node:child_process";
