@@ -3,7 +3,6 @@
  * record the outcome. The body is whatever the ToolRunner does: a run_tool
  * callback to the hook, or a declared tool's process.
  */
-import { sha256Hex } from "../core/digest.ts";
 import { outcomeOf } from "./outcome.ts";
 import type { GovernOutcome } from "./outcome.ts";
 import type { ActionRecord, Clock, Logger, Store, ToolOutcome } from "./ports.ts";
@@ -23,14 +22,6 @@ interface ExecDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
-}
-
-function digestOf(value: unknown): string {
-  try {
-    return `sha256:${sha256Hex(JSON.stringify(value ?? null))}`;
-  } catch {
-    return "unavailable";
-  }
 }
 
 /**
@@ -54,16 +45,15 @@ export async function executeAction(
     const rec = await deps.store.txAsync((tx) => {
       const now = deps.clock.now();
       if (out.ok) {
+        // The store records the output's digest; untrusted documents only when there are some.
+        const docs = out.documents && out.documents.count > 0 ? { documents: out.documents } : {};
         return tx.transition(
           action.id,
           ["executing"],
           "completed",
           { output: out.output ?? null },
           now,
-          {
-            output_digest: digestOf(out.output),
-            ...(out.documents ? { documents: out.documents } : {}),
-          },
+          docs,
         );
       }
       if (out.unknown) {

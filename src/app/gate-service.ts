@@ -225,7 +225,10 @@ export class GateService {
       policy_id: policy.id,
       policy_version: policy.version,
     };
-    const why = { rules: d.rules, matched: d.matched, by_default: d.by_default };
+    // What the action row does not already say (rules are in the patch).
+    const why: Record<string, unknown> = {};
+    if (d.matched.join() !== d.rules.join()) why.matched = d.matched;
+    if (d.by_default) why.by_default = true;
     if (d.effect === "deny") {
       return tx.transition(
         id,
