@@ -241,7 +241,9 @@ export class GateService {
     }
     recordCounters(tx, d, id, now);
     if (d.effect === "allow") {
-      tx.transition(id, ["proposed"], "allowed", base, now, why);
+      // An allow's reason is "allowed by RULES": derivable, so not stored twice per action.
+      const { reason: _derived, ...allowed } = base;
+      tx.transition(id, ["proposed"], "allowed", allowed, now, why);
       return tx.transition(
         id,
         ["allowed"],
