@@ -17,7 +17,19 @@ export interface SinkStats {
 export class EventBus {
   private readonly sinks: Array<{ sink: EventSink; queue: Promise<void>; stats: SinkStats }> = [];
 
-  constructor(private readonly logger: Logger, private readonly timeoutMs = 5000) {}
+  private readonly lastRecorded = new Map<string, number>();
+
+  /**
+   * `record` (optional) writes a failure into the canonical audit log; it is
+   * called at most once per destination per `recordEveryMs`, so a dead
+   * destination cannot flood the log with its own failures.
+   */
+  constructor(
+    private readonly logger: Logger,
+    private readonly timeoutMs = 5000,
+    private readonly record?: (sink: string, error: string, events: number) => void,
+    private readonly recordEveryMs = 60_000,
+  ) {}
 
   add(sink: EventSink): void {
     this.sinks.push({
@@ -79,6 +91,17 @@ export class EventBus {
         first_seq: events[0]?.seq,
         error: s.stats.last_error,
       });
+      const now = Date.now();
+      if (
+        this.record && now - (this.lastRecorded.get(s.sink.name) ?? -Infinity) >= this.recordEveryMs
+      ) {
+        this.lastRecorded.set(s.sink.name, now);
+        try {
+          this.record(s.sink.name, s.stats.last_error, events.length);
+        } catch (e) {
+          this.logger.log("error", "cannot record a destination failure", { error: String(e) });
+        }
+      }
     } finally {
       clearTimeout(timer);
     }

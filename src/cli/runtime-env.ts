@@ -101,7 +101,18 @@ export function openRuntime(
       },
     );
   }
-  const bus = new EventBus(logger);
+  const bus = new EventBus(
+    logger,
+    5000,
+    (sink, error, events) =>
+      store.tx((tx) =>
+        tx.appendEvent({
+          type: "sink.failed",
+          at: Date.now(),
+          payload: { sink, error: error.slice(0, 300), events },
+        })
+      ),
+  );
   if (config.notify?.jsonl) bus.add(jsonlSink(config.notify.jsonl));
   if (io.env.WARRANT_EVENTS_STDERR === "1") {
     bus.add(stderrSink((l) => io.err(l.replace(/\n$/, ""))));

@@ -19,7 +19,8 @@ test("a throwing, a rejecting and a hanging destination do not stop the JSONL fi
   const dir = mkdtempSync(join(tmpdir(), "warrant-bus-"));
   try {
     const store = openStore({ path: join(dir, "w.db"), driver: bunSqlite });
-    const bus = new EventBus(quiet, 200);
+    const recorded: string[] = [];
+    const bus = new EventBus(quiet, 200, (sink) => void recorded.push(sink));
     const got: EventRecord[] = [];
     bus.add({
       name: "throws",
@@ -47,6 +48,8 @@ test("a throwing, a rejecting and a hanging destination do not stop the JSONL fi
     expect(stats.hangs!.failed).toBe(5);
     expect(stats.hangs!.last_error).toContain("timed out");
     expect(store.verifyAudit()).toMatchObject({ ok: true, checked: 5 });
+    // Each failing destination is recorded once per minute, not once per event.
+    expect(recorded.sort()).toEqual(["hangs", "rejects", "throws"]);
     store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
