@@ -42,6 +42,12 @@ export interface GateDeps extends WaitDeps {
   defaultHoldTimeoutMs: number;
 }
 
+/** Who is resuming: hook sessions run hook actions of tools they registered; the CLI runs declared tools. */
+export interface ResumeScope {
+  origin: ActionOrigin;
+  registered: (tool: string) => boolean;
+}
+
 export interface GovernRequest {
   tool: string;
   args: Record<string, unknown>;
@@ -128,12 +134,16 @@ export class GateService {
     requestId: string,
     waitMs: number,
     runner: ToolRunner,
+    canRun: ResumeScope = { origin: "hook", registered: () => true },
   ): Promise<GovernOutcome> {
     try {
       const running = this.inflight.get(actionId);
       if (running) return await running;
       const a = await waitForDecision(this.deps, actionId, requestId, waitMs);
       if ("phase" in a) return a;
+      // Checked before the intent is committed, so a refusal consumes nothing.
+      const refusal = this.cannotRun(a.action, canRun);
+      if (refusal) return refusal;
       const started = this.inflight.has(actionId) ? LOST_RACE : this.startApproved(a.action);
       if (started === LOST_RACE) {
         // Another resume won the compare-and-set: here, share its execution;
@@ -164,6 +174,27 @@ export class GateService {
       this.recordIncident("resume.failed", actionId, { code: err.code, message: err.message });
       return rejection(actionId, "internal_error", `resume failed: ${err.message}`);
     }
+  }
+
+  /** Why this caller may not run an approved action (nothing is changed), or null. */
+  private cannotRun(a: ActionRecord, scope: ResumeScope): GovernOutcome | null {
+    if (a.origin !== scope.origin) {
+      return rejection(
+        a.id,
+        "precondition_failed",
+        a.origin === "declared"
+          ? `action ${a.id} is a declared tool's: run it with warrant resume ${a.id}`
+          : `action ${a.id} belongs to an agent's hook: its gate session runs it`,
+      );
+    }
+    if (!scope.registered(a.tool)) {
+      return rejection(
+        a.id,
+        "unregistered_tool",
+        `tool "${a.tool}" is not registered in this session; register_tool it, then resume again (the action is still approved)`,
+      );
+    }
+    return null;
   }
 
   /** Record a protocol-level incident (malformed line, late callback...) in the audit log. */

@@ -165,7 +165,10 @@ Example:
       if (a.origin === "declared") {
         const s = cliSession(env);
         try {
-          o = await s.service.resume(actionId, a.request_id ?? "", waitMs, runner(env));
+          o = await s.service.resume(actionId, a.request_id ?? "", waitMs, runner(env), {
+            origin: "declared",
+            registered: (tool) => Object.hasOwn(env.config.tools, tool),
+          });
         } finally {
           s.end();
         }

@@ -131,7 +131,7 @@ async function serveGate(
       }
       if (!claimed) continue;
       const a = store.getAction(r.action_id);
-      void service.resume(r.action_id, a?.request_id ?? "", 0, gate);
+      void service.resume(r.action_id, a?.request_id ?? "", 0, gate, gate.scope);
     }
   }, 100));
 

@@ -196,13 +196,13 @@ export class StdioGate implements ToolRunner {
           return this.send({ type: "error", id: msg.id, message: "the gate is shutting down" });
         }
         return this.track(
-          this.o.service.resume(msg.action_id, msg.request_id ?? "", msg.wait_ms ?? 0, {
-            run: (call) =>
-              this.registered.has(call.tool) ? this.run(call) : Promise.resolve({
-                ok: false,
-                message: `tool "${call.tool}" is not registered in this session`,
-              }),
-          }).then((o) => this.reply(msg.id, o), (e) => this.internal(msg.id, e, msg.action_id)),
+          this.o.service.resume(
+            msg.action_id,
+            msg.request_id ?? "",
+            msg.wait_ms ?? 0,
+            this,
+            this.scope,
+          ).then((o) => this.reply(msg.id, o), (e) => this.internal(msg.id, e, msg.action_id)),
         );
       case "tool_result":
       case "tool_error":
@@ -213,6 +213,12 @@ export class StdioGate implements ToolRunner {
         return;
     }
   }
+
+  /** What this session may resume: hook actions of the tools it registered. */
+  readonly scope = {
+    origin: "hook" as const,
+    registered: (tool: string) => this.registered.has(tool),
+  };
 
   /** Set by the composition root: called when the hook sends `shutdown`. */
   onShutdown?: () => void;

@@ -109,6 +109,26 @@ describe("park and resume across gate processes", () => {
   });
 });
 
+describe("who may resume", () => {
+  test("a session that has not registered the tool is refused without consuming the approval", async () => {
+    const a = await gateWith(["send_payment"]);
+    const held = await a.govern("send_payment", { amount: 402, to: "ACME" }) as {
+      action_id: string;
+      request_id: string;
+    };
+    await a.close();
+    await approveBoth(held.request_id);
+    const b = await spawnGate(ws.configPath);
+    const refused = await b.resume(held.action_id, held.request_id);
+    expect(refused).toMatchObject({ phase: "rejected", kind: "unregistered_tool" });
+    expect(actionState(held.action_id)).toBe("approved");
+    await b.registerTool("send_payment", handler());
+    expect(await b.resume(held.action_id, held.request_id)).toMatchObject({ phase: "completed" });
+    expect(ran[held.action_id]).toBe(1);
+    await b.close();
+  });
+});
+
 describe("kill -9", () => {
   test("while the body runs: after restart it is unknown, never re-run", async () => {
     const a = await spawnGate(ws.configPath);

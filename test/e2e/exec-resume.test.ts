@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { APPROVERS, e2ePolicy } from "./fixtures.ts";
-import { makeWorkspace, runCli } from "./harness.ts";
+import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
 
 let ws: Workspace;
@@ -71,6 +71,34 @@ describe("exec and resume of declared tools", () => {
     expect(runs().filter((l) => l.includes(o.action_id))).toHaveLength(1);
     const again = await cli("resume", o.action_id);
     expect(again.code).toBe(0);
+    expect(runs().filter((l) => l.includes(o.action_id))).toHaveLength(1);
+  });
+
+  test("a hook session cannot resume a declared tool's action (nothing is consumed)", async () => {
+    const held = await cli("exec", "deploy", "--args", '{"env":"prod"}', "--json");
+    const o = JSON.parse(held.stdout) as { action_id: string; request_id: string };
+    expect(
+      (await runCli([
+        "approve",
+        o.request_id,
+        "--key",
+        ws.keys.bob!.path,
+        "--config",
+        ws.configPath,
+      ])).code,
+    ).toBe(0);
+    const gate = await spawnGate(ws.configPath);
+    await gate.registerTool("deploy", () => "the hook's own body");
+    expect(await gate.resume(o.action_id, o.request_id)).toMatchObject({
+      phase: "rejected",
+      kind: "precondition_failed",
+    });
+    expect(await gate.close()).toBe(0);
+    const r = await cli("resume", o.action_id, "--json");
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      phase: "completed",
+      output: { stdout: "deployed prod\n" },
+    });
     expect(runs().filter((l) => l.includes(o.action_id))).toHaveLength(1);
   });
 
