@@ -139,7 +139,7 @@ export class GateService {
     try {
       const running = this.inflight.get(actionId);
       if (running) return await running;
-      const a = await waitForDecision(this.deps, actionId, requestId, waitMs);
+      const a = await waitForDecision(this.waitDeps(), actionId, requestId, waitMs);
       if ("phase" in a) return a;
       // Checked before the intent is committed, so a refusal consumes nothing.
       const refusal = this.cannotRun(a.action, canRun);
@@ -206,6 +206,17 @@ export class GateService {
     } catch (e) {
       this.deps.logger.log("error", "cannot record incident", { type, error: String(e) });
     }
+  }
+
+  private stopped = false;
+
+  private waitDeps() {
+    return { ...this.deps, stopping: () => this.stopped };
+  }
+
+  /** Stop waiting: resumes blocked in wait_ms answer at once (pending_approval). */
+  stopWaiting(): void {
+    this.stopped = true;
   }
 
   /** Wait for every execution in flight to finish (shutdown). */

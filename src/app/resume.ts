@@ -19,6 +19,8 @@ export interface WaitDeps {
   staleMs?: number;
   /** Pid liveness, for reconciling executions left by a dead process. */
   isAlive?: (pid: number) => boolean;
+  /** True once the process is stopping: waits end early with the current answer. */
+  stopping?: () => boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,7 +63,7 @@ export async function waitForDecision(
       if (now >= deadline) {
         const expired = expire(deps, a, now);
         if (expired) return expired;
-      } else if (now >= start + waitMs) {
+      } else if (now >= start + waitMs || deps.stopping?.()) {
         return outcomeOf(a)!;
       }
     } else if (a.state === "executing") {

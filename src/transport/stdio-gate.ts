@@ -69,6 +69,7 @@ export class StdioGate implements ToolRunner {
   async stop(hookGone: boolean): Promise<void> {
     if (!this.closing) this.splitter.end();
     this.closing = true;
+    this.o.service.stopWaiting();
     if (hookGone) {
       for (const [id, p] of this.callbacks) {
         clearTimeout(p.timer);

@@ -129,6 +129,24 @@ describe("who may resume", () => {
   });
 });
 
+describe("shutdown", () => {
+  test("a resume blocked in wait_ms answers pending_approval at once when the gate stops", async () => {
+    const g = await gateWith(["send_payment"]);
+    const held = await g.govern("send_payment", { amount: 403, to: "ACME" }) as {
+      action_id: string;
+      request_id: string;
+    };
+    const waiting = g.resume(held.action_id, held.request_id, { waitMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    g.kill("SIGTERM");
+    expect(await waiting).toMatchObject({ phase: "pending_approval", request_id: held.request_id });
+    expect(await g.exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(actionState(held.action_id)).toBe("held");
+  });
+});
+
 describe("kill -9", () => {
   test("while the body runs: after restart it is unknown, never re-run", async () => {
     const a = await spawnGate(ws.configPath);
