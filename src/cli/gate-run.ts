@@ -4,14 +4,12 @@
  * sessions → policy → session row → `ready`. Any failure before `ready`
  * exits 1 with one line on stderr.
  */
-import { watch } from "node:fs";
-import type { FSWatcher } from "node:fs";
 import { GateService } from "../app/gate-service.ts";
 import { toWarrantError } from "../core/errors.ts";
 import { StdioGate } from "../transport/stdio-gate.ts";
 import { EXIT, flagString, requireFlag } from "./io.ts";
 import type { CliIO, Verb } from "./io.ts";
-import { openFace } from "./runtime-env.ts";
+import { openFace, watchPolicy } from "./runtime-env.ts";
 import { startHttp } from "./serve.ts";
 import type { HttpHandle } from "./serve.ts";
 import type { RuntimeEnv } from "./runtime-env.ts";
@@ -135,8 +133,6 @@ async function serveGate(
     }
   }, 100));
 
-  let watcher: FSWatcher | null = null;
-  let debounce: ReturnType<typeof setTimeout> | undefined;
   const reload = (trigger: string) => {
     const r = policy.reload(trigger);
     if (r.ok && r.changed) {
@@ -147,14 +143,7 @@ async function serveGate(
       });
     }
   };
-  try {
-    watcher = watch(config.policy.file, () => {
-      clearTimeout(debounce);
-      debounce = setTimeout(() => reload("file_change"), 150);
-    });
-  } catch (e) {
-    logger.log("warn", "cannot watch the policy file; reload with SIGHUP", { error: String(e) });
-  }
+  const unwatch = watchPolicy(env, () => reload("file_change"));
   const onHup = () => reload("sighup");
   process.on("SIGHUP", onHup);
 
@@ -167,8 +156,7 @@ async function serveGate(
       await gate.stop(hookGone);
       await http?.stop();
       for (const t of timers) clearInterval(t);
-      clearTimeout(debounce);
-      watcher?.close();
+      unwatch();
       process.off("SIGHUP", onHup);
       try {
         store.tx((tx) => tx.endSession(sessionId, clock.now()));

@@ -3,8 +3,8 @@
  * needs, from one config file: config → store → policy → event bus. The one
  * place that wires adapters to ports.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, watch } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
 import { parseConfig } from "../app/config.ts";
 import type { Config } from "../app/config.ts";
 import { PolicyHolder } from "../app/policy-holder.ts";
@@ -173,5 +173,34 @@ export function openFace(face: string, configPath: string, io: CliIO): RuntimeEn
     const err = toWarrantError(e);
     io.err(`warrant: ${face} not started: ${err.message} [${err.code}]`);
     return null;
+  }
+}
+
+/**
+ * Call `onChange` (debounced) when the policy file or its .sig changes. The
+ * folder is watched, not the file: editors and deploys replace files by
+ * rename, after which a watch on the old file would stay silent. Returns a
+ * function that stops watching; when watching is impossible, logs that
+ * SIGHUP still reloads.
+ */
+export function watchPolicy(env: RuntimeEnv, onChange: () => void): () => void {
+  const file = env.config.policy.file;
+  const names = new Set([basename(file), `${basename(file)}.sig`]);
+  let debounce: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const w = watch(dirname(file), (_event, name) => {
+      if (name !== null && !names.has(String(name))) return;
+      clearTimeout(debounce);
+      debounce = setTimeout(onChange, 150);
+    });
+    return () => {
+      clearTimeout(debounce);
+      w.close();
+    };
+  } catch (e) {
+    env.logger.log("warn", "cannot watch the policy folder; reload with SIGHUP", {
+      error: String(e),
+    });
+    return () => clearTimeout(debounce);
   }
 }

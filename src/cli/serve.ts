@@ -3,8 +3,6 @@
  * endpoint over the same store as the gates. `startHttp` is also what
  * `warrant runtime gate --http HOST:PORT` calls to run it in the gate.
  */
-import { watch } from "node:fs";
-import type { FSWatcher } from "node:fs";
 import { EventBus } from "../bus/event-bus.ts";
 import { SseHub } from "../bus/sse-hub.ts";
 import { webhookSink } from "../bus/webhook-sink.ts";
@@ -15,7 +13,7 @@ import type { RateLimit } from "../transport/http-guards.ts";
 import { countPending, createHttpMetrics } from "../transport/http-metrics.ts";
 import { EXIT, flagString, requireFlag, UsageError } from "./io.ts";
 import type { CliIO, Verb } from "./io.ts";
-import { openFace } from "./runtime-env.ts";
+import { openFace, watchPolicy } from "./runtime-env.ts";
 import { precomputeBaseTable } from "../core/ed25519.ts";
 import type { RuntimeEnv } from "./runtime-env.ts";
 import { requestView } from "./views.ts";
@@ -222,18 +220,7 @@ export const serveVerb: Verb = {
     }
     const policy = env.policy!;
     const reload = (trigger: string) => void policy.reload(trigger);
-    let watcher: FSWatcher | null = null;
-    let debounce: ReturnType<typeof setTimeout> | undefined;
-    try {
-      watcher = watch(env.config.policy.file, () => {
-        clearTimeout(debounce);
-        debounce = setTimeout(() => reload("file_change"), 150);
-      });
-    } catch (e) {
-      env.logger.log("warn", "cannot watch the policy file; reload with SIGHUP", {
-        error: String(e),
-      });
-    }
+    const unwatch = watchPolicy(env, () => reload("file_change"));
     const onHup = () => reload("sighup");
     process.on("SIGHUP", onHup);
     await new Promise<void>((resolve) => {
@@ -249,8 +236,7 @@ export const serveVerb: Verb = {
       process.on("SIGINT", onInt);
     });
     process.off("SIGHUP", onHup);
-    clearTimeout(debounce);
-    watcher?.close();
+    unwatch();
     await http.stop();
     await env.close();
     return EXIT.ok;

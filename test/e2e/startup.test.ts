@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { APPROVERS, e2ePolicy } from "./fixtures.ts";
 import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
@@ -94,5 +94,31 @@ describe("reload", () => {
     db.close();
     expect(types).toContain("policy.reload_refused");
     expect(types.filter((t) => t === "policy.loaded").length).toBeGreaterThanOrEqual(2);
+  });
+
+  test("replacing the policy file by rename (as editors and deploys do) is picked up without SIGHUP", async () => {
+    // The previous test left a tampered file behind: start from a freshly signed version.
+    const start = JSON.parse(readFileSync(ws.policyPath, "utf8"));
+    start.version += 1;
+    writeFileSync(ws.policyPath, JSON.stringify(start, null, 2));
+    expect((await runCli(["policy", "sign", ws.policyPath, "--key", ws.keys.ops!.path])).code).toBe(0);
+    const gate = await spawnGate(ws.configPath);
+    await gate.registerTool("renamed_tool", () => "ran");
+    expect((await gate.govern("renamed_tool", {})).phase).toBe("rejected");
+    const doc = JSON.parse(readFileSync(ws.policyPath, "utf8"));
+    doc.version += 1;
+    doc.rules.push({ id: "renamed", tool: "renamed_tool", effect: "allow" });
+    const staged = `${ws.policyPath}.new`;
+    writeFileSync(staged, JSON.stringify(doc, null, 2));
+    expect((await runCli(["policy", "sign", staged, "--key", ws.keys.ops!.path])).code).toBe(0);
+    renameSync(`${staged}.sig`, `${ws.policyPath}.sig`);
+    renameSync(staged, ws.policyPath);
+    let r = await gate.govern("renamed_tool", {});
+    for (let i = 0; i < 60 && r.phase !== "completed"; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      r = await gate.govern("renamed_tool", {});
+    }
+    expect(r).toMatchObject({ phase: "completed", output: "ran" });
+    expect(await gate.close()).toBe(0);
   });
 });
