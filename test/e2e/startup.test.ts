@@ -101,7 +101,9 @@ describe("reload", () => {
     const start = JSON.parse(readFileSync(ws.policyPath, "utf8"));
     start.version += 1;
     writeFileSync(ws.policyPath, JSON.stringify(start, null, 2));
-    expect((await runCli(["policy", "sign", ws.policyPath, "--key", ws.keys.ops!.path])).code).toBe(0);
+    expect((await runCli(["policy", "sign", ws.policyPath, "--key", ws.keys.ops!.path])).code).toBe(
+      0,
+    );
     const gate = await spawnGate(ws.configPath);
     await gate.registerTool("renamed_tool", () => "ran");
     expect((await gate.govern("renamed_tool", {})).phase).toBe("rejected");
