@@ -13,7 +13,7 @@ import type {
   SqlValue,
 } from "../app/ports.ts";
 import { assertTransition } from "../core/action.ts";
-import { jsonDigest } from "../core/digest.ts";
+import { jsonDigest, sha256Hex } from "../core/digest.ts";
 import { WarrantError } from "../core/errors.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
 import { actionFromRow, payloadAad } from "./rows.ts";
@@ -57,7 +57,10 @@ export function digestOf(value: unknown): string {
   try {
     return jsonDigest(value);
   } catch {
-    return jsonDigest(JSON.parse(JSON.stringify(value ?? null)));
+    // Not representable as RFC 8785 JSON (e.g. a lone surrogate in a tool's
+    // output): digest the well-formed JSON text instead, under its own prefix,
+    // so recording an outcome never fails after the body ran.
+    return `sha256-json:${sha256Hex(JSON.stringify(value ?? null))}`;
   }
 }
 

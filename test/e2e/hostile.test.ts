@@ -110,6 +110,14 @@ describe("hostile stdio input", () => {
     expect(r.phase).toBe("completed");
   });
 
+  test("an output that is not valid Unicode (lone surrogate) is still recorded as completed", async () => {
+    await gate.registerTool("read_weird", () => ({ text: "bad \ud800 half" }));
+    const r = await gate.govern("search_docs", { q: "\udc00" });
+    expect(r.phase).toBe("completed");
+    const w = await gate.govern("read_weird", {});
+    expect(w).toMatchObject({ phase: "completed", output: { text: "bad \ud800 half" } });
+  });
+
   test("SQL-looking arguments are stored verbatim", async () => {
     const evil = "'; DROP TABLE actions; --";
     const r = await gate.govern("search_docs", { q: evil });
