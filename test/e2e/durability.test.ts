@@ -129,6 +129,33 @@ describe("who may resume", () => {
   });
 });
 
+describe("budgets across processes", () => {
+  test("two gates spending concurrently from one budget never overspend it", async () => {
+    const ws2 = await makeWorkspace({ signed: true, keys: APPROVERS, policy: (k) => e2ePolicy(k) });
+    try {
+      const gates = await Promise.all([spawnGate(ws2.configPath), spawnGate(ws2.configPath)]);
+      for (const g of gates) await g.registerTool("send_payment", () => "paid");
+      const results = await Promise.all(
+        gates.flatMap((g) =>
+          Array.from(
+            { length: 6 },
+            (_, i) => g.govern("send_payment", { amount: 100, to: `p${i}` }),
+          )
+        ),
+      );
+      expect(results.filter((r) => r.phase === "completed")).toHaveLength(5);
+      expect(
+        results.filter((r) =>
+          r.phase === "rejected" && (r as { kind: string }).kind === "budget_exhausted"
+        ),
+      ).toHaveLength(7);
+      for (const g of gates) expect(await g.close()).toBe(0);
+    } finally {
+      ws2.cleanup();
+    }
+  });
+});
+
 describe("shutdown", () => {
   test("a resume blocked in wait_ms answers pending_approval at once when the gate stops", async () => {
     const g = await gateWith(["send_payment"]);
