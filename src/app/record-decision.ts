@@ -1,0 +1,97 @@
+/**
+ * Record a decision in the transaction that made it: the action's state,
+ * its budget and rate counters, for an allow the write-ahead `executing`
+ * intent, for a hold the approval request with its deadline and
+ * action_digest (SPEC §5). Events carry only what the action row does not
+ * already say.
+ */
+import { actionDigest } from "../core/digest.ts";
+import type { CompiledPolicy } from "../core/policy/compile.ts";
+import type { Decision } from "../core/policy/types.ts";
+import { recordCounters } from "./counters.ts";
+import type { ActionRecord, Ids, StoreTx } from "./ports.ts";
+
+export interface DecisionDeps {
+  ids: Ids;
+  sessionId: string;
+  defaultHoldTimeoutMs: number;
+}
+
+export interface DecisionToRecord {
+  id: string;
+  decision: Decision;
+  policy: CompiledPolicy;
+  now: number;
+  tool: string;
+  args: Record<string, unknown>;
+}
+
+/**
+ * Move a `proposed` action to denied, executing (through allowed) or held.
+ * Throws what the store throws; the caller's transaction then rolls back.
+ */
+export function recordDecision(tx: StoreTx, deps: DecisionDeps, r: DecisionToRecord): ActionRecord {
+  const { id, decision: d, policy, now } = r;
+  const base = {
+    effect: d.effect,
+    rules: d.rules,
+    reason: d.reason,
+    policy_id: policy.id,
+    policy_version: policy.version,
+  };
+  // What the action row does not already say (rules are in the patch).
+  const why: Record<string, unknown> = {};
+  if (d.matched.join() !== d.rules.join()) why.matched = d.matched;
+  if (d.by_default) why.by_default = true;
+  if (d.effect === "deny") {
+    return tx.transition(
+      id,
+      ["proposed"],
+      "denied",
+      { ...base, kind: d.kind ?? "policy_denied" },
+      now,
+      why,
+    );
+  }
+  recordCounters(tx, d, id, now);
+  if (d.effect === "allow") {
+    // An allow's reason is "allowed by RULES": derivable, so not stored twice per action.
+    const { reason: _derived, ...allowed } = base;
+    tx.transition(id, ["proposed"], "allowed", allowed, now, why);
+    return tx.transition(id, ["allowed"], "executing", { executor_session: deps.sessionId }, now);
+  }
+  const timeouts = d.approvals.map((q) => q.timeout_ms ?? deps.defaultHoldTimeoutMs);
+  const deadline = now + Math.min(...timeouts, Number.MAX_SAFE_INTEGER);
+  const requestId = deps.ids.next("request");
+  const digest = actionDigest({
+    action_id: id,
+    session_id: deps.sessionId,
+    tool: r.tool,
+    args: r.args,
+    policy: { id: policy.id, version: policy.version },
+  });
+  tx.insertRequest({
+    id: requestId,
+    action_id: id,
+    requirements: d.approvals,
+    rules: d.rules,
+    policy_id: policy.id,
+    policy_version: policy.version,
+    action_digest: digest,
+    deadline,
+    at: now,
+  });
+  return tx.transition(
+    id,
+    ["proposed"],
+    "held",
+    { ...base, kind: null, request_id: requestId, deadline },
+    now,
+    {
+      ...why,
+      request_id: requestId,
+      deadline,
+      action_digest: digest,
+    },
+  );
+}
