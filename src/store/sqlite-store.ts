@@ -297,11 +297,34 @@ function headProblem(
  */
 export function openStore(opts: OpenStoreOptions): Store {
   const { path } = opts;
+  const busyMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
+  const deadline = Date.now() + busyMs;
+  // Several processes may open a new store at the same moment (two gates
+  // spawned together): switching a fresh file to WAL can answer "locked"
+  // without waiting on the busy handler, so the whole open is retried.
+  for (let attempt = 0;; attempt++) {
+    try {
+      return openOnce(opts, busyMs);
+    } catch (e) {
+      const locked = e instanceof WarrantError && e.details?.locked === true;
+      if (!locked || Date.now() >= deadline) throw e;
+      sleepSync(Math.min(10 * 2 ** attempt, 200));
+    }
+  }
+}
+
+/** Block the thread for `ms` (start-up only; never on the decision path). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function openOnce(opts: OpenStoreOptions, busyMs: number): Store {
+  const { path } = opts;
   const now = opts.clock?.now() ?? Date.now();
   let db: SqlDriver | undefined;
   try {
     db = opts.driver(path);
-    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    db.exec(`PRAGMA busy_timeout = ${busyMs}`);
     const mode = db.get("PRAGMA journal_mode = WAL");
     const got = String(mode ? Object.values(mode)[0] : "");
     if (got.toLowerCase() !== "wal") {
@@ -320,6 +343,7 @@ export function openStore(opts: OpenStoreOptions): Store {
       "store_open_failed",
       `Cannot open store ${path}: ${msg}; check that its folder exists and is writable, ` +
         `and that the file is a warrant store`,
+      { locked: isBusy(e) },
     );
   }
   return new SqliteStore(db, opts.codec ?? createPayloadCodec(), path);
