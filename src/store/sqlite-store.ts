@@ -296,7 +296,6 @@ function headProblem(
  * store.tx((tx) => tx.openSession({ id: "ses_1", project: "acme", pid: process.pid, at: Date.now() }));
  */
 export function openStore(opts: OpenStoreOptions): Store {
-  const { path } = opts;
   const busyMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
   const deadline = Date.now() + busyMs;
   // Several processes may open a new store at the same moment (two gates

@@ -143,8 +143,12 @@ describe("budgets across processes", () => {
           )
         ),
       );
-      const tally = results.map((r) => (r.phase === "completed" ? "completed" : (r as { kind: string }).kind)).sort();
-      expect(tally).toEqual([...Array(5).fill("completed"), ...Array(7).fill("budget_exhausted")].sort());
+      const tally = results.map((
+        r,
+      ) => (r.phase === "completed" ? "completed" : (r as { kind: string }).kind)).sort();
+      expect(tally).toEqual(
+        [...Array(5).fill("completed"), ...Array(7).fill("budget_exhausted")].sort(),
+      );
       for (const g of gates) expect(await g.close()).toBe(0);
     } finally {
       ws2.cleanup();
