@@ -70,7 +70,15 @@ function cliSession(env: RuntimeEnv): { service: GateService; end(): void } {
 }
 
 function runner(env: RuntimeEnv) {
-  return processRunner(env.config.tools, env.config.dir, env.config.gate.tool_exec_timeout_ms);
+  const secrets = [env.config.store.encryption_key_env, env.config.http.token_env].filter((x) =>
+    x !== undefined
+  );
+  return processRunner(
+    env.config.tools,
+    env.config.dir,
+    env.config.gate.tool_exec_timeout_ms,
+    secrets,
+  );
 }
 
 export const execVerb: Verb = {

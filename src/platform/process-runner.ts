@@ -41,12 +41,19 @@ export function expandArgv(command: string[], args: Record<string, unknown>): st
   );
 }
 
-/** A ToolRunner for declared tools; `cwd` defaults to the config's folder. */
+/**
+ * A ToolRunner for declared tools; `cwd` defaults to the config's folder.
+ * The tool gets warrant's environment minus `secretEnv` (the data key and
+ * HTTP token variables the config names): a tool body never sees them.
+ */
 export function processRunner(
   tools: Record<string, DeclaredTool>,
   defaultCwd: string,
   defaultTimeoutMs: number,
+  secretEnv: readonly string[] = [],
 ): ToolRunner {
+  const toolEnv: Record<string, string | undefined> = { ...process.env };
+  for (const name of secretEnv) delete toolEnv[name];
   return {
     run(call: ToolCallback): Promise<ToolOutcome> {
       const tool = Object.hasOwn(tools, call.tool) ? tools[call.tool] : undefined;
@@ -73,7 +80,7 @@ export function processRunner(
           cwd: tool.cwd ?? defaultCwd,
           shell: false,
           stdio: ["ignore", "pipe", "pipe"],
-          env: { ...process.env, WARRANT_ACTION_ID: call.action_id },
+          env: { ...toolEnv, WARRANT_ACTION_ID: call.action_id },
         });
         const timer = setTimeout(() => {
           timedOut = true;

@@ -102,6 +102,37 @@ describe("exec and resume of declared tools", () => {
     expect(runs().filter((l) => l.includes(o.action_id))).toHaveLength(1);
   });
 
+  test("a declared tool never sees the data key or the HTTP token", async () => {
+    const dir = await makeWorkspace({
+      signed: true,
+      keys: APPROVERS,
+      policy: (k) => e2ePolicy(k),
+      config: {
+        store: { path: ".warrant/warrant.db", encryption_key_env: "WARRANT_DATA_KEY" },
+        http: { listen: "127.0.0.1:8787", token_env: "WARRANT_HTTP_TOKEN" },
+        tools: {
+          search_docs: {
+            command: [
+              "sh",
+              "-c",
+              "echo key=${WARRANT_DATA_KEY:-none} token=${WARRANT_HTTP_TOKEN:-none} other=$OTHER",
+            ],
+          },
+        },
+      },
+    });
+    try {
+      const r = await runCli(["exec", "search_docs", "--args", "{}", "--config", dir.configPath], {
+        cwd: dir.dir,
+        env: { WARRANT_DATA_KEY: "11".repeat(32), WARRANT_HTTP_TOKEN: "s3cret", OTHER: "kept" },
+      });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("key=none token=none other=kept");
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   test("a repeated idempotency key returns the first action", async () => {
     const a = await cli(
       "exec",
