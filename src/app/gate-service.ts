@@ -65,8 +65,15 @@ export class GateService {
       if (req.idempotency_key) {
         const prior = store.findActionByIdempotencyKey(req.idempotency_key);
         if (prior) {
-          return outcomeOf(prior) ??
-            (await this.resume(prior.id, prior.request_id ?? "", 0, runner));
+          // A repeat never runs anything: it reports the first action as it stands.
+          return outcomeOf(prior) ?? rejection(
+            prior.id,
+            "precondition_failed",
+            `action ${prior.id} (same idempotency key) is ${prior.state}; ` +
+              (prior.state === "approved"
+                ? `run it with warrant resume ${prior.id}`
+                : "ask again later"),
+          );
         }
       }
       action = await store.txAsync((tx) => {
@@ -106,7 +113,7 @@ export class GateService {
     requestId: string,
     waitMs: number,
     runner: ToolRunner,
-    canRun: ResumeScope = { origin: "hook", registered: () => true },
+    canRun: ResumeScope,
   ): Promise<GovernOutcome> {
     try {
       const running = this.inflight.get(actionId);

@@ -155,6 +155,46 @@ describe("exec and resume of declared tools", () => {
     expect(JSON.parse(a.stdout).action_id).toBe(JSON.parse(b.stdout).action_id);
   });
 
+  test("repeating an approved exec by idempotency key reports it and runs nothing", async () => {
+    const a = await cli(
+      "exec",
+      "deploy",
+      "--args",
+      '{"env":"staging"}',
+      "--idempotency-key",
+      "k-2",
+      "--json",
+    );
+    const o = JSON.parse(a.stdout) as { action_id: string; request_id: string };
+    expect(
+      (await runCli([
+        "approve",
+        o.request_id,
+        "--key",
+        ws.keys.bob!.path,
+        "--config",
+        ws.configPath,
+      ])).code,
+    ).toBe(0);
+    const again = await cli(
+      "exec",
+      "deploy",
+      "--args",
+      '{"env":"staging"}',
+      "--idempotency-key",
+      "k-2",
+      "--json",
+    );
+    expect(again.code).toBe(4);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      action_id: o.action_id,
+      kind: "precondition_failed",
+    });
+    expect(runs().filter((l) => l.includes(o.action_id))).toHaveLength(0);
+    expect((await cli("resume", o.action_id)).code).toBe(0);
+    expect(runs().filter((l) => l.includes(o.action_id))).toHaveLength(1);
+  });
+
   test("a tool that is not declared is refused (exit 3)", async () => {
     const r = await cli("exec", "rm_everything", "--args", "{}");
     expect(r.code).toBe(3);
