@@ -14,7 +14,7 @@ import { expandArgv, processRunner } from "../platform/process-runner.ts";
 import { configPath } from "./approval-verbs.ts";
 import { EXIT, flagString, printJson, UsageError } from "./io.ts";
 import type { CliIO, Verb } from "./io.ts";
-import { openRuntime } from "./runtime-env.ts";
+import { openRuntime, staleAfterMs } from "./runtime-env.ts";
 import type { RuntimeEnv } from "./runtime-env.ts";
 
 /** Exit code of an outcome (SPEC §7). */
@@ -201,7 +201,7 @@ async function resumeHookAction(
   if ("phase" in first) return first;
   const a = first.action;
   const owner = env.store.getSession(a.session_id);
-  const staleMs = Math.max(10 * env.config.gate.heartbeat_ms, 10_000);
+  const staleMs = staleAfterMs(env.config);
   if (
     !owner || owner.ended_at !== null || env.clock.now() - owner.heartbeat_at > staleMs ||
     !env.isAlive(owner.pid)

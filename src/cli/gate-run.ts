@@ -9,7 +9,7 @@ import { toWarrantError } from "../core/errors.ts";
 import { StdioGate } from "../transport/stdio-gate.ts";
 import { EXIT, flagString, requireFlag } from "./io.ts";
 import type { CliIO, Verb } from "./io.ts";
-import { openFace, watchPolicy } from "./runtime-env.ts";
+import { keepPolicyCurrent, openFace, staleAfterMs } from "./runtime-env.ts";
 import { startHttp } from "./serve.ts";
 import type { HttpHandle } from "./serve.ts";
 import type { RuntimeEnv } from "./runtime-env.ts";
@@ -32,7 +32,7 @@ Example:
 
 /** Mark executing actions of dead sessions unknown before serving anyone. */
 function reconcileOnStart(env: RuntimeEnv): void {
-  const staleMs = Math.max(10 * env.config.gate.heartbeat_ms, 10_000);
+  const staleMs = staleAfterMs(env.config);
   const marked = env.store.reconcile(env.clock.now(), staleMs, env.isAlive);
   if (marked.length > 0) {
     env.logger.log("warn", "actions left executing by a dead gate are now unknown (never re-run)", {
@@ -63,7 +63,7 @@ async function serveGate(
   const policy = env.policy!;
   const sessionId = ids.next("session");
   let http: HttpHandle | null = null;
-  const staleMs = Math.max(10 * config.gate.heartbeat_ms, 10_000);
+  const staleMs = staleAfterMs(config);
   try {
     reconcileOnStart(env);
     store.tx((tx) =>
@@ -133,19 +133,7 @@ async function serveGate(
     }
   }, 100));
 
-  const reload = (trigger: string) => {
-    const r = policy.reload(trigger);
-    if (r.ok && r.changed) {
-      logger.log("info", "policy reloaded", {
-        trigger,
-        policy: policy.current.id,
-        version: policy.current.version,
-      });
-    }
-  };
-  const unwatch = watchPolicy(env, () => reload("file_change"));
-  const onHup = () => reload("sighup");
-  process.on("SIGHUP", onHup);
+  const stopReloading = keepPolicyCurrent(env);
 
   let stopping: Promise<void> | null = null;
   let stopped!: () => void;
@@ -156,8 +144,7 @@ async function serveGate(
       await gate.stop(hookGone);
       await http?.stop();
       for (const t of timers) clearInterval(t);
-      unwatch();
-      process.off("SIGHUP", onHup);
+      stopReloading();
       try {
         store.tx((tx) => tx.endSession(sessionId, clock.now()));
       } catch (e) {

@@ -177,30 +177,50 @@ export function openFace(face: string, configPath: string, io: CliIO): RuntimeEn
 }
 
 /**
- * Call `onChange` (debounced) when the policy file or its .sig changes. The
- * folder is watched, not the file: editors and deploys replace files by
- * rename, after which a watch on the old file would stay silent. Returns a
- * function that stops watching; when watching is impossible, logs that
- * SIGHUP still reloads.
+ * Keep a long-running face's policy current: reload on SIGHUP and
+ * (debounced) when the policy file or its .sig changes. The folder is
+ * watched, not the file: editors and deploys replace files by rename, after
+ * which a watch on the old file would stay silent. A bad update keeps the
+ * active policy (PolicyHolder records why). Returns the function that stops
+ * all of it.
  */
-export function watchPolicy(env: RuntimeEnv, onChange: () => void): () => void {
+export function keepPolicyCurrent(env: RuntimeEnv): () => void {
+  const policy = env.policy!;
+  const reload = (trigger: string) => {
+    const r = policy.reload(trigger);
+    if (r.ok && r.changed) {
+      env.logger.log("info", "policy reloaded", {
+        trigger,
+        policy: policy.current.id,
+        version: policy.current.version,
+      });
+    }
+  };
+  const onHup = () => reload("sighup");
+  process.on("SIGHUP", onHup);
   const file = env.config.policy.file;
   const names = new Set([basename(file), `${basename(file)}.sig`]);
   let debounce: ReturnType<typeof setTimeout> | undefined;
+  let watcher: { close(): void } | null = null;
   try {
-    const w = watch(dirname(file), (_event, name) => {
+    watcher = watch(dirname(file), (_event, name) => {
       if (name !== null && !names.has(String(name))) return;
       clearTimeout(debounce);
-      debounce = setTimeout(onChange, 150);
+      debounce = setTimeout(() => reload("file_change"), 150);
     });
-    return () => {
-      clearTimeout(debounce);
-      w.close();
-    };
   } catch (e) {
     env.logger.log("warn", "cannot watch the policy folder; reload with SIGHUP", {
       error: String(e),
     });
-    return () => clearTimeout(debounce);
   }
+  return () => {
+    process.off("SIGHUP", onHup);
+    clearTimeout(debounce);
+    watcher?.close();
+  };
+}
+
+/** Sessions whose heartbeat is older than this are dead (10 heartbeats, at least 10 s). */
+export function staleAfterMs(config: Config): number {
+  return Math.max(10 * config.gate.heartbeat_ms, 10_000);
 }

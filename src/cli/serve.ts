@@ -13,7 +13,7 @@ import type { RateLimit } from "../transport/http-guards.ts";
 import { countPending, createHttpMetrics } from "../transport/http-metrics.ts";
 import { EXIT, flagString, requireFlag, UsageError } from "./io.ts";
 import type { CliIO, Verb } from "./io.ts";
-import { openFace, watchPolicy } from "./runtime-env.ts";
+import { keepPolicyCurrent, openFace } from "./runtime-env.ts";
 import { precomputeBaseTable } from "../core/ed25519.ts";
 import type { RuntimeEnv } from "./runtime-env.ts";
 import { requestView } from "./views.ts";
@@ -218,11 +218,7 @@ export const serveVerb: Verb = {
       io.err(`warrant: serve not started: ${err.message} [${err.code}]`);
       return EXIT.error;
     }
-    const policy = env.policy!;
-    const reload = (trigger: string) => void policy.reload(trigger);
-    const unwatch = watchPolicy(env, () => reload("file_change"));
-    const onHup = () => reload("sighup");
-    process.on("SIGHUP", onHup);
+    const stopReloading = keepPolicyCurrent(env);
     await new Promise<void>((resolve) => {
       const onSignal = (sig: string) => {
         process.off("SIGTERM", onTerm);
@@ -235,8 +231,7 @@ export const serveVerb: Verb = {
       process.on("SIGTERM", onTerm);
       process.on("SIGINT", onInt);
     });
-    process.off("SIGHUP", onHup);
-    unwatch();
+    stopReloading();
     await http.stop();
     await env.close();
     return EXIT.ok;
