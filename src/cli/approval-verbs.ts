@@ -8,9 +8,9 @@ import { resolve } from "node:path";
 import { submitResolution, tallyOf } from "../app/approval-service.ts";
 import type { ApprovalRequestRecord } from "../app/ports.ts";
 import { buildResolution, signResolution } from "../core/approval/request.ts";
-import { encodeBase64 } from "../core/base64.ts";
+import { bytesEqual } from "../core/base64.ts";
 import { WarrantError } from "../core/errors.ts";
-import { parseSecretKeyFile } from "../core/keys.ts";
+import { parsePublicKey, parseSecretKeyFile } from "../core/keys.ts";
 import { durationMs } from "../core/policy/schema.ts";
 import { EXIT, flagString, printJson, requireFlag, UsageError } from "./io.ts";
 import type { CliIO, ParsedArgs, Verb } from "./io.ts";
@@ -207,7 +207,7 @@ async function submitLocal(
   }
   const policy = env.policy!.current;
   const entry = policy.approvers.get(o.approver);
-  if (entry && entry.key !== `ed25519:${encodeBase64(o.publicKey)}`) {
+  if (entry && !bytesEqual(parsePublicKey(entry.key), o.publicKey)) {
     throw new WarrantError(
       "approver_unknown",
       `the key does not belong to approver "${o.approver}" in policy ${policy.id} v${policy.version}; use ${o.approver}'s own key file`,

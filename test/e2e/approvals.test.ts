@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { buildResolution, signResolution } from "../../src/core/approval/request.ts";
-import { parseSecretKeyFile } from "../../src/core/keys.ts";
+import { formatSpkiPem, parsePublicKey, parseSecretKeyFile } from "../../src/core/keys.ts";
 import { APPROVERS, e2ePolicy } from "./fixtures.ts";
 import { makeWorkspace, runCli, spawnGate, waitForStderr } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
@@ -131,6 +131,40 @@ describe("approvals across processes", () => {
     });
     expect(ran).toBe(1);
     expect(await gate.close()).toBe(0);
+  });
+
+  test("an approver whose policy key is an SPKI PEM can approve from the CLI", async () => {
+    const pem = await makeWorkspace({
+      signed: true,
+      keys: APPROVERS,
+      policy: (k) => {
+        const doc = e2ePolicy(k) as { approvers: Record<string, { key: string }> };
+        for (const a of Object.values(doc.approvers)) a.key = formatSpkiPem(parsePublicKey(a.key));
+        return doc;
+      },
+    });
+    try {
+      const gate = await spawnGate(pem.configPath);
+      await gate.registerTool("send_payment", () => "paid");
+      const held = await gate.govern("send_payment", { amount: 326, to: "A" }) as Held;
+      for (const who of ["alice", "dave"]) {
+        const r = await runCli([
+          "approve",
+          held.request_id,
+          "--key",
+          pem.keys[who]!.path,
+          "--config",
+          pem.configPath,
+        ]);
+        expect(r.code).toBe(0);
+      }
+      expect(await gate.resume(held.action_id, held.request_id, { waitMs: 5000 })).toMatchObject({
+        phase: "completed",
+      });
+      expect(await gate.close()).toBe(0);
+    } finally {
+      pem.cleanup();
+    }
   });
 
   test("an approval never bypasses a later deny: the policy changes, resume is precondition_failed", async () => {

@@ -4,6 +4,7 @@
  * can apply to its tool (exact names in a Map; globs bucketed by their
  * literal prefix; the candidate list per tool name is memoised).
  */
+import { formatPublicKey, parsePublicKey } from "../keys.ts";
 import { compileCondition } from "./conditions.ts";
 import type { Pred } from "./conditions.ts";
 import { durationMs } from "./duration.ts";
@@ -147,7 +148,9 @@ export function compilePolicy(doc: PolicyDocument): CompiledPolicy {
 
   const approvers = new Map<string, Approver>();
   for (const [name, a] of Object.entries(doc.approvers)) {
-    approvers.set(name, { key: a.key, roles: a.roles });
+    // One key format for every consumer (resolution checks, the CLI, HTTP):
+    // the schema accepts "ed25519:BASE64" or an SPKI PEM and has validated it.
+    approvers.set(name, { key: formatPublicKey(parsePublicKey(a.key)), roles: a.roles });
   }
 
   return {
