@@ -24,60 +24,18 @@ export const KEY_FILE_TYPE = "warrant.key/v1";
 export const KEY_FILE_WARNING =
   "SECRET KEY: keep this file private (mode 0600); share only public_key";
 
+/** Bytes of a DER constant written as hex (well-formed by construction). */
+function derBytes(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+}
+
 /** DER prefix of a PKCS#8 v1 Ed25519 private key; the 32-byte seed follows (RFC 8410). */
-const PKCS8_PREFIX = new Uint8Array([
-  0x30,
-  0x2e,
-  0x02,
-  0x01,
-  0x00,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x70,
-  0x04,
-  0x22,
-  0x04,
-  0x20,
-]);
+const PKCS8_PREFIX = derBytes("302e020100300506032b657004220420");
 /** DER prefix of a PKCS#8 v2 (OneAsymmetricKey) key carrying the public key in [1]. */
-const PKCS8_V2_PREFIX = new Uint8Array([
-  0x30,
-  0x51,
-  0x02,
-  0x01,
-  0x01,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x70,
-  0x04,
-  0x22,
-  0x04,
-  0x20,
-]);
+const PKCS8_V2_PREFIX = derBytes("3051020101300506032b657004220420");
 const PKCS8_V2_PUB = new Uint8Array([0x81, 0x21, 0x00]);
 /** DER prefix of an SPKI Ed25519 public key; the 32-byte key follows. */
-const SPKI_PREFIX = new Uint8Array([
-  0x30,
-  0x2a,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x70,
-  0x03,
-  0x21,
-  0x00,
-]);
+const SPKI_PREFIX = derBytes("302a300506032b6570032100");
 
 const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
