@@ -157,13 +157,12 @@ export class GateService {
 
   /** Record a protocol-level incident (malformed line, late callback...) in the audit log. */
   recordIncident(type: string, actionId: string | null, payload: Record<string, unknown>): void {
-    try {
-      this.deps.store.tx((tx) =>
-        tx.appendEvent({ type, action_id: actionId, payload, at: this.deps.clock.now() })
+    // Group commit: a flood of junk lines costs one fsync per event-loop turn, not one per line.
+    const at = this.deps.clock.now();
+    this.deps.store.txAsync((tx) => tx.appendEvent({ type, action_id: actionId, payload, at }))
+      .catch((e) =>
+        this.deps.logger.log("error", "cannot record incident", { type, error: String(e) })
       );
-    } catch (e) {
-      this.deps.logger.log("error", "cannot record incident", { type, error: String(e) });
-    }
   }
 
   private stopped = false;
