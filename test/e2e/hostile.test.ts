@@ -195,6 +195,15 @@ describe("hostile stdio input", () => {
       const r = await gate.govern("search_docs", { q: "after fuzz" });
       expect(r).toMatchObject({ phase: "completed", output: "ok" });
       expect(executions).toBe(0);
+      // The refused lines are in the audit log (group-committed before that answer).
+      await new Promise((res) => setTimeout(res, 50));
+      const db = new Database(join(ws.dir, ".warrant/warrant.db"), { readonly: true });
+      const n = db.query("SELECT count(*) AS n FROM events WHERE type = 'protocol.malformed'")
+        .get() as {
+          n: number;
+        };
+      db.close();
+      expect(n.n).toBeGreaterThan(5000);
     },
     120_000,
   );
