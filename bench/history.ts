@@ -27,8 +27,9 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GateService } from "../src/app/gate-service.ts";
-import type { ToolRunner } from "../src/app/execute.ts";
-import type { Logger, StoreTx } from "../src/app/ports.ts";
+import type { ToolRunner } from "../src/app/ports/tool-runner.ts";
+import type { Logger } from "../src/app/ports/system.ts";
+import type { StoreTx } from "../src/app/ports/store.ts";
 import { compilePolicy } from "../src/core/policy/compile.ts";
 import { parsePolicyDocument } from "../src/core/policy/schema.ts";
 import { bunSqlite } from "../src/platform/bun.ts";

@@ -3,8 +3,8 @@
  * a runtime-specific module is named outside src/platform, or on an import
  * cycle. Run by scripts/test.
  *
- *   main → cli → transport → app → core
- *   store, bus, platform implement ports declared in app/ports.ts
+ *   main → runtime → cli | transport → app → protocol → core
+ *   store, bus, platform implement ports declared in app/ports/
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -14,20 +14,36 @@ const SRC = resolve(import.meta.dir, "../src");
 /** Which src/ layers each layer may import. */
 const ALLOWED: Record<string, string[]> = {
   core: ["core"],
-  app: ["core", "app"],
+  protocol: ["core", "protocol"],
+  app: ["core", "protocol", "app"],
   store: ["core", "app", "store"],
-  bus: ["core", "app", "bus"],
+  bus: ["core", "protocol", "app", "bus"],
   platform: ["core", "app", "store", "platform"],
-  client: ["core", "transport", "client"],
-  transport: ["core", "app", "bus", "client", "transport"],
-  cli: ["core", "app", "store", "bus", "platform", "client", "transport", "cli"],
-  main: ["core", "app", "store", "bus", "platform", "client", "transport", "cli", "main"],
+  client: ["core", "protocol", "transport", "client"],
+  transport: ["core", "protocol", "app", "bus", "client", "transport"],
+  // Until the Runtime port lands, cli verbs still call runtime/ functions.
+  cli: ["core", "protocol", "app", "client", "transport", "runtime", "cli"],
+  runtime: ["core", "protocol", "app", "store", "bus", "platform", "transport", "cli", "runtime"],
+  main: [
+    "core",
+    "protocol",
+    "app",
+    "store",
+    "bus",
+    "platform",
+    "client",
+    "transport",
+    "runtime",
+    "cli",
+    "main",
+  ],
 };
 /** Layers that must stay free of any runtime module or global (pure or port-only). */
-const PURE = new Set(["core", "app"]);
+const PURE = new Set(["core", "protocol", "app"]);
 /** Third-party packages each pure layer may import. */
 const PURE_PACKAGES: Record<string, RegExp> = {
   core: /^(zod|@noble\/ed25519|@noble\/hashes(\/.*)?)$/,
+  protocol: /^zod$/,
   app: /^zod$/,
 };
 

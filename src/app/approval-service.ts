@@ -12,7 +12,9 @@ import { sha256Hex } from "../core/digest.ts";
 import { toWarrantError } from "../core/errors.ts";
 import type { ErrorCode } from "../core/errors.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
-import type { ApprovalRequestRecord, Clock, Logger, Store, StoreTx } from "./ports.ts";
+import type { ApprovalRequestRecord } from "../core/records.ts";
+import type { Clock, Logger } from "./ports/system.ts";
+import type { Store, StoreTx } from "./ports/store.ts";
 
 export interface ApprovalDeps {
   store: Store;

@@ -3,7 +3,7 @@
  * decision's transaction: the check and the record are one atomic step.
  */
 import type { Counters, Decision } from "../core/policy/types.ts";
-import type { StoreReads, StoreTx } from "./ports.ts";
+import type { StoreReads, StoreTx } from "./ports/store.ts";
 
 /** Counters over the store, for windows ending at `now`. */
 export function storeCounters(reads: StoreReads, now: number): Counters {

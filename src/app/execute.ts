@@ -5,18 +5,11 @@
  */
 import { outcomeOf } from "./outcome.ts";
 import type { GovernOutcome } from "./outcome.ts";
-import type { ActionRecord, Clock, Logger, Store, ToolOutcome } from "./ports.ts";
-
-export interface ToolCallback {
-  action_id: string;
-  tool: string;
-  args: Record<string, unknown>;
-}
-
-/** Runs a body. Resolves with the outcome; should not reject (a rejection is a failure). */
-export interface ToolRunner {
-  run(call: ToolCallback): Promise<ToolOutcome>;
-}
+import type { ToolRunner } from "./ports/tool-runner.ts";
+import type { ActionRecord } from "../core/records.ts";
+import type { Clock, Logger } from "./ports/system.ts";
+import type { Store } from "./ports/store.ts";
+import type { ToolOutcome } from "./ports/tool-runner.ts";
 
 interface ExecDeps {
   store: Store;

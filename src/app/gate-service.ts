@@ -15,10 +15,12 @@ import { executeAction } from "./execute.ts";
 import { recordDecision } from "./record-decision.ts";
 import { cannotRun, LOST_RACE, startApproved } from "./start-approved.ts";
 import type { ResumeScope } from "./start-approved.ts";
-import type { ToolRunner } from "./execute.ts";
+import type { ToolRunner } from "./ports/tool-runner.ts";
 import { outcomeOf, rejection } from "./outcome.ts";
 import type { GovernOutcome } from "./outcome.ts";
-import type { ActionOrigin, ActionRecord, Clock, Ids, Logger, NewAction, Store } from "./ports.ts";
+import type { ActionOrigin, ActionRecord, NewAction } from "../core/records.ts";
+import type { Clock, Ids, Logger } from "./ports/system.ts";
+import type { Store } from "./ports/store.ts";
 import { waitForDecision } from "./resume.ts";
 import type { WaitDeps } from "./resume.ts";
 

@@ -3,7 +3,7 @@
  * store is the single source of truth, so a duplicate resume gets exactly
  * the recorded outcome.
  */
-import type { ActionRecord } from "./ports.ts";
+import type { ActionRecord } from "../core/records.ts";
 
 export type Phase = "completed" | "pending_approval" | "rejected" | "failed";
 

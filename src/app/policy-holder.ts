@@ -5,15 +5,10 @@
 import { toWarrantError } from "../core/errors.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
 import { loadPolicy } from "./policy-loader.ts";
-import type { Clock, Logger, PolicyVersionGuard, Store } from "./ports.ts";
-
-export interface PolicySource {
-  file: string;
-  readFile: (path: string) => Uint8Array | null;
-  signers: Array<{ id: string; public_key: string }>;
-  threshold: number;
-  allowUnsigned: boolean;
-}
+import type { PolicySource } from "./ports/policy-source.ts";
+import type { Clock, Logger } from "./ports/system.ts";
+import type { PolicyVersionGuard } from "./ports/policy-source.ts";
+import type { Store } from "./ports/store.ts";
 
 /** Rollback protection backed by the store's policy_versions table. */
 export function storeVersionGuard(store: Store): PolicyVersionGuard {

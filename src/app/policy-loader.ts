@@ -11,7 +11,7 @@ import type { PolicySigner } from "../core/policy-signature.ts";
 import { compilePolicy } from "../core/policy/compile.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
 import { parsePolicyDocument } from "../core/policy/schema.ts";
-import type { PolicyVersionGuard } from "./ports.ts";
+import type { PolicyVersionGuard } from "./ports/policy-source.ts";
 
 export interface LoadPolicyInput {
   /** Policy file path; the signature is read from `${file}.sig`. */

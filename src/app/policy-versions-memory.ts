@@ -2,7 +2,7 @@
  * An in-memory PolicyVersionGuard, for tests and one-shot CLI checks (the
  * gate uses the store's policy_versions table).
  */
-import type { PolicyVersionGuard } from "./ports.ts";
+import type { PolicyVersionGuard } from "./ports/policy-source.ts";
 
 /** Remembers the highest accepted version (and its sha256) per policy id. */
 export class InMemoryPolicyVersions implements PolicyVersionGuard {

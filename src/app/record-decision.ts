@@ -9,7 +9,9 @@ import { actionDigest } from "../core/digest.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
 import type { Decision } from "../core/policy/types.ts";
 import { recordCounters } from "./counters.ts";
-import type { ActionRecord, Ids, StoreTx } from "./ports.ts";
+import type { ActionRecord } from "../core/records.ts";
+import type { Ids } from "./ports/system.ts";
+import type { StoreTx } from "./ports/store.ts";
 
 export interface DecisionDeps {
   ids: Ids;

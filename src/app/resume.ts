@@ -6,7 +6,9 @@
 import { isWarrantError } from "../core/errors.ts";
 import { outcomeOf, rejection } from "./outcome.ts";
 import type { GovernOutcome } from "./outcome.ts";
-import type { ActionRecord, Clock, Logger, Store } from "./ports.ts";
+import type { ActionRecord } from "../core/records.ts";
+import type { Clock, Logger } from "./ports/system.ts";
+import type { Store } from "./ports/store.ts";
 
 export interface WaitDeps {
   store: Store;

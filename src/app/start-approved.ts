@@ -9,7 +9,9 @@ import type { CompiledPolicy } from "../core/policy/compile.ts";
 import { evaluate } from "../core/policy/evaluate.ts";
 import { outcomeOf, rejection } from "./outcome.ts";
 import type { GovernOutcome } from "./outcome.ts";
-import type { ActionOrigin, ActionRecord, Clock, ResolutionRecord, Store } from "./ports.ts";
+import type { ActionOrigin, ActionRecord, ResolutionRecord } from "../core/records.ts";
+import type { Clock } from "./ports/system.ts";
+import type { Store } from "./ports/store.ts";
 
 /** Who is resuming: hook sessions run hook actions of tools they registered; the CLI runs declared tools. */
 export interface ResumeScope {

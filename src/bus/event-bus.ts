@@ -5,7 +5,9 @@
  * counted, logged, and never blocks a decision or loses the canonical record
  * (a destination that missed events can replay them from the store by seq).
  */
-import type { EventRecord, EventSink, Logger } from "../app/ports.ts";
+import type { EventRecord } from "../core/records.ts";
+import type { EventSink } from "../app/ports/event-sink.ts";
+import type { Logger } from "../app/ports/system.ts";
 
 export interface SinkStats {
   delivered: number;

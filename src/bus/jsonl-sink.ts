@@ -3,7 +3,8 @@
  */
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { EventRecord, EventSink } from "../app/ports.ts";
+import type { EventRecord } from "../core/records.ts";
+import type { EventSink } from "../app/ports/event-sink.ts";
 
 /** A JSONL file destination; the folder is created on first write. */
 export function jsonlSink(path: string): EventSink {

@@ -11,7 +11,9 @@
  * bounded queue; one that falls further behind than that is dropped (it can
  * reconnect with Last-Event-ID and replay what it missed).
  */
-import type { EventRecord, EventSink, StoreReads } from "../app/ports.ts";
+import type { EventRecord } from "../core/records.ts";
+import type { EventSink } from "../app/ports/event-sink.ts";
+import type { StoreReads } from "../app/ports/store.ts";
 
 export interface EventFilter {
   /** Only these event types (exact names). */

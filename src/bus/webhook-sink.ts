@@ -8,7 +8,8 @@
  * in its stats()) and reported through `onFailed` at most once a minute
  * (the caller records it as an audit event `notify.failed`).
  */
-import type { EventRecord, EventSink } from "../app/ports.ts";
+import type { EventRecord } from "../core/records.ts";
+import type { EventSink } from "../app/ports/event-sink.ts";
 
 const NOTIFIED = new Set(["action.held", "action.approved", "action.rejected", "action.expired"]);
 

@@ -4,7 +4,7 @@
  */
 import { EXIT, parseArgs, reportError, UsageError } from "./io.ts";
 import type { CliIO, Verb } from "./io.ts";
-import { VERBS } from "./verbs.ts";
+import { VERBS } from "./verbs/all.ts";
 
 export const VERSION = "0.1.0";
 

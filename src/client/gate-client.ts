@@ -24,7 +24,7 @@ import type {
   RegisteredMessage,
   ResumeMessage,
   RunToolMessage,
-} from "./protocol-types.ts";
+} from "../protocol/gate-outbound.ts";
 
 /** What a tool handler receives for one `run_tool`. */
 export interface RunToolCall {

@@ -11,7 +11,7 @@
  */
 import { WarrantError } from "./errors.ts";
 
-/** Every action state. Kept identical to `ActionState` in app/ports.ts. */
+/** Every action state: the one definition (records.ts and the Store port use it). */
 export const ACTION_STATES = [
   "proposed",
   "denied",

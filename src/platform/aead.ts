@@ -9,7 +9,7 @@
  */
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import type { Aead } from "../store/payload-codec.ts";
+import type { Aead } from "../app/ports/aead.ts";
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

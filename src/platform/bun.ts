@@ -3,7 +3,7 @@
  * files allowed to name Bun runtime modules (DESIGN.md, layout).
  */
 import { Database, type SQLQueryBindings } from "bun:sqlite";
-import type { SqlDriver, SqlDriverFactory, SqlRow, SqlValue } from "../app/ports.ts";
+import type { SqlDriver, SqlDriverFactory, SqlRow, SqlValue } from "../app/ports/sql.ts";
 
 /**
  * Open (creating) a SQLite file with bun:sqlite. `strict: true` binds

@@ -3,7 +3,7 @@
  * Statements are prepared once per SQL text and kept in a Map.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { SqlDriver, SqlDriverFactory, SqlRow, SqlValue } from "../app/ports.ts";
+import type { SqlDriver, SqlDriverFactory, SqlRow, SqlValue } from "../app/ports/sql.ts";
 
 /**
  * Open (creating) a SQLite file with node:sqlite. Pragmas are the store's

@@ -1,45 +1,13 @@
 /**
- * Runs declared tools (config `tools`): an argv template, no shell, each
- * `{name}` replaced by that argument within its one argv element. stdout,
- * stderr (each capped) and the exit status are the outcome.
+ * Runs declared tools (config `tools`) as processes: the argv expanded by
+ * app/declared-tool.ts, no shell. stdout, stderr (each capped) and the exit
+ * status are the outcome.
  */
 import { spawn } from "node:child_process";
-import type { ToolCallback, ToolRunner } from "../app/execute.ts";
-import type { ToolOutcome } from "../app/ports.ts";
-import { WarrantError } from "../core/errors.ts";
-
-export interface DeclaredTool {
-  command: string[];
-  timeout_ms?: number | undefined;
-  cwd?: string | undefined;
-}
+import type { ToolCallback, ToolOutcome, ToolRunner } from "../app/ports/tool-runner.ts";
+import { type DeclaredTool, expandArgv } from "../app/declared-tool.ts";
 
 const CAP = 1024 * 1024;
-
-/** The value an argument contributes to an argv element. */
-function argText(v: unknown): string {
-  return typeof v === "string" ? v : JSON.stringify(v);
-}
-
-/**
- * Expand a declared tool's argv template. Throws invalid_argument naming the
- * placeholder when an argument is missing.
- *
- * @example expandArgv(["./deploy.sh", "{env}"], { env: "prod" }) // → ["./deploy.sh", "prod"]
- */
-export function expandArgv(command: string[], args: Record<string, unknown>): string[] {
-  return command.map((part) =>
-    part.replace(/\{([A-Za-z0-9_.-]+)\}/g, (_, name: string) => {
-      if (!Object.hasOwn(args, name) || args[name] === undefined || args[name] === null) {
-        throw new WarrantError(
-          "invalid_argument",
-          `the tool's command needs argument "${name}"; pass it in --args`,
-        );
-      }
-      return argText(args[name]);
-    })
-  );
-}
 
 /**
  * A ToolRunner for declared tools; `cwd` defaults to the config's folder.

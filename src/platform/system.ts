@@ -2,7 +2,7 @@
  * The real clock, id source and logger. Runtime-neutral (globals present in
  * Bun, Deno and Node), kept in platform because they are the world's state.
  */
-import type { Clock, IdKind, Ids, Logger, LogLevel } from "../app/ports.ts";
+import type { Clock, IdKind, Ids, Logger, LogLevel } from "../app/ports/system.ts";
 
 export const systemClock: Clock = { now: () => Date.now() };
 

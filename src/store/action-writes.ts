@@ -3,15 +3,9 @@
  * transition, each with its audit event. Split from writes.ts to keep one
  * concept per file.
  */
-import type {
-  ActionPatch,
-  ActionRecord,
-  ActionState,
-  EventRecord,
-  NewAction,
-  SqlDriver,
-  SqlValue,
-} from "../app/ports.ts";
+import type { ActionPatch, ActionRecord, EventRecord, NewAction } from "../core/records.ts";
+import type { ActionState } from "../core/action.ts";
+import type { SqlDriver, SqlValue } from "../app/ports/sql.ts";
 import { assertTransition } from "../core/action.ts";
 import { jsonDigest, sha256Hex } from "../core/digest.ts";
 import { WarrantError } from "../core/errors.ts";

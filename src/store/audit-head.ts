@@ -5,7 +5,7 @@
  * still a detectable gap, and verifyAudit can tell "log ends early" from
  * "log ends where it should".
  */
-import type { SqlDriver } from "../app/ports.ts";
+import type { SqlDriver } from "../app/ports/sql.ts";
 import { GENESIS_HASH } from "../core/audit-chain.ts";
 import { WarrantError } from "../core/errors.ts";
 

@@ -10,7 +10,7 @@
  * event hashes are stored as 32-byte BLOBs (read back as lowercase hex; use
  * `hex(hash)` in the sqlite3 shell).
  */
-import type { SqlDriver } from "../app/ports.ts";
+import type { SqlDriver } from "../app/ports/sql.ts";
 import { WarrantError } from "../core/errors.ts";
 
 export interface Migration {

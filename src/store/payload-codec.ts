@@ -12,14 +12,7 @@
  * wrong key or a tampered blob is payload_decrypt_failed, never garbage.
  */
 import { WarrantError } from "../core/errors.ts";
-
-/** A synchronous AEAD (see platform/aead.ts for the AES-256-GCM one). */
-export interface Aead {
-  /** Encrypt and authenticate; the result carries its own nonce. */
-  seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
-  /** Decrypt; throws on any authentication failure. */
-  open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array;
-}
+import type { Aead } from "../app/ports/aead.ts";
 
 /** Encodes JSON values to stored BLOBs and back. `aad` names the row and column. */
 export interface PayloadCodec {

@@ -11,10 +11,9 @@ import type {
   ResolutionRecord,
   RunRequestRecord,
   SessionRecord,
-  SqlDriver,
-  SqlValue,
-  StoreReads,
-} from "../app/ports.ts";
+} from "../core/records.ts";
+import type { SqlDriver, SqlValue } from "../app/ports/sql.ts";
+import type { StoreReads } from "../app/ports/store.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
 import {
   actionFromRow,

@@ -10,9 +10,8 @@ import type {
   ResolutionRecord,
   RunRequestRecord,
   SessionRecord,
-  SqlRow,
-  SqlValue,
-} from "../app/ports.ts";
+} from "../core/records.ts";
+import type { SqlRow, SqlValue } from "../app/ports/sql.ts";
 import { WarrantError } from "../core/errors.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
 

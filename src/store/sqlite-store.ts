@@ -18,15 +18,10 @@
  * several processes serialise on the file lock (busy_timeout 5 s, then
  * store_busy); readers never block in WAL.
  */
-import type {
-  AuditVerifyResult,
-  Clock,
-  EventRecord,
-  SqlDriver,
-  SqlDriverFactory,
-  Store,
-  StoreTx,
-} from "../app/ports.ts";
+import type { AuditVerifyResult, Store, StoreTx } from "../app/ports/store.ts";
+import type { Clock } from "../app/ports/system.ts";
+import type { EventRecord } from "../core/records.ts";
+import type { SqlDriver, SqlDriverFactory } from "../app/ports/sql.ts";
 import { ChainVerifier } from "../core/audit-chain.ts";
 import { WarrantError } from "../core/errors.ts";
 import { readHeadOrNull, writeHead } from "./audit-head.ts";

@@ -6,16 +6,16 @@
 import type {
   ActionPatch,
   ActionRecord,
-  ActionState,
   ApprovalRequestRecord,
   EventRecord,
   NewAction,
   NewApprovalRequest,
   RequestState,
   ResolutionRecord,
-  SqlDriver,
-  StoreTx,
-} from "../app/ports.ts";
+} from "../core/records.ts";
+import type { ActionState } from "../core/action.ts";
+import type { SqlDriver } from "../app/ports/sql.ts";
+import type { StoreTx } from "../app/ports/store.ts";
 import { eventHash } from "../core/audit-chain.ts";
 import { WarrantError } from "../core/errors.ts";
 import { type AuditHead, readHead } from "./audit-head.ts";

@@ -10,7 +10,9 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { submitResolution } from "../app/approval-service.ts";
-import type { ApprovalRequestRecord, Clock, Logger, RequestState, Store } from "../app/ports.ts";
+import type { ApprovalRequestRecord, RequestState } from "../core/records.ts";
+import type { Clock, Logger } from "../app/ports/system.ts";
+import type { Store } from "../app/ports/store.ts";
 import type { SseHub } from "../bus/sse-hub.ts";
 import { isWarrantError } from "../core/errors.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";

@@ -7,7 +7,8 @@
 import type { SinkStats } from "../bus/event-bus.ts";
 import { Metrics } from "../app/metrics.ts";
 import type { Counter, Histogram } from "../app/metrics.ts";
-import type { EventRecord, StoreReads } from "../app/ports.ts";
+import type { EventRecord } from "../core/records.ts";
+import type { StoreReads } from "../app/ports/store.ts";
 
 export interface HttpMetrics {
   registry: Metrics;

@@ -5,7 +5,7 @@
  * down. The stream pulls from a hub Subscription, so a client that stops
  * reading stops the replay too (and is dropped if live events pile up).
  */
-import type { EventRecord } from "../app/ports.ts";
+import type { EventRecord } from "../core/records.ts";
 import type { Subscription } from "../bus/sse-hub.ts";
 
 export const SSE_HEARTBEAT_MS = 15_000;

@@ -6,11 +6,12 @@
  */
 import type { GateService } from "../app/gate-service.ts";
 import type { GovernOutcome } from "../app/outcome.ts";
-import type { ToolCallback, ToolRunner } from "../app/execute.ts";
-import type { Logger, ToolOutcome } from "../app/ports.ts";
+import type { ToolCallback, ToolRunner } from "../app/ports/tool-runner.ts";
+import type { Logger } from "../app/ports/system.ts";
+import type { ToolOutcome } from "../app/ports/tool-runner.ts";
 import { LineSplitter } from "./ndjson.ts";
-import { describeIssue, InboundSchema, jsonDepth } from "./gate-messages.ts";
-import type { Inbound } from "./gate-messages.ts";
+import { describeIssue, InboundSchema, jsonDepth } from "../protocol/gate-inbound.ts";
+import type { Inbound } from "../protocol/gate-inbound.ts";
 
 export interface StdioGateOptions {
   service: GateService;

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { submitResolution } from "../../src/app/approval-service.ts";
-import type { Store } from "../../src/app/ports.ts";
+import type { Store } from "../../src/app/ports/store.ts";
 import { compilePolicy } from "../../src/core/policy/compile.ts";
 import { parsePolicyDocument } from "../../src/core/policy/schema.ts";
 import { bunSqlite } from "../../src/platform/bun.ts";

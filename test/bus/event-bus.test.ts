@@ -7,7 +7,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { EventRecord } from "../../src/app/ports.ts";
+import type { EventRecord } from "../../src/core/records.ts";
 import { EventBus } from "../../src/bus/event-bus.ts";
 import { jsonlSink } from "../../src/bus/jsonl-sink.ts";
 import { bunSqlite } from "../../src/platform/bun.ts";

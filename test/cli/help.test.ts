@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { runCli } from "../../src/cli/run.ts";
-import { VERBS } from "../../src/cli/verbs.ts";
+import { VERBS } from "../../src/cli/verbs/all.ts";
 
 function capture() {
   const out: string[] = [];

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { GateClient, GateError, type RawFrame } from "../../src/client/gate-client.ts";
-import type { GateMessage } from "../../src/client/protocol-types.ts";
+import type { GateMessage } from "../../src/protocol/gate-outbound.ts";
 
 const ECHO = [
   process.execPath,

@@ -6,10 +6,11 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Logger, Store } from "../../src/app/ports.ts";
+import type { Logger } from "../../src/app/ports/system.ts";
+import type { Store } from "../../src/app/ports/store.ts";
 import { SseHub } from "../../src/bus/sse-hub.ts";
 import type { CompiledPolicy } from "../../src/core/policy/compile.ts";
-import { requestView } from "../../src/cli/views.ts";
+import { requestView } from "../../src/app/request-view.ts";
 import { bunSqlite } from "../../src/platform/bun.ts";
 import { openStore } from "../../src/store/sqlite-store.ts";
 import { createHttpApp } from "../../src/transport/http-app.ts";

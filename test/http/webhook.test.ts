@@ -1,6 +1,6 @@
 /** The webhook sink: filtering, retries, the breaker, rate-limited failure reports, bus isolation. */
 import { expect, test } from "bun:test";
-import type { EventRecord } from "../../src/app/ports.ts";
+import type { EventRecord } from "../../src/core/records.ts";
 import { EventBus } from "../../src/bus/event-bus.ts";
 import { isNotified, webhookSink } from "../../src/bus/webhook-sink.ts";
 

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { auditVerbs } from "../../src/cli/audit-verbs.ts";
+import { auditVerbs } from "../../src/cli/verbs/audit.ts";
 import { parseArgs, reportError, UsageError } from "../../src/cli/io.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 

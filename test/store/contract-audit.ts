@@ -1,5 +1,6 @@
 /** Audit-log tamper detection, done with plain SQL through a raw driver. */
-import type { SqlDriverFactory, SqlValue, Store } from "../../src/app/ports.ts";
+import type { SqlDriverFactory, SqlValue } from "../../src/app/ports/sql.ts";
+import type { Store } from "../../src/app/ports/store.ts";
 import { eventHash } from "../../src/core/audit-chain.ts";
 import { hashBytes } from "../../src/store/rows.ts";
 import { eq, ok, type TestApi, throwsCode } from "./assert.ts";

@@ -1,5 +1,6 @@
 /** Records other than the action state machine: counters, approvals, sessions, codec, concurrency. */
-import type { SqlDriverFactory, StoreTx } from "../../src/app/ports.ts";
+import type { SqlDriverFactory } from "../../src/app/ports/sql.ts";
+import type { StoreTx } from "../../src/app/ports/store.ts";
 import { nodeAead } from "../../src/platform/aead.ts";
 import { createPayloadCodec } from "../../src/store/payload-codec.ts";
 import { eq, ok, type TestApi, throwsCode } from "./assert.ts";

@@ -5,7 +5,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ActionState, EventRecord, SqlDriverFactory } from "../../src/app/ports.ts";
+import type { ActionState } from "../../src/core/action.ts";
+import type { EventRecord } from "../../src/core/records.ts";
+import type { SqlDriverFactory } from "../../src/app/ports/sql.ts";
 import { ACTION_STATES, TRANSITIONS } from "../../src/core/action.ts";
 import { verifyChain } from "../../src/core/audit-chain.ts";
 import { openStore } from "../../src/store/sqlite-store.ts";

@@ -6,7 +6,7 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Store } from "../../src/app/ports.ts";
+import type { Store } from "../../src/app/ports/store.ts";
 import { bunSqlite } from "../../src/platform/bun.ts";
 import { openStore } from "../../src/store/sqlite-store.ts";
 

@@ -2,7 +2,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ActionState, SqlDriverFactory, Store, StoreTx } from "../../src/app/ports.ts";
+import type { ActionState } from "../../src/core/action.ts";
+import type { SqlDriverFactory } from "../../src/app/ports/sql.ts";
+import type { Store, StoreTx } from "../../src/app/ports/store.ts";
 import { openStore } from "../../src/store/sqlite-store.ts";
 import type { PayloadCodec } from "../../src/store/payload-codec.ts";
 

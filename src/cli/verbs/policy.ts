@@ -4,18 +4,18 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { WarrantError } from "../core/errors.ts";
-import { compilePolicy } from "../core/policy/compile.ts";
-import type { CompiledPolicy } from "../core/policy/compile.ts";
-import { explainCondition } from "../core/policy/conditions.ts";
-import { evaluate } from "../core/policy/evaluate.ts";
-import { lintPolicy } from "../core/policy/lint.ts";
-import { parsePolicyDocument, policyIssues } from "../core/policy/schema.ts";
-import type { Counters } from "../core/policy/types.ts";
-import { configPath } from "./approval-verbs.ts";
-import { EXIT, flagString, printJson, UsageError } from "./io.ts";
-import type { Verb } from "./io.ts";
-import { loadConfigFile } from "./runtime-env.ts";
+import { WarrantError } from "../../core/errors.ts";
+import { compilePolicy } from "../../core/policy/compile.ts";
+import type { CompiledPolicy } from "../../core/policy/compile.ts";
+import { explainCondition } from "../../core/policy/conditions.ts";
+import { evaluate } from "../../core/policy/evaluate.ts";
+import { lintPolicy } from "../../core/policy/lint.ts";
+import { parsePolicyDocument, policyIssues } from "../../core/policy/schema.ts";
+import type { Counters } from "../../core/policy/types.ts";
+import { configPath } from "./approval.ts";
+import { EXIT, flagString, printJson, UsageError } from "../io.ts";
+import type { Verb } from "../io.ts";
+import { loadConfigFile } from "../../runtime/open.ts";
 
 function readPolicy(file: string): { text: string; policy: CompiledPolicy } {
   let text: string;

@@ -5,16 +5,16 @@
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { decodeUtf8 } from "../core/base64.ts";
-import { WarrantError } from "../core/errors.ts";
+import { decodeUtf8 } from "../../core/base64.ts";
+import { WarrantError } from "../../core/errors.ts";
 import {
   formatSignatureDoc,
   parseSignatureDoc,
   signPolicyBytes,
-} from "../core/policy-signature.ts";
-import { EXIT, printJson, requireFlag, UsageError } from "./io.ts";
-import type { Verb } from "./io.ts";
-import { readBytesOrNull, readSecretKey } from "./key-files.ts";
+} from "../../core/policy-signature.ts";
+import { EXIT, printJson, requireFlag, UsageError } from "../io.ts";
+import type { Verb } from "../io.ts";
+import { readBytesOrNull, readSecretKey } from "../key-files.ts";
 
 export const policySignVerb: Verb = {
   name: "policy sign",

@@ -7,11 +7,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseConfig } from "../app/config.ts";
-import type { Store } from "../app/ports.ts";
+import type { Store } from "../app/ports/store.ts";
 import { WarrantError } from "../core/errors.ts";
 import { bunSqlite } from "../platform/bun.ts";
 import { openStore } from "../store/sqlite-store.ts";
-import { type CliIO, flagString, type ParsedArgs, UsageError } from "./io.ts";
+import { type CliIO, flagString, type ParsedArgs, UsageError } from "../cli/io.ts";
 
 /** Flags shared by the audit verbs. */
 export const STORE_FLAGS = {

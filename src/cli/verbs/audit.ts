@@ -2,10 +2,10 @@
  * `warrant audit verify` and `warrant audit export`: check the audit log's
  * hash chain, and stream it out as JSONL.
  */
-import type { EventRecord } from "../app/ports.ts";
-import { EXIT, flagString, printJson, UsageError } from "./io.ts";
-import type { Verb } from "./io.ts";
-import { auditStorePath, openAuditStore, STORE_FLAGS } from "./audit-store.ts";
+import type { EventRecord } from "../../core/records.ts";
+import { EXIT, flagString, printJson, UsageError } from "../io.ts";
+import type { Verb } from "../io.ts";
+import { auditStorePath, openAuditStore, STORE_FLAGS } from "../../runtime/audit-store.ts";
 
 const PAGE = 1000;
 

@@ -4,18 +4,18 @@
  * a declared tool here, a hook's tool through the live gate session that
  * owns it.
  */
-import { GateService } from "../app/gate-service.ts";
-import type { GovernOutcome } from "../app/outcome.ts";
-import { outcomeOf } from "../app/outcome.ts";
-import { waitForDecision } from "../app/resume.ts";
-import { WarrantError } from "../core/errors.ts";
-import { durationMs } from "../core/policy/schema.ts";
-import { expandArgv, processRunner } from "../platform/process-runner.ts";
-import { configPath } from "./approval-verbs.ts";
-import { EXIT, flagString, printJson, UsageError } from "./io.ts";
-import type { CliIO, Verb } from "./io.ts";
-import { openRuntime, staleAfterMs } from "./runtime-env.ts";
-import type { RuntimeEnv } from "./runtime-env.ts";
+import { GateService } from "../../app/gate-service.ts";
+import type { GovernOutcome } from "../../app/outcome.ts";
+import { outcomeOf } from "../../app/outcome.ts";
+import { waitForDecision } from "../../app/resume.ts";
+import { WarrantError } from "../../core/errors.ts";
+import { durationMs } from "../../core/policy/schema.ts";
+import { expandArgv } from "../../app/declared-tool.ts";
+import { configPath } from "./approval.ts";
+import { EXIT, flagString, printJson, UsageError } from "../io.ts";
+import type { CliIO, Verb } from "../io.ts";
+import { declaredToolRunner, openRuntime, staleAfterMs } from "../../runtime/open.ts";
+import type { RuntimeEnv } from "../../runtime/open.ts";
 
 /** Exit code of an outcome (SPEC §7). */
 export function exitFor(o: GovernOutcome): number {
@@ -69,18 +69,6 @@ function cliSession(env: RuntimeEnv): { service: GateService; end(): void } {
   return { service, end: () => env.store.tx((tx) => tx.endSession(sessionId, env.clock.now())) };
 }
 
-function runner(env: RuntimeEnv) {
-  const secrets = [env.config.store.encryption_key_env, env.config.http.token_env].filter((x) =>
-    x !== undefined
-  );
-  return processRunner(
-    env.config.tools,
-    env.config.dir,
-    env.config.gate.tool_exec_timeout_ms,
-    secrets,
-  );
-}
-
 export const execVerb: Verb = {
   name: "exec",
   summary: "propose a declared tool: run it if allowed, print the request id if held",
@@ -131,7 +119,7 @@ Example:
             idempotency_key: flagString(args, "idempotency-key") ?? null,
           },
           true,
-          runner(env),
+          declaredToolRunner(env),
         );
         printOutcome(io, o, !!args.flags.json);
         return exitFor(o);
@@ -173,10 +161,16 @@ Example:
       if (a.origin === "declared") {
         const s = cliSession(env);
         try {
-          o = await s.service.resume(actionId, a.request_id ?? "", waitMs, runner(env), {
-            origin: "declared",
-            registered: (tool) => Object.hasOwn(env.config.tools, tool),
-          });
+          o = await s.service.resume(
+            actionId,
+            a.request_id ?? "",
+            waitMs,
+            declaredToolRunner(env),
+            {
+              origin: "declared",
+              registered: (tool) => Object.hasOwn(env.config.tools, tool),
+            },
+          );
         } finally {
           s.end();
         }

@@ -8,16 +8,19 @@ import { basename, dirname, resolve } from "node:path";
 import { parseConfig } from "../app/config.ts";
 import type { Config } from "../app/config.ts";
 import { PolicyHolder } from "../app/policy-holder.ts";
-import type { Clock, Ids, Logger, LogLevel, Store } from "../app/ports.ts";
+import type { Clock, Ids, Logger, LogLevel } from "../app/ports/system.ts";
+import type { Store } from "../app/ports/store.ts";
 import { EventBus } from "../bus/event-bus.ts";
 import { jsonlSink, stderrSink } from "../bus/jsonl-sink.ts";
 import { toWarrantError, WarrantError } from "../core/errors.ts";
 import { nodeAead } from "../platform/aead.ts";
 import { bunSqlite, isPidAlive } from "../platform/bun.ts";
+import { processRunner } from "../platform/process-runner.ts";
 import { stderrLogger, systemClock, systemIds } from "../platform/system.ts";
+import type { ToolRunner } from "../app/ports/tool-runner.ts";
 import { codecFromEnv } from "../store/payload-codec.ts";
 import { openStore } from "../store/sqlite-store.ts";
-import type { CliIO } from "./io.ts";
+import type { CliIO } from "../cli/io.ts";
 
 export interface RuntimeEnv {
   config: Config;
@@ -223,4 +226,17 @@ export function keepPolicyCurrent(env: RuntimeEnv): () => void {
 /** Sessions whose heartbeat is older than this are dead (10 heartbeats, at least 10 s). */
 export function staleAfterMs(config: Config): number {
   return Math.max(10 * config.gate.heartbeat_ms, 10_000);
+}
+
+/** The runner for the config's declared tools; a tool never sees the data key or HTTP token variables. */
+export function declaredToolRunner(env: RuntimeEnv): ToolRunner {
+  const secrets = [env.config.store.encryption_key_env, env.config.http.token_env].filter((x) =>
+    x !== undefined
+  );
+  return processRunner(
+    env.config.tools,
+    env.config.dir,
+    env.config.gate.tool_exec_timeout_ms,
+    secrets,
+  );
 }

@@ -1,52 +1,21 @@
 /**
- * `warrant serve --config FILE [--listen HOST:PORT]`: the HTTP approval
- * endpoint over the same store as the gates. `startHttp` is also what
- * `warrant runtime gate --http HOST:PORT` calls to run it in the gate.
+ * The HTTP face, assembled: the Hono app over the store, its SSE hub,
+ * webhook and metrics, on a listening socket. `warrant serve` and
+ * `warrant runtime gate --http HOST:PORT` both start it through `startHttp`.
  */
 import { EventBus } from "../bus/event-bus.ts";
 import { SseHub } from "../bus/sse-hub.ts";
 import { webhookSink } from "../bus/webhook-sink.ts";
-import { toWarrantError, WarrantError } from "../core/errors.ts";
+import { WarrantError } from "../core/errors.ts";
 import { serveHttp } from "../platform/http-server.ts";
 import { createHttpApp } from "../transport/http-app.ts";
 import type { RateLimit } from "../transport/http-guards.ts";
 import { countPending, createHttpMetrics } from "../transport/http-metrics.ts";
-import { EXIT, flagString, requireFlag, UsageError } from "./io.ts";
-import type { CliIO, Verb } from "./io.ts";
-import { keepPolicyCurrent, openFace } from "./runtime-env.ts";
+import { UsageError } from "../cli/io.ts";
+import type { CliIO } from "../cli/io.ts";
 import { precomputeBaseTable } from "../core/ed25519.ts";
-import type { RuntimeEnv } from "./runtime-env.ts";
-import { requestView } from "./views.ts";
-
-const HELP = `warrant serve — the HTTP approval endpoint
-
-Usage: warrant serve --config FILE [--listen HOST:PORT]
-
-Serves, over the store named in the config (the same SQLite file the gates use):
-  GET  /healthz                                  liveness (no auth)
-  GET  /metrics                                  Prometheus text
-  GET  /v1/approvals?state=&limit=&cursor=       requests, oldest id first
-  GET  /v1/approvals/REQUEST_ID                  a request, its digest and resolution template
-  POST /v1/approvals/REQUEST_ID/resolutions      a signed resolution (201 accepted, 200 again)
-  GET  /v1/actions/ACTION_ID                     an action's state and outcome
-  GET  /v1/events?after=&type=&action=           audit events as Server-Sent Events
-Reads need "Authorization: Bearer TOKEN" when http.token_env is set in the
-config (the variable holds the token); resolutions are authenticated by their
-signatures. On start it prints {"msg":"listening","url":...} on stderr.
-
-Flags:
-  --config FILE        warrant.json (required)
-  --listen HOST:PORT   address to bind (default: http.listen, 127.0.0.1:8787;
-                       port 0 picks a free one)
-
-Environment:
-  WARRANT_HTTP_RATE    per-client rate limit "PER_SECOND:BURST" (default 50:100) or "off"
-
-Signals: SIGTERM/SIGINT stop gracefully (exit 0); SIGHUP reloads the policy.
-
-Example:
-  WARRANT_HTTP_TOKEN=$(openssl rand -hex 16) warrant serve --config ./warrant.json --listen 127.0.0.1:8787
-  curl -H "Authorization: Bearer $WARRANT_HTTP_TOKEN" http://127.0.0.1:8787/v1/approvals?state=pending`;
+import type { RuntimeEnv } from "./open.ts";
+import { requestView } from "../app/request-view.ts";
 
 /** A running HTTP endpoint. */
 export interface HttpHandle {
@@ -198,42 +167,3 @@ export async function startHttp(env: RuntimeEnv, listen: string, io: CliIO): Pro
     },
   };
 }
-
-export const serveVerb: Verb = {
-  name: "serve",
-  summary: "serve the HTTP approval endpoint over the store",
-  help: HELP,
-  flags: { config: { type: "string" }, listen: { type: "string" } },
-  async run(args, io) {
-    const configPath = requireFlag(args, "config", "the path to warrant.json");
-    const env = openFace("serve", configPath, io);
-    if (!env) return EXIT.error;
-    let http: HttpHandle;
-    try {
-      http = await startHttp(env, flagString(args, "listen") ?? env.config.http.listen, io);
-    } catch (e) {
-      await env.close();
-      if (e instanceof UsageError) throw e;
-      const err = toWarrantError(e);
-      io.err(`warrant: serve not started: ${err.message} [${err.code}]`);
-      return EXIT.error;
-    }
-    const stopReloading = keepPolicyCurrent(env);
-    await new Promise<void>((resolve) => {
-      const onSignal = (sig: string) => {
-        process.off("SIGTERM", onTerm);
-        process.off("SIGINT", onInt);
-        env.logger.log("info", "serve stopping", { reason: sig });
-        resolve();
-      };
-      const onTerm = () => onSignal("SIGTERM");
-      const onInt = () => onSignal("SIGINT");
-      process.on("SIGTERM", onTerm);
-      process.on("SIGINT", onInt);
-    });
-    stopReloading();
-    await http.stop();
-    await env.close();
-    return EXIT.ok;
-  },
-};

@@ -5,18 +5,18 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { submitResolution, tallyOf } from "../app/approval-service.ts";
-import type { ApprovalRequestRecord } from "../app/ports.ts";
-import { buildResolution, signResolution } from "../core/approval/request.ts";
-import { bytesEqual } from "../core/base64.ts";
-import { WarrantError } from "../core/errors.ts";
-import { parsePublicKey, parseSecretKeyFile } from "../core/keys.ts";
-import { durationMs } from "../core/policy/schema.ts";
-import { EXIT, flagString, printJson, requireFlag, UsageError } from "./io.ts";
-import type { CliIO, ParsedArgs, Verb } from "./io.ts";
-import { openRuntime } from "./runtime-env.ts";
-import type { RuntimeEnv } from "./runtime-env.ts";
-import { describeRequest, requestView } from "./views.ts";
+import { submitResolution, tallyOf } from "../../app/approval-service.ts";
+import type { ApprovalRequestRecord } from "../../core/records.ts";
+import { buildResolution, signResolution } from "../../core/approval/request.ts";
+import { bytesEqual } from "../../core/base64.ts";
+import { WarrantError } from "../../core/errors.ts";
+import { parsePublicKey, parseSecretKeyFile } from "../../core/keys.ts";
+import { durationMs } from "../../core/policy/schema.ts";
+import { EXIT, flagString, printJson, requireFlag, UsageError } from "../io.ts";
+import type { CliIO, ParsedArgs, Verb } from "../io.ts";
+import { openRuntime } from "../../runtime/open.ts";
+import type { RuntimeEnv } from "../../runtime/open.ts";
+import { describeRequest, requestView } from "../../app/request-view.ts";
 
 /** The config path: --config, else $WARRANT_CONFIG, else ./warrant.json. */
 export function configPath(args: ParsedArgs, io: CliIO): string {
@@ -151,7 +151,7 @@ async function resolve_(
   const reason = flagString(args, "reason");
   const endpoint = flagString(args, "endpoint");
   if (endpoint) {
-    const { submitOverHttp } = await import("./http-submit.ts");
+    const { submitOverHttp } = await import("../http-submit.ts");
     return submitOverHttp({
       endpoint,
       requestId,

@@ -5,14 +5,14 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseConfig } from "../app/config.ts";
-import { loadPolicy } from "../app/policy-loader.ts";
-import { InMemoryPolicyVersions } from "../app/policy-versions-memory.ts";
-import { WarrantError } from "../core/errors.ts";
-import type { PolicySigner } from "../core/policy-signature.ts";
-import { EXIT, flagString, printJson, UsageError } from "./io.ts";
-import type { Verb } from "./io.ts";
-import { readBytesOrNull } from "./key-files.ts";
+import { parseConfig } from "../../app/config.ts";
+import { loadPolicy } from "../../app/policy-loader.ts";
+import { InMemoryPolicyVersions } from "../../app/policy-versions-memory.ts";
+import { WarrantError } from "../../core/errors.ts";
+import type { PolicySigner } from "../../core/policy-signature.ts";
+import { EXIT, flagString, printJson, UsageError } from "../io.ts";
+import type { Verb } from "../io.ts";
+import { readBytesOrNull } from "../key-files.ts";
 
 function signersFromFlags(values: string[]): PolicySigner[] {
   return values.map((v) => {

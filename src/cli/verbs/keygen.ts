@@ -4,11 +4,11 @@
  */
 import { chmodSync, existsSync, unlinkSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { WarrantError } from "../core/errors.ts";
-import { getPublicKey } from "../core/ed25519.ts";
-import { formatKeyFile, formatPublicKey, isValidKeyId } from "../core/keys.ts";
-import { EXIT, printJson, requireFlag, UsageError } from "./io.ts";
-import type { Verb } from "./io.ts";
+import { WarrantError } from "../../core/errors.ts";
+import { getPublicKey } from "../../core/ed25519.ts";
+import { formatKeyFile, formatPublicKey, isValidKeyId } from "../../core/keys.ts";
+import { EXIT, printJson, requireFlag, UsageError } from "../io.ts";
+import type { Verb } from "../io.ts";
 
 export const keygenVerb: Verb = {
   name: "keygen",

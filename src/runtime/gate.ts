@@ -1,34 +1,18 @@
 /**
- * `warrant runtime gate --config FILE`: the stdio sidecar an agent's hook
- * spawns. Start-up order is the contract: config → store → reconcile crashed
+ * The stdio gate, assembled: the sidecar an agent's hook spawns
+ * (`warrant runtime gate`). Start-up order is the contract: config → store → reconcile crashed
  * sessions → policy → session row → `ready`. Any failure before `ready`
  * exits 1 with one line on stderr.
  */
 import { GateService } from "../app/gate-service.ts";
 import { toWarrantError } from "../core/errors.ts";
 import { StdioGate } from "../transport/stdio-gate.ts";
-import { EXIT, flagString, requireFlag } from "./io.ts";
-import type { CliIO, Verb } from "./io.ts";
-import { keepPolicyCurrent, openFace, staleAfterMs } from "./runtime-env.ts";
-import { startHttp } from "./serve.ts";
-import type { HttpHandle } from "./serve.ts";
-import type { RuntimeEnv } from "./runtime-env.ts";
-
-const HELP = `warrant runtime gate — the stdio gate (NDJSON) an agent's hook talks to
-
-Usage: warrant runtime gate --config FILE [--http HOST:PORT]
-
-Reads requests from stdin and writes replies to stdout, one JSON object per
-line (see protocol.md); diagnostics go to stderr as JSON lines.
-
-Flags:
-  --config FILE      warrant.json (required)
-  --http HOST:PORT   also serve the HTTP approval endpoint in this process
-
-Signals: SIGHUP reloads the policy; SIGTERM stops cleanly (exit 0).
-
-Example:
-  warrant runtime gate --config ./warrant.json`;
+import { EXIT } from "../cli/io.ts";
+import type { CliIO } from "../cli/io.ts";
+import { keepPolicyCurrent, staleAfterMs } from "./open.ts";
+import { startHttp } from "./http.ts";
+import type { HttpHandle } from "./http.ts";
+import type { RuntimeEnv } from "./open.ts";
 
 /** Mark executing actions of dead sessions unknown before serving anyone. */
 function reconcileOnStart(env: RuntimeEnv): void {
@@ -41,20 +25,13 @@ function reconcileOnStart(env: RuntimeEnv): void {
   }
 }
 
-export const runtimeGateVerb: Verb = {
-  name: "runtime gate",
-  summary: "run the stdio gate (the process an agent's hook spawns)",
-  help: HELP,
-  flags: { config: { type: "string" }, http: { type: "string" } },
-  async run(args, io) {
-    const configPath = requireFlag(args, "config", "the path to warrant.json");
-    const env = openFace("gate", configPath, io);
-    if (!env) return EXIT.error;
-    return await serveGate(env, io, flagString(args, "http"));
-  },
-};
-
-async function serveGate(
+/**
+ * Serve the stdio gate for an opened runtime until stdin closes, a shutdown
+ * message arrives or SIGTERM/SIGINT; `httpListen` also serves the HTTP face
+ * in this process. Returns the exit code; prints why on stderr when the gate
+ * cannot start.
+ */
+export async function serveGate(
   env: RuntimeEnv,
   io: CliIO,
   httpListen: string | undefined,

@@ -2,8 +2,9 @@
  * How requests are shown to people (text) and machines (JSON), shared by the
  * CLI verbs and, through requestView, by the HTTP API.
  */
-import { tallyOf } from "../app/approval-service.ts";
-import type { ApprovalRequestRecord, Store } from "../app/ports.ts";
+import { tallyOf } from "./approval-service.ts";
+import type { ApprovalRequestRecord } from "../core/records.ts";
+import type { Store } from "./ports/store.ts";
 import { resolutionTemplate } from "../core/approval/request.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
 

@@ -1,0 +1,26 @@
+/**
+ * The SqlDriver port: the small synchronous surface the SQLite store needs
+ * from a binding. Adapters: bun:sqlite (platform/bun.ts) and node:sqlite
+ * (platform/node-sqlite.ts).
+ */
+
+export type SqlValue = string | number | bigint | null | Uint8Array;
+export type SqlRow = Record<string, SqlValue>;
+
+/** The small surface the store needs from a SQLite binding. */
+export interface SqlDriver {
+  /** Run one or more statements with no parameters and no results. */
+  exec(sql: string): void;
+  /** Run one statement; returns the number of changed rows. Statements are cached. */
+  run(sql: string, params?: SqlValue[]): { changes: number; lastInsertRowid: number };
+  /** First row or null. */
+  get(sql: string, params?: SqlValue[]): SqlRow | null;
+  /** All rows. */
+  all(sql: string, params?: SqlValue[]): SqlRow[];
+  close(): void;
+  /** "bun:sqlite" or "node:sqlite". */
+  readonly name: string;
+}
+
+/** Opens a database file (creating it) and returns a driver. */
+export type SqlDriverFactory = (path: string) => SqlDriver;

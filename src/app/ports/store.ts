@@ -1,0 +1,134 @@
+/**
+ * The Store port: what the use cases need from durable storage. Adapters live
+ * in store/ (SQLite through a SqlDriver); tests use the real ones.
+ *
+ * The store API is synchronous on purpose: both drivers (bun:sqlite,
+ * node:sqlite) are synchronous, and a synchronous transaction cannot
+ * interleave with other work on the event loop, which is what makes
+ * "evaluate + record counters + record decision" atomic.
+ */
+import type { ActionState } from "../../core/action.ts";
+import type {
+  ActionPatch,
+  ActionRecord,
+  ApprovalRequestRecord,
+  EventRecord,
+  NewAction,
+  NewApprovalRequest,
+  RequestState,
+  ResolutionRecord,
+  RunRequestRecord,
+  SessionRecord,
+} from "../../core/records.ts";
+
+export interface AuditVerifyResult {
+  ok: boolean;
+  checked: number;
+  /** First bad seq, and why ("hash mismatch", "gap: expected 12, found 14", ...). */
+  first_bad?: { seq: number; problem: string };
+}
+
+/** Reads, available both inside and outside a transaction. */
+export interface StoreReads {
+  getAction(id: string): ActionRecord | null;
+  findActionByIdempotencyKey(key: string): ActionRecord | null;
+  getRequest(id: string): ApprovalRequestRecord | null;
+  listRequests(q: {
+    state?: RequestState;
+    limit?: number;
+    /** Return requests whose id sorts after this one (stable order: id ascending). */
+    after?: string;
+  }): ApprovalRequestRecord[];
+  listResolutions(requestId: string): ResolutionRecord[];
+  nonceUsed(nonce: string): boolean;
+  /** Sum of counter amounts under `key` with at > since. */
+  counterSum(key: string, since: number): number;
+  /** Number of counter rows under `key` with at > since. */
+  counterCount(key: string, since: number): number;
+  acceptedPolicyVersion(policyId: string): number | null;
+  /** sha256 hex of the file accepted at the highest version, or null. */
+  acceptedPolicySha256(policyId: string): string | null;
+  getSession(id: string): SessionRecord | null;
+  isToolRegistered(sessionId: string, name: string): boolean;
+  /** Events with seq > afterSeq, ascending, at most `limit`. */
+  events(
+    q: { afterSeq?: number; limit?: number; actionId?: string; types?: string[] },
+  ): EventRecord[];
+  /** Events with at >= since. */
+  eventsSince(since: number, limit?: number): EventRecord[];
+  lastEventSeq(): number;
+  /** Unclaimed run requests addressed to a session. */
+  pendingRunRequests(sessionId: string): RunRequestRecord[];
+}
+
+/** Writes: only inside `Store.tx`. Each write appends its audit event(s). */
+export interface StoreTx extends StoreReads {
+  /** Append one audit event (hash-chained). Returns it. */
+  appendEvent(
+    e: { type: string; action_id?: string | null; payload?: Record<string, unknown>; at: number },
+  ): EventRecord;
+  /** Insert an action in state "proposed" + event "action.proposed". */
+  insertAction(a: NewAction): ActionRecord;
+  /**
+   * Move an action from one of `from` to `to`, applying `patch`, + event
+   * "action.<to>" with `payload`. Throws WarrantError("illegal_transition")
+   * when the current state is not in `from` or the edge is not in the state
+   * machine: this is the compare-and-set that makes execution at-most-once.
+   */
+  transition(
+    id: string,
+    from: ActionState[],
+    to: ActionState,
+    patch: ActionPatch,
+    at: number,
+    payload?: Record<string, unknown>,
+  ): ActionRecord;
+  insertRequest(r: NewApprovalRequest): ApprovalRequestRecord;
+  /** pending → approved | rejected | expired, + event "request.<state>". */
+  resolveRequest(
+    id: string,
+    state: Exclude<RequestState, "pending">,
+    at: number,
+    payload?: Record<string, unknown>,
+  ): void;
+  /** Record an accepted resolution (uses its nonce) + event "resolution.accepted". */
+  insertResolution(r: Omit<ResolutionRecord, "id">): ResolutionRecord;
+  addCounter(key: string, amount: number, at: number, actionId: string): void;
+  /** Rollback protection: raise the accepted version (never lowers it). */
+  acceptPolicyVersion(policyId: string, version: number, sha256: string, at: number): void;
+  openSession(s: { id: string; project: string; pid: number; at: number }): void;
+  heartbeat(sessionId: string, at: number): void;
+  endSession(sessionId: string, at: number): void;
+  registerTool(sessionId: string, name: string, at: number): void;
+  insertRunRequest(r: { id: string; action_id: string; session_id: string; at: number }): void;
+  claimRunRequest(id: string, at: number): boolean;
+}
+
+export interface Store extends StoreReads {
+  /**
+   * Run `fn` in one IMMEDIATE transaction; commit when it returns, roll back
+   * when it throws (and rethrow). Events appended inside are handed to the
+   * event listener only after the commit.
+   */
+  tx<T>(fn: (tx: StoreTx) => T): T;
+  /**
+   * Group commit: like `tx`, but shares one transaction (one fsync) with the
+   * other txAsync calls of the same event-loop turn; each fn is isolated by
+   * a savepoint. Resolves only after the COMMIT is durable.
+   */
+  txAsync<T>(fn: (tx: StoreTx) => T): Promise<T>;
+  /**
+   * Crash reconciliation: sessions whose heartbeat is older than `staleMs`
+   * (or whose pid is not alive, per `isAlive`) are ended, and their
+   * `executing` actions become `unknown` (kind outcome_unknown). Returns the
+   * ids of the actions marked unknown.
+   */
+  reconcile(now: number, staleMs: number, isAlive: (pid: number) => boolean): string[];
+  /** Recompute the hash chain over every event. */
+  verifyAudit(): AuditVerifyResult;
+  /** Called with the events of each committed transaction, in order. */
+  onCommit(listener: (events: EventRecord[]) => void): void;
+  /** The database file path. */
+  readonly path: string;
+  close(): void;
+}

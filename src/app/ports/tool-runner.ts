@@ -1,0 +1,28 @@
+/**
+ * The ToolRunner port: what runs an action's body once its `executing`
+ * intent is durable: a run_tool callback to the hook (transport/stdio-gate.ts)
+ * or a declared tool's process (platform/process-runner.ts).
+ */
+
+export interface ToolCallback {
+  action_id: string;
+  tool: string;
+  args: Record<string, unknown>;
+}
+
+/** Runs a body. Resolves with the outcome; should not reject (a rejection is a failure). */
+export interface ToolRunner {
+  run(call: ToolCallback): Promise<ToolOutcome>;
+}
+
+export interface ToolOutcome {
+  ok: boolean;
+  output?: unknown;
+  /** For ok=false: a message, and whether it was a timeout. */
+  message?: string;
+  timed_out?: boolean;
+  /** The body may or may not have run (the hook vanished mid-call): record `unknown`. */
+  unknown?: boolean;
+  /** Untrusted documents the tool surfaced: recorded as counts and sources, never trusted. */
+  documents?: { count: number; sources: string[] };
+}

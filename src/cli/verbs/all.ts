@@ -1,0 +1,23 @@
+import type { Verb } from "../io.ts";
+import { approvalVerbs } from "./approval.ts";
+import { auditVerbs } from "./audit.ts";
+import { execVerbs } from "./exec.ts";
+import { gateVerbs } from "./gate.ts";
+import { keygenVerb } from "./keygen.ts";
+import { policySignVerb } from "./policy-sign.ts";
+import { policyVerifyVerb } from "./policy-verify.ts";
+import { policyVerbs } from "./policy.ts";
+import { serveVerb } from "./serve.ts";
+
+/** Every verb of the CLI, in the order `warrant --help` lists them. */
+export const VERBS: Verb[] = [
+  ...gateVerbs,
+  ...approvalVerbs,
+  ...execVerbs,
+  keygenVerb,
+  policySignVerb,
+  policyVerifyVerb,
+  ...policyVerbs,
+  ...auditVerbs,
+  serveVerb,
+];

@@ -1,0 +1,41 @@
+/**
+ * `warrant runtime gate --config FILE`: the stdio sidecar an agent's hook
+ * spawns. The wiring lives in runtime/gate.ts.
+ */
+import { serveGate } from "../../runtime/gate.ts";
+import { openFace } from "../../runtime/open.ts";
+import { EXIT, flagString, requireFlag } from "../io.ts";
+import type { Verb } from "../io.ts";
+
+const HELP = `warrant runtime gate — the stdio gate (NDJSON) an agent's hook talks to
+
+Usage: warrant runtime gate --config FILE [--http HOST:PORT]
+
+Reads requests from stdin and writes replies to stdout, one JSON object per
+line (see protocol.md); diagnostics go to stderr as JSON lines.
+
+Flags:
+  --config FILE      warrant.json (required)
+  --http HOST:PORT   also serve the HTTP approval endpoint in this process
+
+Signals: SIGHUP reloads the policy; SIGTERM stops cleanly (exit 0).
+
+Example:
+  warrant runtime gate --config ./warrant.json`;
+
+/** `warrant runtime gate`. */
+export const runtimeGateVerb: Verb = {
+  name: "runtime gate",
+  summary: "run the stdio gate (the process an agent's hook spawns)",
+  help: HELP,
+  flags: { config: { type: "string" }, http: { type: "string" } },
+  async run(args, io) {
+    const configPath = requireFlag(args, "config", "the path to warrant.json");
+    const env = openFace("gate", configPath, io);
+    if (!env) return EXIT.error;
+    return await serveGate(env, io, flagString(args, "http"));
+  },
+};
+
+/** The gate verbs, registered by all.ts. */
+export const gateVerbs: Verb[] = [runtimeGateVerb];

@@ -1,0 +1,143 @@
+/**
+ * The records the store keeps (actions, approval requests, resolutions,
+ * audit events, sessions, run requests), as plain data. The state machine
+ * over `ActionState` lives in action.ts. Pure types: no I/O.
+ */
+import type { ActionState } from "./action.ts";
+import type { ApprovalRequirement, Effect } from "./policy/types.ts";
+
+export type ActionOrigin = "hook" | "declared";
+
+export interface ActionRecord {
+  id: string;
+  session_id: string;
+  project: string;
+  tool: string;
+  /** Decoded arguments (decrypted when encryption at rest is on). */
+  args: Record<string, unknown>;
+  /** "sha256:HEX" of the canonical JSON of args. */
+  args_digest: string;
+  origin: ActionOrigin;
+  correlation_id: string | null;
+  idempotency_key: string | null;
+  state: ActionState;
+  effect: Effect | null;
+  /** A rejection / failure kind (protocol.md), when state says so. */
+  kind: string | null;
+  reason: string | null;
+  /** Rules that produced the decision. */
+  rules: string[];
+  policy_id: string | null;
+  policy_version: number | null;
+  request_id: string | null;
+  /** Hold deadline, ms since epoch. */
+  deadline: number | null;
+  /** Decoded output of a completed action. */
+  output: unknown;
+  /** Session that committed the `executing` intent. */
+  executor_session: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface NewAction {
+  id: string;
+  session_id: string;
+  project: string;
+  tool: string;
+  args: Record<string, unknown>;
+  origin: ActionOrigin;
+  correlation_id?: string | null;
+  idempotency_key?: string | null;
+  at: number;
+}
+
+/** Fields a transition may set. Unset fields keep their value. */
+export interface ActionPatch {
+  effect?: Effect | null;
+  kind?: string | null;
+  reason?: string | null;
+  rules?: string[];
+  policy_id?: string | null;
+  policy_version?: number | null;
+  request_id?: string | null;
+  deadline?: number | null;
+  output?: unknown;
+  executor_session?: string | null;
+}
+
+export type RequestState = "pending" | "approved" | "rejected" | "expired";
+
+export interface ApprovalRequestRecord {
+  id: string;
+  action_id: string;
+  session_id: string;
+  tool: string;
+  args: Record<string, unknown>;
+  rules: string[];
+  /** Every hold's requirement; all must be met. */
+  requirements: ApprovalRequirement[];
+  policy_id: string;
+  policy_version: number;
+  action_digest: string;
+  deadline: number;
+  state: RequestState;
+  created_at: number;
+  resolved_at: number | null;
+}
+
+export interface NewApprovalRequest {
+  id: string;
+  action_id: string;
+  requirements: ApprovalRequirement[];
+  rules: string[];
+  policy_id: string;
+  policy_version: number;
+  action_digest: string;
+  deadline: number;
+  at: number;
+}
+
+export interface ResolutionRecord {
+  /** Row id. */
+  id: number;
+  request_id: string;
+  approver: string;
+  decision: "approve" | "deny";
+  nonce: string;
+  /** The exact JSON document as received. */
+  document: string;
+  /** sha256 hex of `document` (for idempotent re-POST). */
+  document_sha256: string;
+  at: number;
+}
+
+export interface EventRecord {
+  seq: number;
+  /** ms since epoch. */
+  at: number;
+  type: string;
+  action_id: string | null;
+  /** Never carries arguments or outputs in clear: digests only. */
+  payload: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface SessionRecord {
+  id: string;
+  project: string;
+  pid: number;
+  started_at: number;
+  heartbeat_at: number;
+  ended_at: number | null;
+}
+
+/** A CLI's request that the live gate session owning an action run it. */
+export interface RunRequestRecord {
+  id: string;
+  action_id: string;
+  session_id: string;
+  created_at: number;
+  claimed_at: number | null;
+}
