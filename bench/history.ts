@@ -205,6 +205,11 @@ async function main(): Promise<void> {
       ids,
       logger: silent,
       policy: () => policy,
+      // Only the active policy is trusted here (the bench never resumes a hold).
+      holdPolicy: (id, version) =>
+        id === policy.id && version === policy.version
+          ? { ok: true as const, policy }
+          : { ok: false as const, problem: `no stored policy ${id} v${version}` },
       project: "bench",
       sessionId: SESSION,
       defaultHoldTimeoutMs: 900_000,

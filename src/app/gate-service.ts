@@ -12,6 +12,7 @@ import { evaluate } from "../core/policy/evaluate.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
 import { storeCounters } from "./counters.ts";
 import { executeAction } from "./execute.ts";
+import type { HoldPolicyLookup } from "./hold-policy.ts";
 import { recordDecision } from "./record-decision.ts";
 import { cannotRun, LOST_RACE, startApproved } from "./start-approved.ts";
 import type { ResumeScope } from "./start-approved.ts";
@@ -31,6 +32,8 @@ export interface GateDeps extends WaitDeps {
   logger: Logger;
   /** The active policy (reloads swap it). */
   policy: () => CompiledPolicy;
+  /** The verified policy that made a hold: approvals are re-verified against it before a start. */
+  holdPolicy: HoldPolicyLookup;
   project: string;
   sessionId: string;
   defaultHoldTimeoutMs: number;

@@ -4,19 +4,39 @@
  */
 import { toWarrantError } from "../core/errors.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
+import { holdPolicyLookup } from "./hold-policy.ts";
+import type { HoldPolicyLookup } from "./hold-policy.ts";
 import { loadPolicy } from "./policy-loader.ts";
 import type { PolicySource } from "./ports/policy-source.ts";
 import type { Clock, Logger } from "./ports/system.ts";
 import type { PolicyVersionGuard } from "./ports/policy-source.ts";
 import type { Store } from "./ports/store.ts";
 
-/** Rollback protection backed by the store's policy_versions table. */
-export function storeVersionGuard(store: Store): PolicyVersionGuard {
+/**
+ * Rollback protection backed by the store: the highest version per policy
+ * id, and the highest policy per project across ids. Accepting also keeps
+ * the verified file and .sig (approvals are re-verified against them).
+ */
+export function storeVersionGuard(store: Store, project: string): PolicyVersionGuard {
   return {
     accepted: (id) => store.acceptedPolicyVersion(id),
     acceptedSha256: (id) => store.acceptedPolicySha256(id),
-    accept: (id, version, sha256, at) =>
-      store.tx((tx) => tx.acceptPolicyVersion(id, version, sha256, at)),
+    projectHead: () => store.acceptedProjectPolicy(project),
+    accept: (id, version, sha256, at, doc) =>
+      store.tx((tx) => {
+        tx.acceptPolicyVersion(id, version, sha256, at);
+        tx.acceptProjectPolicy(project, { policy_id: id, version, sha256 }, at);
+        if (doc) {
+          tx.savePolicyDocument({
+            policy_id: id,
+            version,
+            sha256,
+            bytes: doc.bytes,
+            sig: doc.sig,
+            at,
+          });
+        }
+      }),
   };
 }
 
@@ -40,6 +60,14 @@ export class PolicyHolder {
 
   get current(): CompiledPolicy {
     return this.active;
+  }
+
+  private lookup: HoldPolicyLookup | null = null;
+
+  /** The (verified) policy of a given id and version: what approvals of a hold are checked against. */
+  policyOf(id: string, version: number): ReturnType<HoldPolicyLookup> {
+    this.lookup ??= holdPolicyLookup(this.store, this.src, () => this.active);
+    return this.lookup(id, version);
   }
 
   get sha256(): string {
@@ -87,7 +115,7 @@ export class PolicyHolder {
       signers: this.src.signers,
       threshold: this.src.threshold,
       allowUnsigned: this.src.allowUnsigned,
-      versions: storeVersionGuard(this.store),
+      versions: storeVersionGuard(this.store, this.src.project),
       now,
     });
     if (r.sha256 === this.sha) return;

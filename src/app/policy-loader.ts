@@ -33,6 +33,9 @@ export interface LoadedPolicy {
   policy: CompiledPolicy;
   /** Hex sha256 of the policy file bytes. */
   sha256: string;
+  /** The exact bytes verified, and the .sig file's bytes (null when unsigned). */
+  bytes: Uint8Array;
+  sig: Uint8Array | null;
   /** True when accepted without a signature (allow_unsigned). */
   unsigned: boolean;
   /** Ids of the configured signers that verified. */
@@ -47,8 +50,9 @@ export interface LoadedPolicy {
  * policy_digest_mismatch, policy_signature_invalid, policy_signer_unknown,
  * policy_threshold_not_met); policy_json_invalid (not UTF-8) and the codes of
  * parsePolicyDocument/compilePolicy; policy_expired; policy_rollback (older
- * version, or same version with different bytes). On success the version is
- * recorded with `versions.accept`.
+ * version, or same version with different bytes; or a version not above
+ * the project's highest accepted one, whatever its id, unless byte-identical).
+ * On success the version is recorded with `versions.accept`.
  *
  * @example loadPolicy({ file: "policies/acme.policy.json", readFile, signers, threshold: 1,
  *   allowUnsigned: false, versions: new InMemoryPolicyVersions(), now: Date.now() })
@@ -136,6 +140,21 @@ export function loadPolicy(input: LoadPolicyInput): LoadedPolicy {
       );
     }
   }
-  input.versions.accept(policy.id, policy.version, sha256, now);
-  return { policy, sha256, unsigned, signers, warnings };
+  // Per project, across policy ids: an older permissive policy cannot come
+  // back under a new name (acme-agents-legacy v1 after acme-agents v2).
+  const head = input.versions.projectHead?.() ?? null;
+  if (head !== null && head.sha256 !== sha256 && policy.version <= head.version) {
+    throw new WarrantError(
+      "policy_rollback",
+      `Cannot load ${file}: ${policy.id} v${policy.version} is not newer than ${head.policy_id} ` +
+        `v${head.version}, which this store already accepted for the project; versions are monotonic ` +
+        `per project whatever the policy id — publish it with version > ${head.version}`,
+      { file, version: policy.version, accepted: head.version, accepted_policy: head.policy_id },
+    );
+  }
+  input.versions.accept(policy.id, policy.version, sha256, now, {
+    bytes,
+    sig: unsigned ? null : sigBytes,
+  });
+  return { policy, sha256, bytes, sig: unsigned ? null : sigBytes, unsigned, signers, warnings };
 }

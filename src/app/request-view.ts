@@ -63,9 +63,9 @@ export function describeRequest(env: ViewEnv, r: ApprovalRequestRecord, full: bo
   const tally = env.policy ? tallyOf(env.store, r, env.policy.current) : null;
   for (const p of tally?.progress ?? []) {
     lines.push(
-      `quorum   ${p.rule}: ${p.approvers.length}/${p.quorum} of ${p.roles.join("|")}${
+      `quorum   ${p.rule}: ${p.keys}/${p.quorum} of ${p.roles.join("|")}${
         p.approvers.length ? ` — ${p.approvers.join(", ")}` : ""
-      }`,
+      }${p.note ? ` (${p.note})` : ""}`,
     );
   }
   if (tally && tally.denied_by.length > 0) lines.push(`denied   by ${tally.denied_by.join(", ")}`);

@@ -1,17 +1,21 @@
 /**
- * Starting an approved action: who may run it, the approval lease, the
- * current policy evaluated again (an approval never bypasses a later deny),
- * then the compare-and-set that commits the `executing` intent. Everything
- * that refuses happens before the intent, so a refusal consumes nothing.
+ * Starting an approved action: who may run it, the approval re-verified
+ * from its signed documents (approval_unverified), the approval lease (the
+ * earliest expires_at of the verified approvals), the current policy
+ * evaluated again (an approval never bypasses a later deny), then the
+ * compare-and-set that commits the `executing` intent. Everything that
+ * refuses happens before the intent, so a refusal consumes nothing.
  */
 import { isWarrantError } from "../core/errors.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
 import { evaluate } from "../core/policy/evaluate.ts";
 import { outcomeOf, rejection } from "./outcome.ts";
 import type { GovernOutcome } from "./outcome.ts";
-import type { ActionOrigin, ActionRecord, ResolutionRecord } from "../core/records.ts";
+import type { ActionOrigin, ActionRecord } from "../core/records.ts";
 import type { Clock } from "./ports/system.ts";
 import type { Store } from "./ports/store.ts";
+import { checkApprovalAtUse } from "./verify-approvals.ts";
+import type { ApprovalCheckDeps } from "./verify-approvals.ts";
 
 /** Who is resuming: hook sessions run hook actions of tools they registered; the CLI runs declared tools. */
 export interface ResumeScope {
@@ -22,30 +26,11 @@ export interface ResumeScope {
 /** startApproved's answer when another resume committed the intent first. */
 export const LOST_RACE: unique symbol = Symbol("lost_race");
 
-export interface StartDeps {
+export interface StartDeps extends ApprovalCheckDeps {
   store: Store;
   clock: Clock;
   policy: () => CompiledPolicy;
   sessionId: string;
-}
-
-/**
- * The approval lease: an approved action may start only while every
- * approving resolution is still valid, i.e. before the earliest `expires_at`
- * among them. Null when no approving resolution sets one.
- */
-export function leaseEnd(resolutions: ResolutionRecord[]): number | null {
-  let end: number | null = null;
-  for (const r of resolutions) {
-    if (r.decision !== "approve") continue;
-    try {
-      const t = Date.parse((JSON.parse(r.document) as { expires_at: string }).expires_at);
-      if (Number.isFinite(t)) end = end === null ? t : Math.min(end, t);
-    } catch {
-      // Documents are verified before they are stored; an unreadable one sets no lease.
-    }
-  }
-  return end;
 }
 
 /** Why this caller may not run an approved action (nothing is changed), or null. */
@@ -83,7 +68,23 @@ export function startApproved(
   try {
     return store.tx((tx) => {
       const now = clock.now();
-      const lease = leaseEnd(tx.listResolutions(a.request_id ?? ""));
+      // The row says "approved"; the signed documents must say so too.
+      const check = checkApprovalAtUse(tx, deps, a);
+      if (!check.ok) {
+        return outcomeOf(tx.transition(
+          a.id,
+          ["approved"],
+          "rejected",
+          {
+            kind: "approval_unverified",
+            reason: `the approval does not verify from its signed resolutions: ${check.reason}; ` +
+              `nothing ran`,
+          },
+          now,
+          { problems: check.problems.slice(0, 20) },
+        ))!;
+      }
+      const lease = check.leaseEnd;
       if (lease !== null && now > lease) {
         return outcomeOf(tx.transition(a.id, ["approved"], "rejected", {
           kind: "lease_expired",

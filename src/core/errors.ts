@@ -39,6 +39,8 @@ export const ERROR_CODES = [
   "payload_key_missing",
   "payload_decrypt_failed",
   "audit_chain_broken",
+  "store_rolled_back",
+  "checkpoint_invalid",
   // approvals / resolutions
   "resolution_schema_invalid",
   "resolution_duplicate_key",
@@ -54,6 +56,7 @@ export const ERROR_CODES = [
   "nonce_reused",
   "resolution_signature_invalid",
   "request_expired",
+  "approval_unverified",
 ] as const;
 
 export type ErrorCode = typeof ERROR_CODES[number];

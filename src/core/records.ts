@@ -124,6 +124,24 @@ export interface EventRecord {
   hash: string;
 }
 
+/** The highest policy a project accepted. */
+export interface ProjectPolicyHead {
+  policy_id: string;
+  version: number;
+  /** Hex sha256 of the file. */
+  sha256: string;
+}
+
+/** An accepted policy file as it was verified. */
+export interface PolicyDocumentRecord {
+  policy_id: string;
+  version: number;
+  sha256: string;
+  bytes: Uint8Array;
+  /** The .sig file's bytes; null when accepted unsigned (allow_unsigned). */
+  sig: Uint8Array | null;
+}
+
 export interface SessionRecord {
   id: string;
   project: string;

@@ -62,6 +62,7 @@ export async function serveGate(
     ids,
     logger,
     policy: () => policy.current,
+    holdPolicy: (id, version) => policy.policyOf(id, version),
     project: config.project,
     sessionId,
     defaultHoldTimeoutMs: config.gate.default_hold_timeout_ms,

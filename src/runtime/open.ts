@@ -143,6 +143,7 @@ export function openRuntime(
           signers: config.trust.policy_signers,
           threshold: config.trust.policy_threshold,
           allowUnsigned: config.policy.allow_unsigned,
+          project: config.project,
         },
         store,
         systemClock,

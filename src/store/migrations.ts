@@ -145,6 +145,32 @@ CREATE INDEX run_requests_pending ON run_requests(session_id, created_at)
   WHERE claimed_at IS NULL;
 `,
   },
+  {
+    // Trust that survives write access to the store (issue 9): the exact
+    // bytes (and .sig) of every accepted policy, so approvals can be
+    // re-verified against the policy that made the hold; and the highest
+    // policy accepted per project, across policy ids.
+    version: 2,
+    sql: `
+CREATE TABLE policy_documents (
+  sha256 TEXT PRIMARY KEY,
+  policy_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  bytes BLOB NOT NULL,
+  sig BLOB,
+  accepted_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX policy_documents_id_version ON policy_documents(policy_id, version);
+
+CREATE TABLE project_policy (
+  project TEXT PRIMARY KEY,
+  policy_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  accepted_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 /** The highest schema version this binary knows. */

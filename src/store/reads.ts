@@ -7,6 +7,8 @@ import type {
   ActionRecord,
   ApprovalRequestRecord,
   EventRecord,
+  PolicyDocumentRecord,
+  ProjectPolicyHead,
   RequestState,
   ResolutionRecord,
   RunRequestRecord,
@@ -101,6 +103,42 @@ export class SqlReads implements StoreReads {
   acceptedPolicySha256(policyId: string): string | null {
     const r = this.db.get("SELECT sha256 FROM policy_versions WHERE policy_id = ?", [policyId]);
     return r ? String(r.sha256) : null;
+  }
+
+  acceptedProjectPolicy(project: string): ProjectPolicyHead | null {
+    const r = this.db.get(
+      "SELECT policy_id, version, sha256 FROM project_policy WHERE project = ?",
+      [project],
+    );
+    return r
+      ? { policy_id: String(r.policy_id), version: Number(r.version), sha256: String(r.sha256) }
+      : null;
+  }
+
+  policyDocument(policyId: string, version: number): PolicyDocumentRecord | null {
+    // Several files may claim one id and version (only one was ever accepted
+    // as such by a verifying loader); the caller verifies whichever it gets.
+    const r = this.db.get(
+      "SELECT * FROM policy_documents WHERE policy_id = ? AND version = ? ORDER BY accepted_at LIMIT 1",
+      [policyId, version],
+    );
+    if (!r) return null;
+    return {
+      policy_id: String(r.policy_id),
+      version: Number(r.version),
+      sha256: String(r.sha256),
+      bytes: r.bytes instanceof Uint8Array ? r.bytes : new TextEncoder().encode(String(r.bytes)),
+      sig: r.sig === null || r.sig === undefined
+        ? null
+        : r.sig instanceof Uint8Array
+        ? r.sig
+        : new TextEncoder().encode(String(r.sig)),
+    };
+  }
+
+  storeId(): string {
+    const r = this.db.get("SELECT value FROM meta WHERE key = 'store_id'");
+    return r ? String(r.value) : "";
   }
 
   getSession(id: string): SessionRecord | null {

@@ -307,6 +307,12 @@ export function openStore(opts: OpenStoreOptions): Store {
   }
 }
 
+/** "st_" + 32 hex digits of randomness. */
+function newStoreId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return `st_${[...b].map((x) => x.toString(16).padStart(2, "0")).join("")}`;
+}
+
 /** Block the thread for `ms` (start-up only; never on the decision path). */
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -327,6 +333,9 @@ function openOnce(opts: OpenStoreOptions, busyMs: number): Store {
     db.exec(`PRAGMA synchronous = ${opts.synchronous === "normal" ? "NORMAL" : "FULL"}`);
     db.exec("PRAGMA foreign_keys = ON");
     migrate(db, now, path);
+    // A random identity, made once when the store is created: checkpoints
+    // name it, so a witness can tell this store from another one.
+    db.run("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)", [newStoreId()]);
   } catch (e) {
     try {
       db?.close();

@@ -10,6 +10,8 @@ import type {
   EventRecord,
   NewAction,
   NewApprovalRequest,
+  PolicyDocumentRecord,
+  ProjectPolicyHead,
   RequestState,
   ResolutionRecord,
 } from "../core/records.ts";
@@ -265,6 +267,39 @@ export class SqlTx extends SqlReads implements StoreTx {
       payload: { policy_id: policyId, version, sha256, previous_version: prev },
       at,
     });
+  }
+
+  acceptProjectPolicy(project: string, head: ProjectPolicyHead, at: number): void {
+    this.live();
+    const prev = this.acceptedProjectPolicy(project);
+    if (prev !== null && head.version <= prev.version) return;
+    this.db.run(
+      "INSERT INTO project_policy (project, policy_id, version, sha256, accepted_at) VALUES (?, ?, ?, ?, ?) " +
+        "ON CONFLICT (project) DO UPDATE SET policy_id = excluded.policy_id, version = excluded.version, " +
+        "sha256 = excluded.sha256, accepted_at = excluded.accepted_at " +
+        "WHERE excluded.version > project_policy.version",
+      [project, head.policy_id, head.version, head.sha256, at],
+    );
+    this.appendEvent({
+      type: "policy.project_head",
+      payload: {
+        project,
+        policy_id: head.policy_id,
+        version: head.version,
+        sha256: head.sha256,
+        previous: prev,
+      },
+      at,
+    });
+  }
+
+  savePolicyDocument(d: PolicyDocumentRecord & { at: number }): void {
+    this.live();
+    this.db.run(
+      "INSERT OR IGNORE INTO policy_documents (sha256, policy_id, version, bytes, sig, accepted_at) " +
+        "VALUES (?, ?, ?, ?, ?, ?)",
+      [d.sha256, d.policy_id, d.version, d.bytes, d.sig, d.at],
+    );
   }
 
   openSession(s: { id: string; project: string; pid: number; at: number }): void {

@@ -136,14 +136,14 @@ describe("loading the signed example policy", () => {
     expect(
       loadPolicy(
         base({
-          versions: storeVersionGuard(store),
+          versions: storeVersionGuard(store, "acme"),
           readFile: files({ [FILE]: v2, [`${FILE}.sig`]: signed(v2) }),
         }),
       ).policy.version,
     ).toBe(2);
     store.close();
     store = openStore({ path, driver: bunSqlite });
-    const r = refusal(base({ versions: storeVersionGuard(store) }));
+    const r = refusal(base({ versions: storeVersionGuard(store, "acme") }));
     expect(r.code).toBe("policy_rollback");
     expect(r.message).toContain(FILE);
     // Same version, different content: also refused.
@@ -151,11 +151,43 @@ describe("loading the signed example policy", () => {
     expect(
       refusal(
         base({
-          versions: storeVersionGuard(store),
+          versions: storeVersionGuard(store, "acme"),
           readFile: files({ [FILE]: v2b, [`${FILE}.sig`]: signed(v2b) }),
         }),
       ).code,
     ).toBe("policy_rollback");
+    store.close();
+  });
+
+  test("rollback per project: acme-agents-legacy v1 is refused after acme-agents v2", () => {
+    const path = join(dir, "project.db");
+    const store = openStore({ path, driver: bunSqlite });
+    const guard = storeVersionGuard(store, "acme");
+    const v2 = withVersion(2);
+    const load = (b: Uint8Array) =>
+      base({ versions: guard, readFile: files({ [FILE]: b, [`${FILE}.sig`]: signed(b) }) });
+    expect(loadPolicy(load(v2)).policy.version).toBe(2);
+    const legacy = enc(
+      new TextDecoder().decode(bytes).replace(
+        /"policy": "[^"]+"/,
+        '"policy": "acme-agents-legacy"',
+      ),
+    );
+    const r = refusal(load(legacy));
+    expect(r.code).toBe("policy_rollback");
+    expect(r.message).toContain("acme-agents-legacy v1 is not newer than");
+    // Same version under another id with other bytes: refused too.
+    const legacy2 = enc(new TextDecoder().decode(legacy).replace('"version": 1,', '"version": 2,'));
+    expect(refusal(load(legacy2)).code).toBe("policy_rollback");
+    // The active file again (byte-identical) is fine; a higher version under any id too.
+    expect(loadPolicy(load(v2)).policy.version).toBe(2);
+    const legacy3 = enc(new TextDecoder().decode(legacy).replace('"version": 1,', '"version": 3,'));
+    expect(loadPolicy(load(legacy3)).policy.id).toBe("acme-agents-legacy");
+    // Another project on the same store keeps its own line.
+    expect(loadPolicy({ ...load(v2), versions: storeVersionGuard(store, "other") }).policy.version)
+      .toBe(2);
+    // The accepted file is kept with its .sig (approvals are re-verified against it).
+    expect(store.policyDocument("acme-agents-legacy", 3)?.sig).not.toBeNull();
     store.close();
   });
 

@@ -10,6 +10,7 @@ import type { EventRecord } from "../../src/core/records.ts";
 import type { SqlDriverFactory } from "../../src/app/ports/sql.ts";
 import { ACTION_STATES, TRANSITIONS } from "../../src/core/action.ts";
 import { verifyChain } from "../../src/core/audit-chain.ts";
+import { MIGRATIONS, SCHEMA_VERSION } from "../../src/store/migrations.ts";
 import { openStore } from "../../src/store/sqlite-store.ts";
 import { eq, ok, type TestApi, throwsCode } from "./assert.ts";
 import { auditContract } from "./contract-audit.ts";
@@ -31,7 +32,10 @@ export function storeContract(name: string, driver: SqlDriverFactory, t: TestApi
     eq(s2.getAction("act_keep")?.state, "allowed");
     s2.close();
     const raw = driver(c.path);
-    eq(raw.all("SELECT version FROM schema_migrations"), [{ version: 1 }]);
+    eq(
+      raw.all("SELECT version FROM schema_migrations ORDER BY version"),
+      MIGRATIONS.map((m) => ({ version: m.version })),
+    );
     raw.close();
   });
 
@@ -41,7 +45,7 @@ export function storeContract(name: string, driver: SqlDriverFactory, t: TestApi
     raw.run("INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)");
     raw.close();
     const e = throwsCode(() => c.open(), "store_open_failed", "99");
-    ok(e.message.includes("up to 1"), e.message);
+    ok(e.message.includes(`up to ${SCHEMA_VERSION}`), e.message);
   });
 
   test("a file that is not a database, or a missing folder, fails with store_open_failed", (c) => {

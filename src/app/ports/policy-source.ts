@@ -3,6 +3,7 @@
  * the rollback guard over accepted versions. Adapters: the store
  * (app/policy-holder.ts storeVersionGuard) and app/policy-versions-memory.ts.
  */
+import type { ProjectPolicyHead } from "../../core/records.ts";
 
 export interface PolicySource {
   file: string;
@@ -10,6 +11,8 @@ export interface PolicySource {
   signers: Array<{ id: string; public_key: string }>;
   threshold: number;
   allowUnsigned: boolean;
+  /** The config's `project`: policy versions are monotonic per project. */
+  project: string;
 }
 
 /**
@@ -22,6 +25,18 @@ export interface PolicyVersionGuard {
   accepted(policyId: string): number | null;
   /** sha256 hex of the file accepted at that highest version (optional: enables the same-version check). */
   acceptedSha256?(policyId: string): string | null;
-  /** Record `version` (with the file's sha256) as accepted at `at` (ms); never lowers the version. */
-  accept(policyId: string, version: number, sha256: string, at: number): void;
+  /** The highest policy the project accepted, across policy ids (optional: enables the per-project check). */
+  projectHead?(): ProjectPolicyHead | null;
+  /**
+   * Record `version` (with the file's sha256) as accepted at `at` (ms); never
+   * lowers the version. `doc` is the verified file and .sig, kept so that
+   * approvals can later be re-verified against the policy that made a hold.
+   */
+  accept(
+    policyId: string,
+    version: number,
+    sha256: string,
+    at: number,
+    doc?: { bytes: Uint8Array; sig: Uint8Array | null },
+  ): void;
 }

@@ -15,6 +15,8 @@ import type {
   EventRecord,
   NewAction,
   NewApprovalRequest,
+  PolicyDocumentRecord,
+  ProjectPolicyHead,
   RequestState,
   ResolutionRecord,
   RunRequestRecord,
@@ -48,6 +50,12 @@ export interface StoreReads {
   acceptedPolicyVersion(policyId: string): number | null;
   /** sha256 hex of the file accepted at the highest version, or null. */
   acceptedPolicySha256(policyId: string): string | null;
+  /** The highest policy accepted for `project`, whatever its policy id, or null. */
+  acceptedProjectPolicy(project: string): ProjectPolicyHead | null;
+  /** The stored bytes (and .sig) of an accepted policy version, or null. */
+  policyDocument(policyId: string, version: number): PolicyDocumentRecord | null;
+  /** This store's random id (made when the store was created). */
+  storeId(): string;
   getSession(id: string): SessionRecord | null;
   isToolRegistered(sessionId: string, name: string): boolean;
   /** Events with seq > afterSeq, ascending, at most `limit`. */
@@ -96,6 +104,10 @@ export interface StoreTx extends StoreReads {
   addCounter(key: string, amount: number, at: number, actionId: string): void;
   /** Rollback protection: raise the accepted version (never lowers it). */
   acceptPolicyVersion(policyId: string, version: number, sha256: string, at: number): void;
+  /** Rollback protection per project: raise the project's head (never lowers it). */
+  acceptProjectPolicy(project: string, head: ProjectPolicyHead, at: number): void;
+  /** Keep an accepted policy's exact bytes and .sig (idempotent). */
+  savePolicyDocument(d: PolicyDocumentRecord & { at: number }): void;
   openSession(s: { id: string; project: string; pid: number; at: number }): void;
   heartbeat(sessionId: string, at: number): void;
   endSession(sessionId: string, at: number): void;

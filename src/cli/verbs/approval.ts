@@ -252,9 +252,9 @@ async function submitLocal(
     );
     for (const p of tallyOf(env.store, after, policy).progress) {
       io.out(
-        `  rule ${p.rule}: ${p.approvers.length}/${p.quorum} (${p.roles.join("|")})${
+        `  rule ${p.rule}: ${p.keys}/${p.quorum} (${p.roles.join("|")})${
           p.approvers.length ? ` — ${p.approvers.join(", ")}` : ""
-        }`,
+        }${p.note ? ` (${p.note})` : ""}`,
       );
     }
   }

@@ -60,6 +60,7 @@ function cliSession(env: RuntimeEnv): { service: GateService; end(): void } {
     ids: env.ids,
     logger: env.logger,
     policy: () => env.policy!.current,
+    holdPolicy: (id, version) => env.policy!.policyOf(id, version),
     project: env.config.project,
     sessionId,
     defaultHoldTimeoutMs: env.config.gate.default_hold_timeout_ms,

@@ -6,12 +6,14 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { decodeUtf8 } from "../../core/base64.ts";
+import { parseJsonStrict } from "../../core/canonical-json.ts";
 import { WarrantError } from "../../core/errors.ts";
 import {
   formatSignatureDoc,
   parseSignatureDoc,
   signPolicyBytes,
 } from "../../core/policy-signature.ts";
+import { sharedKeyIssues } from "../../core/policy/schema.ts";
 import { EXIT, printJson, requireFlag, UsageError } from "../io.ts";
 import type { Verb } from "../io.ts";
 import { readBytesOrNull, readSecretKey } from "../key-files.ts";
@@ -47,6 +49,7 @@ export const policySignVerb: Verb = {
     if (bytes === null) {
       throw new WarrantError("policy_not_found", `Cannot sign ${file}: no such file`);
     }
+    refuseSharedKeys(bytes, file);
     const sigFile = `${file}.sig`;
     const existingBytes = readBytesOrNull(sigFile);
     const existing = existingBytes === null ? null : decodeUtf8(existingBytes) ?? "";
@@ -76,3 +79,27 @@ export const policySignVerb: Verb = {
     return EXIT.ok;
   },
 };
+
+/**
+ * Refuse to sign a policy whose approvers share a key (one signature would
+ * count twice toward a quorum). Other problems are `policy check`'s job;
+ * a file that is not JSON is signed as bytes and refused where it loads.
+ */
+function refuseSharedKeys(bytes: Uint8Array, file: string): void {
+  let doc: unknown;
+  try {
+    doc = parseJsonStrict(decodeUtf8(bytes) ?? "", 64);
+  } catch {
+    return;
+  }
+  const approvers = (doc as { approvers?: unknown } | null)?.approvers;
+  if (approvers === null || typeof approvers !== "object" || Array.isArray(approvers)) return;
+  const issue = sharedKeyIssues(approvers as Record<string, { key: unknown }>)[0];
+  if (issue) {
+    throw new WarrantError(
+      "policy_schema_invalid",
+      `Cannot sign ${file}: ${issue.path}: ${issue.message}`,
+      { path: issue.path },
+    );
+  }
+}

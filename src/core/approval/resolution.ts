@@ -31,7 +31,7 @@ import { PUBLIC_KEY_PREFIX } from "../keys.ts";
 import { RESOLUTION_TYPE, resolutionSigningBytes } from "./request.ts";
 import type { ApprovalRequestView, Resolution } from "./request.ts";
 import { approverEntry, isEligibleForAny } from "./quorum.ts";
-import type { Approvers } from "./quorum.ts";
+import type { Approver, Approvers } from "./quorum.ts";
 
 export { tallyQuorum } from "./quorum.ts";
 export type { Approver, Approvers, QuorumProgress, QuorumTally } from "./quorum.ts";
@@ -118,40 +118,80 @@ const fail = (code: ErrorCode, message: string): VerifyResolutionResult => ({
 });
 
 /**
- * Verify a resolution document's text against a request and the active
- * policy's approvers, in the order of the module comment. Never throws:
- * every failure is `{ ok: false, code, message }` with a message saying what
- * failed, expected vs actual, and the fix.
+ * Parse a resolution's text: size, strict JSON (no duplicate keys), strict
+ * schema. Never throws; the codes are those of step 1 above.
  */
-export function verifyResolution(text: string, ctx: ResolutionContext): VerifyResolutionResult {
+export function parseResolution(
+  text: string,
+): { ok: true; doc: Resolution } | { ok: false; code: ErrorCode; message: string } {
   if (typeof text !== "string" || text.length > RESOLUTION_MAX_BYTES) {
-    return fail(
-      "resolution_schema_invalid",
-      `Resolution rejected: larger than ${RESOLUTION_MAX_BYTES} characters`,
-    );
+    return {
+      ok: false,
+      code: "resolution_schema_invalid",
+      message: `Resolution rejected: larger than ${RESOLUTION_MAX_BYTES} characters`,
+    };
   }
   let raw: unknown;
   try {
     raw = parseJsonStrict(text, 8);
   } catch (e) {
     if (isWarrantError(e, "json_duplicate_key")) {
-      return fail("json_duplicate_key", `Resolution rejected: ${e.message}`);
+      return {
+        ok: false,
+        code: "json_duplicate_key",
+        message: `Resolution rejected: ${e.message}`,
+      };
     }
-    return fail(
-      "resolution_schema_invalid",
-      `Resolution rejected: ${e instanceof Error ? e.message : e}`,
-    );
+    return {
+      ok: false,
+      code: "resolution_schema_invalid",
+      message: `Resolution rejected: ${e instanceof Error ? e.message : e}`,
+    };
   }
   const parsed = ResolutionSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length ? issue.path.join(".") : "(document)";
-    return fail(
-      "resolution_schema_invalid",
-      `Resolution rejected: ${where}: ${issue.message}; fill in the template from GET /v1/approvals/:request_id`,
-    );
+    return {
+      ok: false,
+      code: "resolution_schema_invalid",
+      message:
+        `Resolution rejected: ${where}: ${issue.message}; fill in the template from GET /v1/approvals/:request_id`,
+    };
   }
-  const doc = parsed.data as Resolution;
+  return { ok: true, doc: parsed.data as Resolution };
+}
+
+/**
+ * True when `doc`'s signature verifies (strict ed25519 over RESOLUTION_DOMAIN
+ * + JCS of the document without signature) with `approver`'s key. Never throws.
+ */
+export function resolutionSignatureValid(doc: Resolution, approver: Approver): boolean {
+  const keyText = typeof approver.key === "string" ? approver.key : null;
+  const pub = keyText === null
+    ? approver.key as Uint8Array
+    : keyText.startsWith(PUBLIC_KEY_PREFIX)
+    ? decodeBase64(keyText.slice(PUBLIC_KEY_PREFIX.length), 32)
+    : null;
+  const sig = decodeBase64(doc.signature, 64);
+  try {
+    return pub !== null && sig !== null && isStrictPublicKey(pub) &&
+      verify(sig, resolutionSigningBytes(doc), pub);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Verify a resolution document's text against a request and the active
+ * policy's approvers, in the order of the module comment. Never throws:
+ * every failure is `{ ok: false, code, message }` with a message saying what
+ * failed, expected vs actual, and the fix.
+ */
+export function verifyResolution(text: string, ctx: ResolutionContext): VerifyResolutionResult {
+  const p = parseResolution(text);
+  if (!p.ok) return p;
+  const doc = p.doc;
 
   const request = typeof ctx.request === "function" ? ctx.request(doc.request_id) : ctx.request;
   if (!request) {
@@ -237,19 +277,7 @@ export function verifyResolution(text: string, ctx: ResolutionContext): VerifyRe
       `Resolution rejected: nonce ${doc.nonce} was already used; sign with a fresh nonce`,
     );
   }
-  const keyText = typeof approver.key === "string" ? approver.key : null;
-  const pub = keyText === null
-    ? approver.key as Uint8Array
-    : keyText.startsWith(PUBLIC_KEY_PREFIX)
-    ? decodeBase64(keyText.slice(PUBLIC_KEY_PREFIX.length), 32)
-    : null;
-  const sig = decodeBase64(doc.signature, 64)!;
-  let ok = false;
-  try {
-    ok = pub !== null && isStrictPublicKey(pub) && verify(sig, resolutionSigningBytes(doc), pub);
-  } catch {
-    ok = false;
-  }
+  const ok = resolutionSignatureValid(doc, approver);
   if (!ok) {
     return fail(
       "resolution_signature_invalid",

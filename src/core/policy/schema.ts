@@ -84,7 +84,7 @@ export type Operator = typeof OPERATORS[number];
 export const COMBINATORS = ["all", "any", "not"] as const;
 const MAX_CONDITION_DEPTH = 16;
 
-interface Issue {
+export interface Issue {
   path: string;
   message: string;
 }
@@ -196,9 +196,42 @@ export function checkCondition(c: unknown, path: string, issues: Issue[], depth 
   }
 }
 
+/**
+ * Approvers listed with the same public key (in any spelling: text or PEM).
+ * A quorum counts people, and a key is a person: one key under two names
+ * would let one signature count twice. Keys that do not parse are skipped
+ * (reported elsewhere). Each issue names both entries.
+ *
+ * @example sharedKeyIssues({ alice: { key: K }, "alice-backup": { key: K } })
+ *   // → [{ path: "approvers.alice-backup.key", message: 'approvers "alice" and "alice-backup" have the same public key; …' }]
+ */
+export function sharedKeyIssues(approvers: Readonly<Record<string, { key: unknown }>>): Issue[] {
+  const issues: Issue[] = [];
+  const owner = new Map<string, string>();
+  for (const [n, a] of Object.entries(approvers)) {
+    let k: string;
+    try {
+      k = parsePublicKey(String(a?.key)).join(",");
+    } catch {
+      continue;
+    }
+    const first = owner.get(k);
+    if (first === undefined) owner.set(k, n);
+    else {
+      issues.push({
+        path: `approvers.${n}.key`,
+        message:
+          `approvers "${first}" and "${n}" have the same public key; a quorum counts distinct keys, ` +
+          `so give each approver their own key (or list the person once)`,
+      });
+    }
+  }
+  return issues;
+}
+
 /** The semantic checks, after the structure is known to be right. */
 function semanticIssues(doc: PolicyDocument): Issue[] {
-  const issues: Issue[] = [];
+  const issues: Issue[] = sharedKeyIssues(doc.approvers);
   const roles = new Set<string>();
   for (const [n, a] of Object.entries(doc.approvers)) {
     for (const r of a.roles) roles.add(r);
