@@ -10,9 +10,18 @@ import { sign, verify } from "./ed25519.ts";
 export const POLICY_DOMAIN = "warrant:policy:v1\n";
 /** Prefix of the signed bytes of a resolution (SPEC §5). */
 export const RESOLUTION_DOMAIN = "warrant:resolution:v1\n";
+/**
+ * Prefix of the signed bytes of a release's SHA256SUMS file. A plain
+ * ed25519 signature, so `openssl pkeyutl -verify -rawin` can check it too
+ * (README "Install on a server").
+ */
+export const RELEASE_DOMAIN = "warrant:release:v1\n";
 
 /** One of the domain tags above. */
-export type SigningDomain = typeof POLICY_DOMAIN | typeof RESOLUTION_DOMAIN;
+export type SigningDomain =
+  | typeof POLICY_DOMAIN
+  | typeof RESOLUTION_DOMAIN
+  | typeof RELEASE_DOMAIN;
 
 /** The exact bytes signed for `bytes` in `domain`: UTF-8(domain) ‖ bytes. */
 export function domainBytes(domain: SigningDomain, bytes: Uint8Array): Uint8Array {

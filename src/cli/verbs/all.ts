@@ -7,6 +7,7 @@ import { keygenVerb } from "./keygen.ts";
 import { policySignVerb } from "./policy-sign.ts";
 import { policyVerifyVerb } from "./policy-verify.ts";
 import { policyVerbs } from "./policy.ts";
+import { verifyReleaseVerb } from "./release.ts";
 import { serveVerb } from "./serve.ts";
 
 /** Every verb of the CLI, in the order `warrant --help` lists them. */
@@ -20,4 +21,5 @@ export const VERBS: Verb[] = [
   ...policyVerbs,
   ...auditVerbs,
   serveVerb,
+  verifyReleaseVerb,
 ];
