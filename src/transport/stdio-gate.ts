@@ -9,6 +9,8 @@ import type { GovernOutcome } from "../app/outcome.ts";
 import type { ToolCallback, ToolRunner } from "../app/ports/tool-runner.ts";
 import type { Logger } from "../app/ports/system.ts";
 import type { ToolOutcome } from "../app/ports/tool-runner.ts";
+import { isWarrantError } from "../core/errors.ts";
+import { parseJsonStrict } from "../core/canonical-json.ts";
 import { LineSplitter } from "./ndjson.ts";
 import { describeIssue, InboundSchema, jsonDepth } from "../protocol/gate-inbound.ts";
 import type { Inbound } from "../protocol/gate-inbound.ts";
@@ -149,6 +151,14 @@ export class StdioGate implements ToolRunner {
     const id = typeof rawId === "number" && Number.isSafeInteger(rawId) && rawId >= 0
       ? rawId
       : null;
+    // JSON.parse keeps the last of duplicate keys, other readers the first:
+    // `"tool":"work","tool":"shell"` must not be governed as one and read as
+    // the other. The strict parser refuses any duplicate.
+    const dup = duplicateKey(line, (this.o.maxDepth ?? 64) + 2);
+    if (dup !== null) {
+      this.malformed(id, dup, line.length);
+      return;
+    }
     const parsed = InboundSchema.safeParse(raw);
     if (!parsed.success) {
       this.malformed(id, describeIssue(parsed.error), line.length);
@@ -277,5 +287,22 @@ export class StdioGate implements ToolRunner {
     );
     this.inflight.add(t);
     void t.finally(() => this.inflight.delete(t));
+  }
+}
+
+/**
+ * The duplicate-key complaint for a line JSON.parse accepted, or null. Other
+ * strict-parser complaints (too deep) are left to the schema and depth checks.
+ */
+function duplicateKey(line: string, maxDepth: number): string | null {
+  try {
+    parseJsonStrict(line, maxDepth);
+    return null;
+  } catch (e) {
+    return isWarrantError(e, "json_duplicate_key")
+      ? `duplicate key ${JSON.stringify(String(e.details?.key ?? ""))} at ${
+        String(e.details?.path ?? "$")
+      } (each key may appear once)`
+      : null;
   }
 }

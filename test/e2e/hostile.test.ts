@@ -72,6 +72,33 @@ describe("hostile stdio input", () => {
     expect(e.message).toContain("invalid message");
   });
 
+  test("a duplicate key is refused with an error (with the id), recorded, and nothing runs", async () => {
+    let searched = 0;
+    await gate.registerTool("search_docs", () => (searched++, "ok"));
+    const lines: Array<[number, string]> = [
+      [9101, '{"type":"govern","id":9101,"tool":"search_docs","tool":"transfer_all","args":{}}'],
+      [9102, '{"type":"govern","id":9102,"tool":"transfer_all","args":{},"tool":"search_docs"}'],
+      [9103, '{"type":"govern","id":9103,"tool":"search_docs","args":{"q":1,"q":2}}'],
+      [9104, '{"type":"resume","id":9104,"action_id":"a","action_id":"b","request_id":"r"}'],
+    ];
+    for (const [id, line] of lines) {
+      const wait = errorFor(id);
+      gate.sendRaw(`${line}\n`);
+      const e = await wait as { message: string };
+      expect(e.message).toContain("duplicate key");
+    }
+    expect(searched).toBe(0);
+    expect(executions).toBe(0);
+    await gate.registerTool("search_docs", () => "ok");
+    await new Promise((res) => setTimeout(res, 50));
+    const db = new Database(join(ws.dir, ".warrant/warrant.db"), { readonly: true });
+    const n = db.query(
+      "SELECT count(*) AS n FROM events WHERE type = 'protocol.malformed' AND payload LIKE '%duplicate key%'",
+    ).get() as { n: number };
+    db.close();
+    expect(n.n).toBeGreaterThanOrEqual(4);
+  });
+
   test("prototype-named tools are ordinary names: denied by default, never executed", async () => {
     for (const t of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
       const r = await gate.govern(t, { __proto__: { admin: true } });
