@@ -15,7 +15,9 @@ const ConfigSchema = z.strictObject({
     path: z.string().min(1).default(".warrant/warrant.db"),
     encryption_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
     synchronous: z.enum(["full", "normal"]).default("full"),
-  }).default({ path: ".warrant/warrant.db", synchronous: "full" }),
+    /** How long a writer waits its turn behind other processes before store_busy. */
+    busy_timeout_ms: z.number().int().min(0).max(600_000).default(30_000),
+  }).default({ path: ".warrant/warrant.db", synchronous: "full", busy_timeout_ms: 30_000 }),
   policy: z.strictObject({
     file: z.string().min(1),
     allow_unsigned: z.boolean().default(false),
@@ -58,6 +60,10 @@ const ConfigSchema = z.strictObject({
       command: z.array(z.string()).min(1),
       timeout_ms: duration.optional(),
       cwd: z.string().optional(),
+      /** Variables passed through beyond PATH, HOME, LANG, TZ, WARRANT_ACTION_ID. */
+      env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).max(64).default([]),
+      /** Let an argument that begins with "-" fill a placeholder (off: it could pass as an option). */
+      allow_dash_args: z.boolean().default(false),
     }),
   ).default({}),
 });

@@ -32,7 +32,12 @@ export async function executeAction(
   try {
     out = await runner.run({ action_id: action.id, tool: action.tool, args: action.args });
   } catch (e) {
-    out = { ok: false, message: e instanceof Error ? e.message : String(e) };
+    // A runner's exception may quote the tool: keep it with the detail, not the reason.
+    out = {
+      ok: false,
+      message: "the tool runner failed",
+      detail: e instanceof Error ? e.message : String(e),
+    };
   }
   try {
     const rec = await deps.store.txAsync((tx) => {
@@ -53,11 +58,13 @@ export async function executeAction(
         return tx.transition(action.id, ["executing"], "unknown", {
           kind: "outcome_unknown",
           reason: out.message ?? "the outcome is unknown",
+          ...(out.detail !== undefined ? { detail: out.detail } : {}),
         }, now);
       }
       return tx.transition(action.id, ["executing"], "failed", {
         kind: out.timed_out ? "execution_timeout" : "execution_failed",
         reason: out.message ?? "the tool failed",
+        ...(out.detail !== undefined ? { detail: out.detail } : {}),
       }, now);
     });
     return outcomeOf(rec)!;

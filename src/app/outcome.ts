@@ -17,6 +17,12 @@ export interface GovernOutcome {
   kind?: string;
 }
 
+/** The reason with the tool's own text after it (the caller is entitled to both). */
+function withDetail(a: ActionRecord, fallback: string): string {
+  const reason = a.reason ?? fallback;
+  return a.detail ? `${reason}: ${a.detail}` : reason;
+}
+
 /** The recorded outcome of an action, or null while it is still in progress. */
 export function outcomeOf(a: ActionRecord): GovernOutcome | null {
   switch (a.state) {
@@ -26,15 +32,17 @@ export function outcomeOf(a: ActionRecord): GovernOutcome | null {
       return {
         phase: "failed",
         action_id: a.id,
-        reason: a.reason ?? "the tool failed",
+        reason: withDetail(a, "the tool failed"),
         kind: a.kind ?? "execution_failed",
       };
     case "unknown":
       return {
         phase: "failed",
         action_id: a.id,
-        reason: a.reason ??
+        reason: withDetail(
+          a,
           "the gate stopped while the tool was running; its outcome is unknown and it will not be re-run",
+        ),
         kind: "outcome_unknown",
       };
     case "denied":

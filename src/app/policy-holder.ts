@@ -15,14 +15,29 @@ import type { Store } from "./ports/store.ts";
 /**
  * Rollback protection backed by the store: the highest version per policy
  * id, and the highest policy per project across ids. Accepting also keeps
- * the verified file and .sig (approvals are re-verified against them).
+ * the verified file and .sig (approvals are re-verified against them). A
+ * read-only guard checks against what the store accepted and records
+ * nothing (the read-only verbs never write); an accept that would change
+ * nothing opens no write transaction.
  */
-export function storeVersionGuard(store: Store, project: string): PolicyVersionGuard {
+export function storeVersionGuard(
+  store: Store,
+  project: string,
+  readOnly = false,
+): PolicyVersionGuard {
   return {
     accepted: (id) => store.acceptedPolicyVersion(id),
     acceptedSha256: (id) => store.acceptedPolicySha256(id),
     projectHead: () => store.acceptedProjectPolicy(project),
-    accept: (id, version, sha256, at, doc) =>
+    accept: (id, version, sha256, at, doc) => {
+      if (readOnly) return;
+      if (
+        store.acceptedPolicyVersion(id) === version && store.acceptedPolicySha256(id) === sha256 &&
+        store.acceptedProjectPolicy(project)?.sha256 === sha256 &&
+        (!doc || store.policyDocument(id, version) !== null)
+      ) {
+        return; // already accepted: the common start needs no write
+      }
       store.tx((tx) => {
         tx.acceptPolicyVersion(id, version, sha256, at);
         tx.acceptProjectPolicy(project, { policy_id: id, version, sha256 }, at);
@@ -36,7 +51,8 @@ export function storeVersionGuard(store: Store, project: string): PolicyVersionG
             at,
           });
         }
-      }),
+      });
+    },
   };
 }
 
@@ -49,11 +65,21 @@ export class PolicyHolder {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly readOnly: boolean,
   ) {}
 
-  /** Load, verify and accept the policy; throws (the caller refuses to start). */
-  static open(src: PolicySource, store: Store, clock: Clock, logger: Logger): PolicyHolder {
-    const h = new PolicyHolder(src, store, clock, logger);
+  /**
+   * Load, verify and accept the policy; throws (the caller refuses to
+   * start). `readOnly` verifies the same way but records nothing.
+   */
+  static open(
+    src: PolicySource,
+    store: Store,
+    clock: Clock,
+    logger: Logger,
+    readOnly = false,
+  ): PolicyHolder {
+    const h = new PolicyHolder(src, store, clock, logger, readOnly);
     h.load("start");
     return h;
   }
@@ -90,18 +116,20 @@ export class PolicyHolder {
         active: `${this.active.id} v${this.active.version}`,
       });
       try {
-        this.store.tx((tx) =>
-          tx.appendEvent({
-            type: "policy.reload_refused",
-            at: this.clock.now(),
-            payload: {
-              trigger,
-              code: err.code,
-              message: err.message,
-              active_version: this.active.version,
-            },
-          })
-        );
+        if (!this.readOnly) {
+          this.store.tx((tx) =>
+            tx.appendEvent({
+              type: "policy.reload_refused",
+              at: this.clock.now(),
+              payload: {
+                trigger,
+                code: err.code,
+                message: err.message,
+                active_version: this.active.version,
+              },
+            })
+          );
+        }
       } catch { /* the stderr line above stands */ }
       return { ok: false, code: err.code, message: err.message };
     }
@@ -115,14 +143,17 @@ export class PolicyHolder {
       signers: this.src.signers,
       threshold: this.src.threshold,
       allowUnsigned: this.src.allowUnsigned,
-      versions: storeVersionGuard(this.store, this.src.project),
+      versions: storeVersionGuard(this.store, this.src.project, this.readOnly),
       now,
     });
     if (r.sha256 === this.sha) return;
     this.active = r.policy;
     this.sha = r.sha256;
     for (const w of r.warnings) this.logger.log("warn", w, { policy: r.policy.id });
-    this.store.tx((tx) =>
+    if (this.readOnly || this.store.activePolicySha256() === r.sha256) return;
+    // Recorded only when the store's active policy changes, not at every start.
+    this.store.tx((tx) => {
+      tx.setActivePolicySha256(r.sha256);
       tx.appendEvent({
         type: "policy.loaded",
         at: now,
@@ -134,7 +165,7 @@ export class PolicyHolder {
           unsigned: r.unsigned,
           ...(r.unsigned ? { warning: "policy.allow_unsigned is on: development mode" } : {}),
         },
-      })
-    );
+      });
+    });
   }
 }

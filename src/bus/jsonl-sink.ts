@@ -1,19 +1,28 @@
 /**
  * Appends each event as one JSON line to a file (for log shippers).
  */
-import { appendFileSync, mkdirSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { EventRecord } from "../core/records.ts";
 import type { EventSink } from "../app/ports/event-sink.ts";
 
-/** A JSONL file destination; the folder is created on first write. */
+/**
+ * A JSONL file destination; the folder (0700) and the file (0600, whatever
+ * the umask) are created on first write.
+ */
 export function jsonlSink(path: string): EventSink {
   let ready = false;
   return {
     name: `jsonl:${path}`,
     write(events: EventRecord[]) {
       if (!ready) {
-        mkdirSync(dirname(path), { recursive: true });
+        const dir = dirname(path);
+        if (!existsSync(dir)) {
+          mkdirSync(dir, { recursive: true, mode: 0o700 });
+          if (process.platform !== "win32") chmodSync(dir, 0o700);
+        }
+        appendFileSync(path, "", { mode: 0o600 });
+        if (process.platform !== "win32") chmodSync(path, 0o600);
         ready = true;
       }
       appendFileSync(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");

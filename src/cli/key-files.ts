@@ -1,7 +1,7 @@
 /**
  * File helpers shared by the key verbs: read a key file with a precise error.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { WarrantError } from "../core/errors.ts";
 import { parseSecretKeyFile } from "../core/keys.ts";
@@ -33,5 +33,28 @@ export function readSecretKey(path: string, cwd: string): SecretKey & { file: st
       { file },
     );
   }
+  assertPrivateKeyFile(file);
   return { ...parseSecretKeyFile(text, file), file };
+}
+
+/**
+ * Refuse a secret key file that group or others may read (key_file_invalid,
+ * with the chmod that fixes it). No-op on Windows, whose ACLs are not modes.
+ *
+ * @example assertPrivateKeyFile("keys/alice.key") // throws when the file is 0644
+ */
+export function assertPrivateKeyFile(file: string): void {
+  if (process.platform === "win32") return;
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new WarrantError(
+      "key_file_invalid",
+      `Key file ${file} is readable by ${mode & 0o070 ? "group" : ""}${
+        mode & 0o070 && mode & 0o007 ? " and " : ""
+      }${mode & 0o007 ? "others" : ""} (mode ${
+        mode.toString(8).padStart(4, "0")
+      }); a secret key must be private to its owner: run chmod 600 ${file}`,
+      { file, mode },
+    );
+  }
 }

@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   "audit_chain_broken",
   "store_rolled_back",
   "checkpoint_invalid",
+  "data_key_mismatch",
+  "store_unavailable",
   // approvals / resolutions
   "resolution_schema_invalid",
   "resolution_duplicate_key",

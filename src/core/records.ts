@@ -34,6 +34,12 @@ export interface ActionRecord {
   deadline: number | null;
   /** Decoded output of a completed action. */
   output: unknown;
+  /**
+   * Text the tool supplied about a failure (a tool_error message, stderr),
+   * decoded: stored only through the payload codec, never in `reason` or an
+   * event (events carry its digest and size).
+   */
+  detail: string | null;
   /** Session that committed the `executing` intent. */
   executor_session: string | null;
   created_at: number;
@@ -63,6 +69,8 @@ export interface ActionPatch {
   request_id?: string | null;
   deadline?: number | null;
   output?: unknown;
+  /** Tool-supplied failure text (bounded to TOOL_TEXT_MAX); stored through the codec. */
+  detail?: string | null;
   executor_session?: string | null;
 }
 

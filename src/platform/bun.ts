@@ -13,8 +13,12 @@ import type { SqlDriver, SqlDriverFactory, SqlRow, SqlValue } from "../app/ports
  *
  * @example const db = bunSqlite("/tmp/w.db"); db.get("SELECT 1 AS one") // → { one: 1 }
  */
-export const bunSqlite: SqlDriverFactory = (path: string): SqlDriver => {
-  const db = new Database(path, { create: true, strict: true });
+export const bunSqlite: SqlDriverFactory = (path, opts = {}): SqlDriver => {
+  const db = opts.immutable
+    ? new Database(immutableUri(path), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI)
+    : opts.readOnly
+    ? new Database(path, { readonly: true, strict: true })
+    : new Database(path, { create: true, strict: true });
   const bind = (params: SqlValue[] | undefined) => (params ?? []) as SQLQueryBindings[];
   return {
     name: "bun:sqlite",
@@ -36,5 +40,13 @@ export const bunSqlite: SqlDriverFactory = (path: string): SqlDriver => {
     },
   };
 };
+
+const SQLITE_OPEN_READONLY = 0x01;
+const SQLITE_OPEN_URI = 0x40;
+
+/** A `file:` URI opening `path` as immutable (no locks, no WAL index). */
+function immutableUri(path: string): string {
+  return `file:${encodeURI(path).replace(/[?#]/g, encodeURIComponent)}?immutable=1`;
+}
 
 export { isPidAlive } from "./process.ts";

@@ -11,8 +11,15 @@ import type { SqlDriver, SqlDriverFactory, SqlRow, SqlValue } from "../app/ports
  *
  * @example const db = nodeSqlite("/tmp/w.db"); db.get("SELECT 1 AS one") // → { one: 1 }
  */
-export const nodeSqlite: SqlDriverFactory = (path: string): SqlDriver => {
-  const db = new DatabaseSync(path);
+export const nodeSqlite: SqlDriverFactory = (path, opts = {}): SqlDriver => {
+  const db = opts.readOnly
+    ? new DatabaseSync(
+      opts.immutable
+        ? `file:${encodeURI(path).replace(/[?#]/g, encodeURIComponent)}?immutable=1`
+        : path,
+      { readOnly: true },
+    )
+    : new DatabaseSync(path);
   const cache = new Map<string, StatementSync>();
   const prep = (sql: string): StatementSync => {
     let s = cache.get(sql);

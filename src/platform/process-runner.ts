@@ -9,19 +9,41 @@ import { type DeclaredTool, expandArgv } from "../app/declared-tool.ts";
 
 const CAP = 1024 * 1024;
 
+/** What every declared tool gets from warrant's environment (plus WARRANT_ACTION_ID). */
+export const BASE_ENV = ["PATH", "HOME", "LANG", "TZ"] as const;
+
+/**
+ * A declared tool's environment: BASE_ENV and the names its config lists,
+ * taken from `from`, and WARRANT_ACTION_ID. Nothing else — not the data key,
+ * the HTTP token or a cloud credential that happens to be exported.
+ *
+ * @example toolEnv({ PATH: "/bin", AWS_SECRET: "x" }, [], "act_1") // → { PATH: "/bin", WARRANT_ACTION_ID: "act_1" }
+ */
+export function toolEnv(
+  from: Record<string, string | undefined>,
+  names: readonly string[],
+  actionId: string,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const k of [...BASE_ENV, ...names]) {
+    const v = from[k];
+    if (v !== undefined) env[k] = v;
+  }
+  env.WARRANT_ACTION_ID = actionId;
+  return env;
+}
+
 /**
  * A ToolRunner for declared tools; `cwd` defaults to the config's folder.
- * The tool gets warrant's environment minus `secretEnv` (the data key and
- * HTTP token variables the config names): a tool body never sees them.
+ * The tool gets an allow-listed environment (see toolEnv) read from `env`
+ * (default: warrant's own).
  */
 export function processRunner(
   tools: Record<string, DeclaredTool>,
   defaultCwd: string,
   defaultTimeoutMs: number,
-  secretEnv: readonly string[] = [],
+  env: Record<string, string | undefined> = process.env,
 ): ToolRunner {
-  const toolEnv: Record<string, string | undefined> = { ...process.env };
-  for (const name of secretEnv) delete toolEnv[name];
   return {
     run(call: ToolCallback): Promise<ToolOutcome> {
       const tool = Object.hasOwn(tools, call.tool) ? tools[call.tool] : undefined;
@@ -33,7 +55,7 @@ export function processRunner(
       }
       let argv: string[];
       try {
-        argv = expandArgv(tool.command, call.args);
+        argv = expandArgv(tool.command, call.args, tool.allow_dash_args ?? false);
       } catch (e) {
         return Promise.resolve({ ok: false, message: (e as Error).message });
       }
@@ -48,7 +70,7 @@ export function processRunner(
           cwd: tool.cwd ?? defaultCwd,
           shell: false,
           stdio: ["ignore", "pipe", "pipe"],
-          env: { ...toolEnv, WARRANT_ACTION_ID: call.action_id },
+          env: toolEnv(env, tool.env ?? [], call.action_id),
         });
         const timer = setTimeout(() => {
           timedOut = true;
@@ -65,7 +87,7 @@ export function processRunner(
         const text = (parts: Uint8Array[]) => Buffer.concat(parts).toString("utf8").slice(0, CAP);
         child.on("error", (e) => {
           clearTimeout(timer);
-          resolve({ ok: false, message: `cannot start ${argv[0]}: ${e.message}` });
+          resolve({ ok: false, message: `cannot start ${tool.command[0]}`, detail: e.message });
         });
         child.on("close", (code, signal) => {
           clearTimeout(timer);
@@ -83,11 +105,13 @@ export function processRunner(
             });
           } else if (code === 0) resolve({ ok: true, output });
           else {
+            // What the tool printed is its own text: it goes to the detail
+            // (stored through the payload codec), never into the reason.
+            const said = output.stderr.slice(-2000) || output.stdout.slice(-2000);
             resolve({
               ok: false,
-              message: `exited with ${code ?? signal}: ${
-                output.stderr.slice(-2000) || output.stdout.slice(-2000)
-              }`,
+              message: `exited with ${code ?? signal}`,
+              ...(said !== "" ? { detail: said } : {}),
             });
           }
         });

@@ -46,5 +46,5 @@ export function openAuditStore(path: string): Store {
       `No store at ${path}; check --store or store.path in the config`,
     );
   }
-  return openStore({ path, driver: bunSqlite });
+  return openStore({ path, driver: bunSqlite, readOnly: true });
 }

@@ -3,13 +3,13 @@
  * needs, from one config file: config → store → policy → event bus. The one
  * place that wires adapters to ports.
  */
-import { existsSync, mkdirSync, readFileSync, watch } from "node:fs";
+import { existsSync, readFileSync, watch } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { parseConfig } from "../app/config.ts";
 import type { Config } from "../app/config.ts";
 import { PolicyHolder } from "../app/policy-holder.ts";
 import type { Clock, Ids, Logger, LogLevel } from "../app/ports/system.ts";
-import type { Store } from "../app/ports/store.ts";
+import type { DataCodec, Store } from "../app/ports/store.ts";
 import { EventBus } from "../bus/event-bus.ts";
 import { jsonlSink, stderrSink } from "../bus/jsonl-sink.ts";
 import { toWarrantError, WarrantError } from "../core/errors.ts";
@@ -20,6 +20,7 @@ import { stderrLogger, systemClock, systemIds } from "../platform/system.ts";
 import type { ToolRunner } from "../app/ports/tool-runner.ts";
 import { codecFromEnv } from "../store/payload-codec.ts";
 import { openStore } from "../store/sqlite-store.ts";
+import { ensurePrivateDir, ensurePrivateFile } from "../platform/private-files.ts";
 import type { CliIO } from "../cli/io.ts";
 
 export interface RuntimeEnv {
@@ -74,26 +75,39 @@ export function envLogger(io: CliIO): Logger {
 export function openRuntime(
   configPath: string,
   io: CliIO,
-  opts: { policy?: boolean } = {},
+  opts: { policy?: boolean; readOnly?: boolean } = {},
 ): RuntimeEnv {
   const config = loadConfigFile(configPath, io.cwd);
   const logger = envLogger(io);
   const codec = codecFromEnv(config.store.encryption_key_env, io.env, nodeAead);
-  try {
-    mkdirSync(dirname(config.store.path), { recursive: true });
-  } catch (e) {
-    throw new WarrantError(
-      "store_open_failed",
-      `Cannot create the store folder for ${config.store.path}: ${
-        (e as Error).message
-      }; check store.path in ${config.file}`,
-    );
+  if (opts.readOnly) {
+    if (!existsSync(config.store.path)) {
+      throw new WarrantError(
+        "not_found",
+        `No store at ${config.store.path} yet (nothing has been proposed); check store.path in ${config.file}`,
+      );
+    }
+  } else {
+    try {
+      ensurePrivateDir(dirname(config.store.path));
+      ensurePrivateFile(config.store.path, { sqlite: true });
+    } catch (e) {
+      throw new WarrantError(
+        "store_open_failed",
+        `Cannot create the store ${config.store.path}: ${
+          (e as Error).message
+        }; check store.path in ${config.file}`,
+      );
+    }
   }
   const store = openStore({
     path: config.store.path,
     driver: bunSqlite,
     codec,
     synchronous: config.store.synchronous,
+    busyTimeoutMs: config.store.busy_timeout_ms,
+    ...(opts.readOnly ? { readOnly: true } : {}),
+    ...(config.store.encryption_key_env ? { keyEnvName: config.store.encryption_key_env } : {}),
   });
   if (config.store.synchronous === "normal") {
     logger.log(
@@ -148,6 +162,7 @@ export function openRuntime(
         store,
         systemClock,
         logger,
+        !!opts.readOnly,
       );
     } catch (e) {
       store.close();
@@ -224,20 +239,36 @@ export function keepPolicyCurrent(env: RuntimeEnv): () => void {
   };
 }
 
+/**
+ * The payload codec keyed by the variable `varName` of `from` (for
+ * `store rotate-key`). Throws payload_key_missing / key_invalid.
+ */
+export function dataCodecFromEnv(
+  varName: string,
+  from: Record<string, string | undefined>,
+): DataCodec {
+  return codecFromEnv(varName, from, nodeAead);
+}
+
 /** Sessions whose heartbeat is older than this are dead (10 heartbeats, at least 10 s). */
 export function staleAfterMs(config: Config): number {
   return Math.max(10 * config.gate.heartbeat_ms, 10_000);
 }
 
-/** The runner for the config's declared tools; a tool never sees the data key or HTTP token variables. */
-export function declaredToolRunner(env: RuntimeEnv): ToolRunner {
-  const secrets = [env.config.store.encryption_key_env, env.config.http.token_env].filter((x) =>
-    x !== undefined
-  );
+/**
+ * The runner for the config's declared tools. A tool gets an allow-listed
+ * environment taken from `from` (PATH, HOME, LANG, TZ, WARRANT_ACTION_ID and
+ * what tools.NAME.env names): never the data key, the HTTP token or any
+ * other secret exported to warrant.
+ */
+export function declaredToolRunner(
+  env: RuntimeEnv,
+  from: Record<string, string | undefined>,
+): ToolRunner {
   return processRunner(
     env.config.tools,
     env.config.dir,
     env.config.gate.tool_exec_timeout_ms,
-    secrets,
+    from,
   );
 }

@@ -36,9 +36,27 @@ const PLAIN_PATCH = [
 export const isConstraint = (e: unknown, what: string): boolean =>
   e instanceof Error && /constraint/i.test(e.message) && e.message.includes(what);
 
+/**
+ * The most characters of tool-supplied text (a tool_error message, stderr)
+ * kept with an action: enough to diagnose a failure, small enough that a
+ * chatty tool cannot grow the store. Longer text keeps its head and tail.
+ */
+export const TOOL_TEXT_MAX = 4096;
+
+const utf8 = new TextEncoder();
+
+/** Cut `text` to TOOL_TEXT_MAX characters (head … tail), marking the cut. */
+export function boundToolText(text: string): string {
+  if (text.length <= TOOL_TEXT_MAX) return text;
+  const half = Math.floor((TOOL_TEXT_MAX - 40) / 2);
+  return `${text.slice(0, half)}\n… [${text.length - 2 * half} characters cut] …\n${
+    text.slice(-half)
+  }`;
+}
+
 /** Throw when an event payload would carry arguments or outputs in clear. */
 export function noPayloadLeak(payload: Record<string, unknown> | undefined, type: string): void {
-  if (payload && ("args" in payload || "output" in payload)) {
+  if (payload && ("args" in payload || "output" in payload || "detail" in payload)) {
     throw new WarrantError(
       "invalid_argument",
       `event ${type}: payloads carry digests, never "args" or "output" in clear`,
@@ -120,6 +138,7 @@ export function insertAction(w: Writer, a: NewAction): ActionRecord {
     request_id: null,
     deadline: null,
     output: null,
+    detail: null,
     executor_session: null,
     created_at: a.at,
     updated_at: a.at,
@@ -173,6 +192,17 @@ export function transitionAction(
     sets.push("rules = ?");
     params.push(JSON.stringify(patch.rules));
     summary.rules = patch.rules;
+  }
+  if (patch.detail !== undefined) {
+    const detail = patch.detail === null ? null : boundToolText(patch.detail);
+    sets.push("detail = ?");
+    params.push(
+      detail === null ? null : w.codec.encode(detail, payloadAad("actions", id, "detail")),
+    );
+    if (detail !== null) {
+      summary.detail_digest = digestOf(detail);
+      summary.detail_bytes = utf8.encode(detail).length;
+    }
   }
   if (patch.output !== undefined) {
     sets.push("output = ?");

@@ -171,6 +171,13 @@ CREATE TABLE project_policy (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    // Tool-supplied failure text (a tool_error message, stderr), stored
+    // through the payload codec like args and output: never in `reason` or
+    // in an event, where encryption at rest could not reach it.
+    version: 3,
+    sql: `ALTER TABLE actions ADD COLUMN detail BLOB;`,
+  },
 ];
 
 /** The highest schema version this binary knows. */

@@ -141,6 +141,11 @@ export class SqlReads implements StoreReads {
     return r ? String(r.value) : "";
   }
 
+  activePolicySha256(): string | null {
+    const r = this.db.get("SELECT value FROM meta WHERE key = 'active_policy_sha256'");
+    return r ? String(r.value) : null;
+  }
+
   getSession(id: string): SessionRecord | null {
     const r = this.db.get("SELECT * FROM sessions WHERE id = ?", [id]);
     return r ? sessionFromRow(r) : null;

@@ -16,7 +16,11 @@ import { WarrantError } from "../core/errors.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
 
 /** Associated data naming a payload's row and column. */
-export function payloadAad(table: "actions", id: string, column: "args" | "output"): string {
+export function payloadAad(
+  table: "actions",
+  id: string,
+  column: "args" | "output" | "detail",
+): string {
   return `${table}:${id}:${column}`;
 }
 
@@ -71,6 +75,9 @@ export function actionFromRow(r: SqlRow, codec: PayloadCodec): ActionRecord {
     output: out === null || out === undefined
       ? null
       : codec.decode(blob(out, `actions.output of ${id}`), payloadAad("actions", id, "output")),
+    detail: r.detail === null || r.detail === undefined ? null : String(
+      codec.decode(blob(r.detail, `actions.detail of ${id}`), payloadAad("actions", id, "detail")),
+    ),
     executor_session: strOrNull(r.executor_session),
     created_at: num(r.created_at),
     updated_at: num(r.updated_at),

@@ -18,14 +18,16 @@
  * several processes serialise on the file lock (busy_timeout 5 s, then
  * store_busy); readers never block in WAL.
  */
-import type { AuditVerifyResult, Store, StoreTx } from "../app/ports/store.ts";
+import type { AuditVerifyResult, DataCodec, Store, StoreTx } from "../app/ports/store.ts";
 import type { Clock } from "../app/ports/system.ts";
 import type { EventRecord } from "../core/records.ts";
 import type { SqlDriver, SqlDriverFactory } from "../app/ports/sql.ts";
 import { ChainVerifier } from "../core/audit-chain.ts";
-import { WarrantError } from "../core/errors.ts";
+import { isWarrantError, WarrantError } from "../core/errors.ts";
 import { readHeadOrNull, writeHead } from "./audit-head.ts";
-import { migrate } from "./migrations.ts";
+import { checkDataKey, writeKeyCheck } from "./key-check.ts";
+import { reencryptAll, verifyAll } from "./key-rotation.ts";
+import { migrate, SCHEMA_VERSION } from "./migrations.ts";
 import { createPayloadCodec, type PayloadCodec } from "./payload-codec.ts";
 import { SqlReads } from "./reads.ts";
 import { eventFromRow } from "./rows.ts";
@@ -48,6 +50,14 @@ export interface OpenStoreOptions {
    * may be lost on power loss or a kernel crash; about 2× faster commits.
    */
   synchronous?: "full" | "normal";
+  /**
+   * Never write: no migration, no key-check value, `tx` refused. Works on a
+   * read-only copy (falls back to an immutable open when the WAL index
+   * cannot be created beside the file).
+   */
+  readOnly?: boolean;
+  /** The variable holding the data key, named in a data_key_mismatch message. */
+  keyEnvName?: string;
 }
 
 const isBusy = (e: unknown): boolean =>
@@ -71,12 +81,20 @@ class SqliteStore extends SqlReads implements Store {
   private closed = false;
   private readonly listeners: Array<(events: EventRecord[]) => void> = [];
 
-  constructor(db: SqlDriver, codec: PayloadCodec, readonly path: string) {
+  constructor(
+    db: SqlDriver,
+    codec: PayloadCodec,
+    readonly path: string,
+    private readonly readOnly = false,
+  ) {
     super(db, codec);
   }
 
   tx<T>(fn: (tx: StoreTx) => T): T {
     if (this.closed) throw new WarrantError("internal_error", `store ${this.path} is closed`);
+    if (this.readOnly) {
+      throw new WarrantError("internal_error", `store ${this.path} was opened read-only`);
+    }
     if (this.inTx) {
       throw new WarrantError("internal_error", "nested Store.tx: use the StoreTx you were given");
     }
@@ -240,6 +258,21 @@ class SqliteStore extends SqlReads implements Store {
     }
   }
 
+  rotateKey(next: DataCodec, at: number): { actions: number } {
+    const rewritten = this.tx((t) => {
+      const n = reencryptAll(this.db, this.codec, next);
+      writeKeyCheck(this.db, next);
+      t.appendEvent({
+        type: "store.key_rotated",
+        at,
+        payload: { actions: n, encrypted: next.encrypted },
+      });
+      verifyAll(this.db, next);
+      return n;
+    });
+    return { actions: rewritten };
+  }
+
   onCommit(listener: (events: EventRecord[]) => void): void {
     this.listeners.push(listener);
   }
@@ -318,9 +351,58 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** Open without writing anything: a reader for the read-only verbs. */
+function openReadOnly(opts: OpenStoreOptions, busyMs: number): Store {
+  const { path } = opts;
+  const codec = opts.codec ?? createPayloadCodec();
+  let db: SqlDriver | undefined;
+  try {
+    try {
+      db = opts.driver(path, { readOnly: true });
+      db.exec(`PRAGMA busy_timeout = ${busyMs}`);
+      db.get("SELECT COUNT(*) AS n FROM sqlite_master");
+    } catch (e) {
+      // A WAL store on read-only media: no -shm can be created beside it.
+      if (isBusy(e)) throw e;
+      db?.close();
+      db = opts.driver(path, { readOnly: true, immutable: true });
+      db.get("SELECT COUNT(*) AS n FROM sqlite_master");
+    }
+    const v = db.get(
+      "SELECT MAX(version) AS v FROM schema_migrations",
+    );
+    const found = Number(v?.v ?? 0);
+    if (found > SCHEMA_VERSION) {
+      throw new WarrantError(
+        "store_open_failed",
+        `Cannot open store ${path}: its schema version is ${found}, but this warrant ` +
+          `knows versions up to ${SCHEMA_VERSION}; use the newer warrant that wrote it`,
+      );
+    }
+    checkDataKey(db, codec, path, {
+      readOnly: true,
+      ...(opts.keyEnvName ? { envName: opts.keyEnvName } : {}),
+    });
+  } catch (e) {
+    try {
+      db?.close();
+    } catch { /* best effort */ }
+    if (isWarrantError(e, "store_open_failed") || isWarrantError(e, "data_key_mismatch")) throw e;
+    throw new WarrantError(
+      "store_open_failed",
+      `Cannot open store ${path} for reading: ${(e as Error).message ?? String(e)}; ` +
+        `check that the file exists and is a warrant store`,
+      { locked: isBusy(e) },
+    );
+  }
+  return new SqliteStore(db, codec, path, true);
+}
+
 function openOnce(opts: OpenStoreOptions, busyMs: number): Store {
+  if (opts.readOnly) return openReadOnly(opts, busyMs);
   const { path } = opts;
   const now = opts.clock?.now() ?? Date.now();
+  const codec = opts.codec ?? createPayloadCodec();
   let db: SqlDriver | undefined;
   try {
     db = opts.driver(path);
@@ -336,11 +418,12 @@ function openOnce(opts: OpenStoreOptions, busyMs: number): Store {
     // A random identity, made once when the store is created: checkpoints
     // name it, so a witness can tell this store from another one.
     db.run("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)", [newStoreId()]);
+    checkDataKey(db, codec, path, opts.keyEnvName ? { envName: opts.keyEnvName } : {});
   } catch (e) {
     try {
       db?.close();
     } catch { /* best effort */ }
-    if (e instanceof WarrantError && e.code === "store_open_failed") throw e;
+    if (isWarrantError(e, "store_open_failed") || isWarrantError(e, "data_key_mismatch")) throw e;
     const msg = (e as Error).message ?? String(e);
     throw new WarrantError(
       "store_open_failed",
@@ -349,5 +432,5 @@ function openOnce(opts: OpenStoreOptions, busyMs: number): Store {
       { locked: isBusy(e) },
     );
   }
-  return new SqliteStore(db, opts.codec ?? createPayloadCodec(), path);
+  return new SqliteStore(db, codec, path);
 }

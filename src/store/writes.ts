@@ -302,6 +302,15 @@ export class SqlTx extends SqlReads implements StoreTx {
     );
   }
 
+  setActivePolicySha256(sha256: string): void {
+    this.live();
+    this.db.run(
+      "INSERT INTO meta (key, value) VALUES ('active_policy_sha256', ?) " +
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      [sha256],
+    );
+  }
+
   openSession(s: { id: string; project: string; pid: number; at: number }): void {
     this.live();
     this.db.run(

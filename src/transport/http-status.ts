@@ -52,6 +52,8 @@ export const HTTP_STATUS: Record<HttpCode, number> = {
   audit_chain_broken: 500,
   store_rolled_back: 503,
   checkpoint_invalid: 500,
+  data_key_mismatch: 500,
+  store_unavailable: 503,
   resolution_schema_invalid: 400,
   resolution_duplicate_key: 400,
   request_not_found: 404,

@@ -257,8 +257,14 @@ export class StdioGate implements ToolRunner {
     }
     clearTimeout(p.timer);
     this.callbacks.delete(msg.id);
-    if (msg.type === "tool_error") p.resolve({ ok: false, message: msg.message });
-    else {
+    if (msg.type === "tool_error") {
+      // The hook's message may quote secrets: it is the action's detail (codec only).
+      p.resolve({
+        ok: false,
+        message: "the tool reported an error (tool_error)",
+        detail: msg.message,
+      });
+    } else {
       p.resolve({
         ok: true,
         output: msg.output ?? null,

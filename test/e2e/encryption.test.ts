@@ -49,7 +49,8 @@ test("args and outputs are encrypted at rest; the wrong key fails loudly", async
     env: { WARRANT_DATA_KEY: WRONG },
   });
   expect(wrong.code).toBe(1);
-  expect(wrong.stderr).toContain("payload_decrypt_failed");
+  // Refused when the store opens (the key check), before any row is read or written.
+  expect(wrong.stderr).toContain("data_key_mismatch");
   expect(wrong.stdout).not.toContain(secret);
 
   const missing = await runCli(["runtime", "gate", "--config", ws.configPath], {

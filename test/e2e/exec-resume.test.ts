@@ -117,6 +117,7 @@ describe("exec and resume of declared tools", () => {
               "-c",
               "echo key=${WARRANT_DATA_KEY:-none} token=${WARRANT_HTTP_TOKEN:-none} other=$OTHER",
             ],
+            env: ["OTHER"],
           },
         },
       },
@@ -128,6 +129,69 @@ describe("exec and resume of declared tools", () => {
       });
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("key=none token=none other=kept");
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test("a declared tool gets only PATH, HOME, LANG, TZ, WARRANT_ACTION_ID and what it names", async () => {
+    const dir = await makeWorkspace({
+      signed: true,
+      keys: APPROVERS,
+      policy: (k) => e2ePolicy(k),
+      config: {
+        // No http block and no token_env: the token must still not leak.
+        tools: {
+          search_docs: { command: ["sh", "-c", "env"], env: ["NAMED_ONE"] },
+          read_file: { command: ["printf", "%s|", "{path}"] },
+        },
+      },
+    });
+    try {
+      const env = {
+        MY_AWS_SECRET_ACCESS_KEY: "planted-aws",
+        WARRANT_HTTP_TOKEN: "planted-token",
+        NAMED_ONE: "named-value",
+        LANG: "C.UTF-8",
+      };
+      const r = await runCli(["exec", "search_docs", "--args", "{}", "--config", dir.configPath], {
+        cwd: dir.dir,
+        env,
+      });
+      expect(r.code).toBe(0);
+      const names = r.stdout.split("\n").filter((l) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(l))
+        .map((l) => l.slice(0, l.indexOf("=")));
+      // sh itself may add PWD, SHLVL and "_"; nothing else comes from warrant.
+      const fromWarrant = names.filter((n) => !["PWD", "SHLVL", "_", "OLDPWD"].includes(n));
+      expect(fromWarrant.sort()).toEqual(
+        [
+          "HOME",
+          "LANG",
+          "NAMED_ONE",
+          "PATH",
+          "WARRANT_ACTION_ID",
+          ...(process.env.TZ ? ["TZ"] : []),
+        ]
+          .sort(),
+      );
+      expect(r.stdout).not.toContain("planted-aws");
+      expect(r.stdout).not.toContain("planted-token");
+      expect(r.stdout).toContain("NAMED_ONE=named-value");
+
+      // A placeholder value that begins with "-" is refused before anything is proposed.
+      const dash = await runCli(
+        ["exec", "read_file", "--args", '{"path":"--help"}', "--config", dir.configPath, "--json"],
+        { cwd: dir.dir },
+      );
+      expect(dash.code).toBe(1);
+      expect(dash.stderr).toContain("invalid_argument");
+      expect(dash.stderr).toContain("allow_dash_args");
+      const ok = await runCli(
+        ["exec", "read_file", "--args", '{"path":"notes.txt"}', "--config", dir.configPath],
+        { cwd: dir.dir },
+      );
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain("notes.txt|");
     } finally {
       dir.cleanup();
     }

@@ -22,5 +22,12 @@ export interface SqlDriver {
   readonly name: string;
 }
 
-/** Opens a database file (creating it) and returns a driver. */
-export type SqlDriverFactory = (path: string) => SqlDriver;
+/**
+ * Opens a database file and returns a driver: creating it, or with
+ * `readOnly` never writing to it (nor creating it); `immutable` also skips
+ * the WAL index, for a copy on read-only media that nobody writes to.
+ */
+export type SqlDriverFactory = (
+  path: string,
+  opts?: { readOnly?: boolean; immutable?: boolean },
+) => SqlDriver;

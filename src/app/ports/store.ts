@@ -30,6 +30,13 @@ export interface AuditVerifyResult {
   first_bad?: { seq: number; problem: string };
 }
 
+/** How payloads are stored (store/payload-codec.ts implements it). */
+export interface DataCodec {
+  readonly encrypted: boolean;
+  encode(value: unknown, aad: string): Uint8Array;
+  decode(blob: Uint8Array, aad: string): unknown;
+}
+
 /** Reads, available both inside and outside a transaction. */
 export interface StoreReads {
   getAction(id: string): ActionRecord | null;
@@ -50,6 +57,8 @@ export interface StoreReads {
   acceptedPolicyVersion(policyId: string): number | null;
   /** sha256 hex of the file accepted at the highest version, or null. */
   acceptedPolicySha256(policyId: string): string | null;
+  /** sha256 hex of the policy last recorded as active (policy.loaded), or null. */
+  activePolicySha256(): string | null;
   /** The highest policy accepted for `project`, whatever its policy id, or null. */
   acceptedProjectPolicy(project: string): ProjectPolicyHead | null;
   /** The stored bytes (and .sig) of an accepted policy version, or null. */
@@ -104,6 +113,8 @@ export interface StoreTx extends StoreReads {
   addCounter(key: string, amount: number, at: number, actionId: string): void;
   /** Rollback protection: raise the accepted version (never lowers it). */
   acceptPolicyVersion(policyId: string, version: number, sha256: string, at: number): void;
+  /** Remember the active policy's sha256 (with its policy.loaded event). */
+  setActivePolicySha256(sha256: string): void;
   /** Rollback protection per project: raise the project's head (never lowers it). */
   acceptProjectPolicy(project: string, head: ProjectPolicyHead, at: number): void;
   /** Keep an accepted policy's exact bytes and .sig (idempotent). */
@@ -138,6 +149,13 @@ export interface Store extends StoreReads {
   reconcile(now: number, staleMs: number, isAlive: (pid: number) => boolean): string[];
   /** Recompute the hash chain over every event. */
   verifyAudit(): AuditVerifyResult;
+  /**
+   * Re-encrypt every stored payload under `next` in one transaction, record
+   * the new key-check value and a `store.key_rotated` event, and decode every
+   * payload again under `next` before committing (any failure rolls back and
+   * leaves the old key in force). Returns how many actions were rewritten.
+   */
+  rotateKey(next: DataCodec, at: number): { actions: number };
   /** Called with the events of each committed transaction, in order. */
   onCommit(listener: (events: EventRecord[]) => void): void;
   /** The database file path. */

@@ -18,8 +18,14 @@ export interface ToolRunner {
 export interface ToolOutcome {
   ok: boolean;
   output?: unknown;
-  /** For ok=false: a message, and whether it was a timeout. */
+  /** For ok=false: warrant's own words (never text the tool supplied), and whether it was a timeout. */
   message?: string;
+  /**
+   * For ok=false: what the tool itself said (a tool_error message, its
+   * stderr). Stored only through the payload codec (encrypted at rest when
+   * encryption is on); events carry its digest and size.
+   */
+  detail?: string;
   timed_out?: boolean;
   /** The body may or may not have run (the hook vanished mid-call): record `unknown`. */
   unknown?: boolean;

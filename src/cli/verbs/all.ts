@@ -9,6 +9,7 @@ import { policyVerifyVerb } from "./policy-verify.ts";
 import { policyVerbs } from "./policy.ts";
 import { verifyReleaseVerb } from "./release.ts";
 import { serveVerb } from "./serve.ts";
+import { storeVerbs } from "./store.ts";
 
 /** Every verb of the CLI, in the order `warrant --help` lists them. */
 export const VERBS: Verb[] = [
@@ -20,6 +21,7 @@ export const VERBS: Verb[] = [
   policyVerifyVerb,
   ...policyVerbs,
   ...auditVerbs,
+  ...storeVerbs,
   serveVerb,
   verifyReleaseVerb,
 ];

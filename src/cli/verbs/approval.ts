@@ -3,14 +3,14 @@
  * approve/deny print what is being approved, sign a resolution with the
  * approver's key, and submit it to the local store or an HTTP endpoint.
  */
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { submitResolution, tallyOf } from "../../app/approval-service.ts";
 import type { ApprovalRequestRecord } from "../../core/records.ts";
 import { buildResolution, signResolution } from "../../core/approval/request.ts";
 import { bytesEqual } from "../../core/base64.ts";
 import { WarrantError } from "../../core/errors.ts";
-import { parsePublicKey, parseSecretKeyFile } from "../../core/keys.ts";
+import { parsePublicKey } from "../../core/keys.ts";
+import { readSecretKey } from "../key-files.ts";
 import { durationMs } from "../../core/policy/schema.ts";
 import { EXIT, flagString, printJson, requireFlag, UsageError } from "../io.ts";
 import type { CliIO, ParsedArgs, Verb } from "../io.ts";
@@ -42,7 +42,7 @@ Example:
         `--state must be pending, approved, rejected or expired, not "${state}"`,
       );
     }
-    const env = openRuntime(configPath(args, io), io, { policy: true });
+    const env = openRuntime(configPath(args, io), io, { policy: true, readOnly: true });
     try {
       const reqs = env.store.listRequests({ state, limit: 1000 });
       const views = reqs.map((r) => requestView(env, r));
@@ -69,7 +69,7 @@ Example:
   async run(args, io) {
     const id = args.positionals[0];
     if (!id) throw new UsageError("missing ID (an action id act_… or a request id req_…)");
-    const env = openRuntime(configPath(args, io), io, { policy: true });
+    const env = openRuntime(configPath(args, io), io, { policy: true, readOnly: true });
     try {
       const req = env.store.getRequest(id);
       const action = req ? env.store.getAction(req.action_id) : env.store.getAction(id);
@@ -144,7 +144,7 @@ async function resolve_(
   const requestId = args.positionals[0];
   if (!requestId) throw new UsageError("missing REQUEST_ID (see warrant pending)");
   const keyFile = resolve(io.cwd, requireFlag(args, "key", "the approver's key file"));
-  const key = parseSecretKeyFile(readFileSync(keyFile, "utf8"), keyFile);
+  const key = readSecretKey(keyFile, io.cwd);
   const approver = flagString(args, "as") ?? key.id;
   if (!approver) throw new UsageError(`${keyFile} is a PEM key: name the approver with --as NAME`);
   const ttl = durationMs(flagString(args, "expires-in") ?? "15m");

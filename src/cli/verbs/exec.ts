@@ -109,7 +109,8 @@ Example:
           `tool "${tool}" is not declared under "tools" in ${env.config.file}; declare its command there`,
         );
       }
-      expandArgv(decl.command, callArgs); // refuse a call that could not run, before proposing it
+      // Refuse a call that could not run (or would smuggle an option), before proposing it.
+      expandArgv(decl.command, callArgs, decl.allow_dash_args);
       const s = cliSession(env);
       try {
         const o = await s.service.govern(
@@ -120,7 +121,7 @@ Example:
             idempotency_key: flagString(args, "idempotency-key") ?? null,
           },
           true,
-          declaredToolRunner(env),
+          declaredToolRunner(env, io.env),
         );
         printOutcome(io, o, !!args.flags.json);
         return exitFor(o);
@@ -166,7 +167,7 @@ Example:
             actionId,
             a.request_id ?? "",
             waitMs,
-            declaredToolRunner(env),
+            declaredToolRunner(env, io.env),
             {
               origin: "declared",
               registered: (tool) => Object.hasOwn(env.config.tools, tool),

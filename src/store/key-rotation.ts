@@ -1,0 +1,62 @@
+/**
+ * Re-encrypting a store under a new data key (`warrant store rotate-key`):
+ * every payload column of every action is decoded with the old codec and
+ * encoded with the new one, page by page, inside the caller's transaction.
+ */
+import type { DataCodec } from "../app/ports/store.ts";
+import type { SqlDriver } from "../app/ports/sql.ts";
+import { payloadAad } from "./rows.ts";
+
+const COLUMNS = ["args", "output", "detail"] as const;
+const PAGE = 500;
+
+/** Rewrite every payload under `next`; returns the number of actions. */
+export function reencryptAll(db: SqlDriver, prev: DataCodec, next: DataCodec): number {
+  let n = 0;
+  let after = "";
+  for (;;) {
+    const rows = db.all(
+      "SELECT id, args, output, detail FROM actions WHERE id > ? ORDER BY id LIMIT ?",
+      [after, PAGE],
+    );
+    for (const r of rows) {
+      const id = String(r.id);
+      const sets: string[] = [];
+      const params: Array<Uint8Array | string> = [];
+      for (const c of COLUMNS) {
+        const blob = r[c];
+        if (!(blob instanceof Uint8Array)) continue;
+        const aad = payloadAad("actions", id, c);
+        sets.push(`${c} = ?`);
+        params.push(next.encode(prev.decode(blob, aad), aad));
+      }
+      if (sets.length > 0) {
+        db.run(`UPDATE actions SET ${sets.join(", ")} WHERE id = ?`, [...params, id]);
+      }
+      n++;
+    }
+    if (rows.length < PAGE) return n;
+    after = String(rows[rows.length - 1]!.id);
+  }
+}
+
+/** Decode every payload with `codec`; throws (payload_decrypt_failed) on the first that fails. */
+export function verifyAll(db: SqlDriver, codec: DataCodec): void {
+  let after = "";
+  for (;;) {
+    const rows = db.all(
+      "SELECT id, args, output, detail FROM actions WHERE id > ? ORDER BY id LIMIT ?",
+      [after, PAGE],
+    );
+    for (const r of rows) {
+      for (const c of COLUMNS) {
+        const blob = r[c];
+        if (blob instanceof Uint8Array) {
+          codec.decode(blob, payloadAad("actions", String(r.id), c));
+        }
+      }
+    }
+    if (rows.length < PAGE) return;
+    after = String(rows[rows.length - 1]!.id);
+  }
+}
