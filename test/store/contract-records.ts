@@ -280,8 +280,11 @@ export function recordsContract(name: string, driver: SqlDriverFactory, t: TestA
     const args = row.args as Uint8Array;
     eq(args[0], 1, "codec version byte");
     ok(!new TextDecoder().decode(args).includes("SECRET"), "ciphertext at rest");
-    const wrong = c.open(createPayloadCodec({ key: KEY_B, aead: nodeAead }));
-    throwsCode(() => wrong.getAction(id), "payload_decrypt_failed");
+    // A wrong key is refused when the store opens (key check), before any row is read.
+    throwsCode(
+      () => c.open(createPayloadCodec({ key: KEY_B, aead: nodeAead })),
+      "data_key_mismatch",
+    );
     const none = c.open();
     throwsCode(() => none.getAction(id), "payload_key_missing");
     throwsCode(
