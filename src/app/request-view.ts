@@ -19,10 +19,12 @@ export function requestView(env: ViewEnv, r: ApprovalRequestRecord): Record<stri
   return {
     request_id: r.id,
     action_id: r.action_id,
+    session_id: r.session_id,
     state: r.state,
     tool: r.tool,
     args: r.args,
     rules: r.rules,
+    reason: env.store.getAction(r.action_id)?.reason ?? null,
     requirements: r.requirements,
     policy: { id: r.policy_id, version: r.policy_version },
     action_digest: r.action_digest,

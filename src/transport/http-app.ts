@@ -27,6 +27,7 @@ import {
 import type { HeaderLimits, RateLimit } from "./http-guards.ts";
 import type { HttpMetrics } from "./http-metrics.ts";
 import { SSE_HEARTBEAT_MS, sseStream } from "./http-sse.ts";
+import { AuditWatch, inboxRoutes, isInboxPath, setSecurityHeaders } from "./http-inbox.ts";
 import { HTTP_STATUS } from "./http-status.ts";
 import type { HttpCode } from "./http-status.ts";
 
@@ -66,6 +67,8 @@ const STATES = new Set<RequestState>(["pending", "approved", "rejected", "expire
 
 function routeOf(path: string): string {
   if (path === "/healthz" || path === "/metrics" || path === "/v1/events") return path;
+  if (path === "/v1/audit/verify") return path;
+  if (isInboxPath(path)) return "inbox";
   if (path === "/v1/approvals") return path;
   if (/^\/v1\/approvals\/[^/]+\/resolutions$/.test(path)) return "/v1/approvals/:id/resolutions";
   if (/^\/v1\/approvals\/[^/]+$/.test(path)) return "/v1/approvals/:id";
@@ -73,13 +76,34 @@ function routeOf(path: string): string {
   return "other";
 }
 
-function errorBody(c: Context, code: HttpCode, message: string): Response {
+/** RFC 9457 `type` of an error code: a stable URN, one per code. */
+export const problemType = (code: string) => `urn:warrant:error:${code}`;
+
+/**
+ * An error as RFC 9457 application/problem+json: type (per code), title,
+ * status, detail, and warrant's `code` as an extension member. `error`
+ * ({code, message}) is the pre-0.2 body, kept for one release (deprecated).
+ */
+export function problemBody(code: HttpCode, message: string) {
   const status = HTTP_STATUS[code] ?? 500;
-  const headers: Record<string, string> = {};
+  const title = code.replace(/_/g, " ").replace(/^./, (ch) => ch.toUpperCase());
+  return {
+    type: problemType(code),
+    title,
+    status,
+    detail: message,
+    code,
+    error: { code, message },
+  };
+}
+
+function errorBody(c: Context, code: HttpCode, message: string): Response {
+  const body = problemBody(code, message);
+  const headers: Record<string, string> = { "content-type": "application/problem+json" };
   if (code === "unauthorized") headers["www-authenticate"] = 'Bearer realm="warrant"';
   if (code === "rate_limited" || code === "store_busy") headers["retry-after"] = "1";
   if (code === "method_not_allowed") headers.allow = "GET, POST";
-  return c.json({ error: { code, message } }, status as 400, headers);
+  return c.body(JSON.stringify(body), body.status as 400, headers);
 }
 
 const encodeCursor = (id: string) => btoa(id).replace(/\+/g, "-").replace(/\//g, "_");
@@ -109,6 +133,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
     ? null
     : new TokenBuckets(deps.rateLimit ?? DEFAULT_RATE_LIMIT, () => deps.clock.now());
   const headerLimits = deps.headerLimits ?? DEFAULT_HEADER_LIMITS;
+  const audit = new AuditWatch(store);
 
   app.use("*", async (c, next) => {
     const t0 = performance.now();
@@ -124,7 +149,10 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
       c.res = errorBody(c, "rate_limited", "too many requests from this client; slow down");
     } else if (c.req.method === "OPTIONS") {
       c.res = errorBody(c, "method_not_allowed", "OPTIONS is not supported (no CORS)");
-    } else if (path !== "/healthz" && !isWrite && !authOk(c.req.header("authorization"))) {
+    } else if (
+      path !== "/healthz" && !isWrite && !isInboxPath(path) &&
+      !authOk(c.req.header("authorization"))
+    ) {
       c.res = errorBody(
         c,
         "unauthorized",
@@ -135,6 +163,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
     }
     c.res.headers.set("cache-control", "no-store");
     c.res.headers.set("x-content-type-options", "nosniff");
+    setSecurityHeaders(c.res.headers);
     metrics.http.observe(
       { route: routeOf(path), method: c.req.method, status: String(c.res.status) },
       (performance.now() - t0) / 1000,
@@ -263,7 +292,9 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
     });
   });
 
-  for (const path of ["/healthz", "/metrics", "/v1/approvals", "/v1/events"]) {
+  inboxRoutes(app, audit);
+
+  for (const path of ["/healthz", "/metrics", "/v1/approvals", "/v1/events", "/v1/audit/verify"]) {
     app.all(path, (c) => errorBody(c, "method_not_allowed", `use GET on ${path}`));
   }
   app.all(
@@ -272,6 +303,15 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
   );
   app.all("/v1/approvals/:id", (c) => errorBody(c, "method_not_allowed", "use GET"));
   app.all("/v1/actions/:id", (c) => errorBody(c, "method_not_allowed", "use GET"));
+
+  app.on(
+    ["POST", "PUT", "PATCH", "DELETE"],
+    ["/", "/inbox/*"],
+    (c) =>
+      isInboxPath(c.req.path)
+        ? errorBody(c, "method_not_allowed", `use GET on ${c.req.path}`)
+        : errorBody(c, "not_found", `no route ${c.req.method} ${c.req.path}`),
+  );
 
   app.notFound((c) => errorBody(c, "not_found", `no route ${c.req.method} ${c.req.path}`));
 
