@@ -71,6 +71,12 @@ async function loadKey(page: Page, name: string, text: string, approver?: string
   );
 }
 
+async function notice(page: Page, requestId: string): Promise<string | null> {
+  const n = page.locator(`#notices li[data-request="${requestId}"]`);
+  await n.waitFor({ timeout: 20_000 });
+  return await n.textContent();
+}
+
 const card = (page: Page, requestId: string) =>
   page.locator(`#pending-list li[data-request="${requestId}"]`);
 
@@ -170,9 +176,9 @@ run("the inbox in chromium", () => {
     await loadKey(page2, "carol.pem", formatPkcs8Pem(seedOf("carol")), "carol");
     await expect(page2.locator("#key-status").textContent()).resolves.toContain("noble");
     await c2.locator("button.approve").click();
-    await c2.locator(".result.ok").waitFor();
-    await expect(c2.locator(".result").textContent()).resolves.toBe(
-      "Approved — request approved.",
+    // the card leaves the pending list as the request closes: the outcome stays on top
+    await expect(notice(page2, h.request_id)).resolves.toBe(
+      `Approved — request approved (send_payment, ${h.request_id})`,
     );
 
     const out = await waiting;
@@ -210,9 +216,8 @@ run("the inbox in chromium", () => {
     await loadKey(page, "carol.key", formatKeyFile("carol", seedOf("carol")));
     await c.locator(".reason").fill("not on the supplier list");
     await c.locator("button.deny").click();
-    await c.locator(".result.ok").waitFor();
-    await expect(c.locator(".result").textContent()).resolves.toBe(
-      "Denied — request rejected.",
+    await expect(notice(page, h.request_id)).resolves.toBe(
+      `Denied — request rejected (send_payment, ${h.request_id})`,
     );
     expect(await stateOf(h.request_id)).toBe("rejected");
     const out = await gate.resume(h.action_id, h.request_id, { waitMs: 5_000 });

@@ -35,6 +35,7 @@ let signer = null;
 let lastSeq = null;
 let tokenWaiters = [];
 const views = new Map(); // request_id → last view fetched
+const notes = new Map(); // request_id → the card's last message, kept across re-renders
 
 // ───────────────────────────── DOM helpers ─────────────────────────────
 
@@ -156,14 +157,29 @@ function details(v) {
     el("dt", {}, "session"),
     el("dd", { class: "mono" }, v.session_id ?? "?"),
     el("dt", {}, "digest"),
-    el("dd", { class: "mono digest" }, v.action_digest),
+    el("dd", { class: "mono digest" }, v.action_digest, " ", digestCheck(v)),
   );
+}
+
+/** "✓ matches" once the digest is recomputed from the fields above, or a warning. */
+function digestCheck(v) {
+  const span = el("span", { class: "digest-check" }, "(checking…)");
+  digestProblem(v).then((p) => {
+    span.textContent = p ? `⚠ ${p}` : "✓ matches the fields shown";
+    span.className = p ? "digest-check bad" : "digest-check ok";
+  });
+  return span;
 }
 
 function pendingCard(v) {
   const reasonId = `reason-${v.request_id}`;
-  const msg = el("p", { class: "result", role: "status", "aria-live": "polite" });
-  const act = (decision) => () => resolve(v.request_id, decision, msg, card);
+  const note = notes.get(v.request_id);
+  const msg = el(
+    "p",
+    { class: note ? `result ${note.cls}` : "result", role: "status", "aria-live": "polite" },
+    note?.text ?? "",
+  );
+  const act = (decision) => () => resolve(v.request_id, decision);
   const card = el(
     "li",
     { "data-request": v.request_id, "aria-labelledby": `h-${v.request_id}` },
@@ -230,7 +246,9 @@ async function refreshPending() {
     if (existing) {
       // keep what the approver typed
       card.querySelector(".reason").value = existing.querySelector(".reason").value;
-      card.querySelector(".result").textContent = existing.querySelector(".result").textContent;
+      card.querySelectorAll("button").forEach((b, i) => {
+        b.disabled = existing.querySelectorAll("button")[i]?.disabled ?? false;
+      });
       existing.replaceWith(card);
     } else list.append(card);
   }
@@ -448,39 +466,49 @@ async function generateKey() {
 
 // ───────────────────────────── signing ─────────────────────────────
 
-async function resolve(requestId, decision, msg, card) {
-  msg.className = "result";
+const cardOf = (id) => $("pending-list").querySelector(`li[data-request="${CSS.escape(id)}"]`);
+
+/** Show a message on a request's card (whichever element renders it now). */
+function noteOn(requestId, text, cls) {
+  notes.set(requestId, { text, cls });
+  const m = cardOf(requestId)?.querySelector(".result");
+  if (m) {
+    m.textContent = text;
+    m.className = `result ${cls}`;
+  }
+}
+
+/** A decision's outcome, kept at the top of the page (its card may leave the list). */
+function notice(requestId, text) {
+  const li = el("li", { "data-request": requestId }, text);
+  $("notices").prepend(li);
+  while ($("notices").children.length > 5) $("notices").lastElementChild.remove();
+}
+
+function setBusy(requestId, busy) {
+  cardOf(requestId)?.querySelectorAll("button").forEach((b) => (b.disabled = busy));
+}
+
+async function resolve(requestId, decision) {
   const approver = $("approver").value.trim();
-  if (!signer) {
-    msg.textContent = "Load your approver key first.";
-    msg.className = "result error";
-    return;
-  }
-  if (!approver) {
-    msg.textContent = "Enter your approver name.";
-    msg.className = "result error";
-    return;
-  }
+  if (!signer) return noteOn(requestId, "Load your approver key first.", "error");
+  if (!approver) return noteOn(requestId, "Enter your approver name.", "error");
   localStorage.setItem(APPROVER_KEY, approver);
-  const buttons = card.querySelectorAll("button");
-  buttons.forEach((b) => (b.disabled = true));
+  const reason = cardOf(requestId)?.querySelector(".reason").value.trim() ?? "";
+  noteOn(requestId, "Signing…", "");
+  setBusy(requestId, true);
   try {
     // Sign what the server holds now, and show it: the fields on screen are the signed ones.
     const res = await api(`/v1/approvals/${encodeURIComponent(requestId)}`);
     if (!res.ok) throw new Error(await problemOf(res));
     const view = await res.json();
     const problem = await digestProblem(view);
-    if (problem) {
-      msg.textContent = `Refusing to sign: ${problem}.`;
-      msg.className = "result error";
-      card.dataset.refused = "digest";
-      return;
-    }
+    if (problem) return noteOn(requestId, `Refusing to sign: ${problem}.`, "error");
     const doc = buildResolution({
       view,
       approver,
       decision,
-      reason: card.querySelector(".reason").value.trim(),
+      reason,
       now: Date.now(),
       nonce: crypto.getRandomValues(new Uint8Array(16)),
     });
@@ -492,14 +520,14 @@ async function resolve(requestId, decision, msg, card) {
     });
     if (!post.ok) throw new Error(await problemOf(post));
     const out = await post.json();
-    msg.textContent = `${decision === "approve" ? "Approved" : "Denied"} — request ${out.state}.`;
-    msg.className = "result ok";
+    const text = `${decision === "approve" ? "Approved" : "Denied"} — request ${out.state}.`;
+    noteOn(requestId, text, "ok");
+    notice(requestId, `${text.slice(0, -1)} (${view.tool}, ${requestId})`);
     scheduleRefresh();
   } catch (e) {
-    msg.textContent = `Not recorded: ${e.message}`;
-    msg.className = "result error";
+    noteOn(requestId, `Not recorded: ${e.message}`, "error");
   } finally {
-    buttons.forEach((b) => (b.disabled = false));
+    setBusy(requestId, false);
   }
 }
 
