@@ -6,7 +6,7 @@
  * and talks only to this origin.
  */
 import type { Hono } from "hono";
-import type { StoreReads } from "../app/ports.ts";
+import type { StoreReads } from "../app/ports/store.ts";
 import { ChainVerifier } from "../core/audit-chain.ts";
 import type { ChainProblem } from "../core/audit-chain.ts";
 import { INBOX_ASSETS } from "./inbox/assets.gen.ts";
