@@ -124,6 +124,15 @@ export function parseConfig(text: string, file: string): Config {
       `Cannot load config ${file}: not valid JSON (${(e as Error).message}); fix the syntax`,
     );
   }
+  if (
+    raw !== null && typeof raw === "object" && "project_id" in raw && !("project" in raw)
+  ) {
+    throw new WarrantError(
+      "config_invalid",
+      `Cannot load config ${file}: this is a Lodestar runtime-gate config (project_id, actor_id, ` +
+        `default_scope), not a warrant.json; translate it with: warrant import lodestar --config ${file}`,
+    );
+  }
   const r = ConfigSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0]!;

@@ -3,6 +3,7 @@ import { approvalVerbs } from "./approval.ts";
 import { auditVerbs } from "./audit.ts";
 import { execVerbs } from "./exec.ts";
 import { gateVerbs } from "./gate.ts";
+import { importVerbs } from "./import.ts";
 import { keygenVerb } from "./keygen.ts";
 import { policySignVerb } from "./policy-sign.ts";
 import { policyVerifyVerb } from "./policy-verify.ts";
@@ -23,5 +24,6 @@ export const VERBS: Verb[] = [
   ...auditVerbs,
   ...storeVerbs,
   serveVerb,
+  ...importVerbs,
   verifyReleaseVerb,
 ];

@@ -10,12 +10,13 @@ import type { Verb } from "../io.ts";
 const HELP = `warrant runtime gate — the stdio gate (NDJSON) an agent's hook talks to
 
 Usage: warrant runtime gate --config FILE [--http HOST:PORT]
+       warrant runtime gate -c FILE        (Lodestar's spelling)
 
 Reads requests from stdin and writes replies to stdout, one JSON object per
 line (see protocol.md); diagnostics go to stderr as JSON lines.
 
 Flags:
-  --config FILE      warrant.json (required)
+  -c, --config FILE  warrant.json (required)
   --http HOST:PORT   also serve the HTTP approval endpoint in this process
 
 Signals: SIGHUP reloads the policy; SIGTERM stops cleanly (exit 0).
@@ -28,7 +29,7 @@ export const runtimeGateVerb: Verb = {
   name: "runtime gate",
   summary: "run the stdio gate (the process an agent's hook spawns)",
   help: HELP,
-  flags: { config: { type: "string" }, http: { type: "string" } },
+  flags: { config: { type: "string", short: "c" }, http: { type: "string" } },
   async run(args, io) {
     const configPath = requireFlag(args, "config", "the path to warrant.json");
     const env = openFace("gate", configPath, io);

@@ -26,6 +26,7 @@ export interface CompiledRule {
     | { budget: string; amount: string | number; limit: number; window_ms: number; scope: Scope }
     | null;
   rate: { max: number; window_ms: number; scope: Scope } | null;
+  /** timeout_ms: the rule's, else the policy's hold_timeout (0: rejected at once), else null. */
   approval: { quorum: number; roles: string[]; timeout_ms: number | null } | null;
 }
 
@@ -81,7 +82,13 @@ function compileRule(r: PolicyRule, index: number, doc: PolicyDocument): Compile
       ? {
         quorum: r.approval.quorum,
         roles: [...r.approval.roles].sort(),
-        timeout_ms: r.approval.timeout ? durationMs(r.approval.timeout) : null,
+        timeout_ms: r.approval.timeout
+          ? durationMs(r.approval.timeout)
+          : doc.hold_timeout === undefined
+          ? null
+          : doc.hold_timeout === 0
+          ? 0
+          : durationMs(doc.hold_timeout),
       }
       : null,
   };

@@ -186,6 +186,19 @@ export function evaluate(p: CompiledPolicy, call: ToolCall, ctx: EvalContext): D
   }
   const ids = winners.map((r) => r.id);
   if (holds.length > 0) {
+    // hold_timeout 0 (or a rule without approval under it): the deadline is
+    // now, so the hold is rejected at once rather than parked.
+    const atOnce = holds.filter((r) => r.approval === null || r.approval.timeout_ms === 0);
+    if (atOnce.length > 0) {
+      return deny(
+        p,
+        "approval_required",
+        atOnce.map((r) => r.id),
+        matched,
+        `held by ${atOnce.map((r) => r.id).join(", ")}, and holds under ${p.id} v${p.version} ` +
+          `are rejected at once (hold_timeout: 0)`,
+      );
+    }
     return {
       effect: "hold",
       kind: null,

@@ -50,6 +50,12 @@ export const PolicySchema = z.strictObject({
   description: z.string().max(4000).optional(),
   default: z.enum(["allow", "deny"]),
   expires: z.iso.datetime({ offset: true }).optional(),
+  /**
+   * The timeout of this policy's holds when a rule gives none (else the
+   * gate's default). 0: a hold is rejected at once (approval_required), as
+   * Lodestar's approval_timeout_ms: 0; hold rules then need no approval.
+   */
+  hold_timeout: z.union([z.literal(0), duration]).optional(),
   approvers: z.record(
     name,
     z.strictObject({ key: z.string(), roles: z.array(name).min(1).max(64) }),
@@ -254,10 +260,11 @@ function semanticIssues(doc: PolicyDocument): Issue[] {
       });
     }
     ids.add(r.id);
-    if (r.effect === "hold" && !r.approval) {
+    if (r.effect === "hold" && !r.approval && doc.hold_timeout !== 0) {
       issues.push({
         path: `${at}.approval`,
-        message: 'a "hold" rule needs "approval": {"quorum", "roles"}',
+        message:
+          'a "hold" rule needs "approval": {"quorum", "roles"} (unless the policy\'s hold_timeout is 0)',
       });
     }
     if (r.effect !== "hold" && r.approval) {

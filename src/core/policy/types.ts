@@ -57,7 +57,12 @@ export interface Counters {
   hits(key: string, window_ms: number): number;
 }
 
-export type DecisionKind = "policy_denied" | "budget_exhausted" | "rate_limited";
+export type DecisionKind =
+  | "policy_denied"
+  | "budget_exhausted"
+  | "rate_limited"
+  /** A hold under a policy whose hold_timeout is 0: nobody can approve it in time. */
+  | "approval_required";
 
 /** A decision is a value, never an exception. */
 export interface Decision {
