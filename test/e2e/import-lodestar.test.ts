@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GateClient } from "../../src/client/gate-client.ts";
@@ -65,6 +65,9 @@ const imported: Record<string, { config: string; stdout: string }> = {};
 beforeAll(async () => {
   bin = await ensureBinary();
   dir = mkdtempSync(join(tmpdir(), "warrant-import-"));
+  // Secret key files must be private to their owner (git does not keep 0600).
+  copyFileSync(join(VECTORS, "alice.key.pem"), join(dir, "alice.key.pem"));
+  chmodSync(join(dir, "alice.key.pem"), 0o600);
   const key = await runCli(["keygen", "--id", "ops", "--out", join(dir, "ops.key")]);
   expect(key.code).toBe(0);
   for (const [name, c] of Object.entries(CASES)) {
@@ -197,7 +200,7 @@ describe("a governed session through the real lodestar-runtime-client 0.5.0", ()
           { govern: "lookup_invoice", args: { id: 7 } },
           { govern: "wire_transfer", args: { amount: 1 } },
           { govern: "send_payment", args: { amount: 250, to: "ACME" } },
-          { approve: join(VECTORS, "alice.key.pem"), as: "alice" }, // a PKCS#8 PEM, as lodestar approve keygen writes
+          { approve: join(dir, "alice.key.pem"), as: "alice" }, // a PKCS#8 PEM, as lodestar approve keygen writes
           { resume: 10_000 },
           { resume: null },
         ],
