@@ -7,6 +7,7 @@ import type { ApprovalRequestRecord } from "../core/records.ts";
 import type { Store } from "./ports/store.ts";
 import { resolutionTemplate } from "../core/approval/request.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
+import type { RequestView } from "../protocol/http-views.ts";
 
 interface ViewEnv {
   store: Store;
@@ -14,7 +15,7 @@ interface ViewEnv {
 }
 
 /** The JSON form of a request: what to review, the template to sign, quorum progress. */
-export function requestView(env: ViewEnv, r: ApprovalRequestRecord): Record<string, unknown> {
+export function requestView(env: ViewEnv, r: ApprovalRequestRecord): RequestView {
   const tally = env.policy ? tallyOf(env.store, r, env.policy.current) : null;
   return {
     request_id: r.id,

@@ -10,7 +10,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { submitResolution } from "../app/approval-service.ts";
-import type { ApprovalRequestRecord, RequestState } from "../core/records.ts";
+import type { ApprovalRequestRecord } from "../core/records.ts";
 import type { Clock, Logger } from "../app/ports/system.ts";
 import type { Store } from "../app/ports/store.ts";
 import type { SseHub } from "../bus/sse-hub.ts";
@@ -28,7 +28,10 @@ import type { HeaderLimits, RateLimit } from "./http-guards.ts";
 import type { HttpMetrics } from "./http-metrics.ts";
 import { SSE_HEARTBEAT_MS, sseStream } from "./http-sse.ts";
 import { AuditWatch, inboxRoutes, isInboxPath, setSecurityHeaders } from "./http-inbox.ts";
+import { openApiDocument } from "./http-openapi.ts";
 import { HTTP_STATUS } from "./http-status.ts";
+import { EventsQuery, ListQuery } from "../protocol/http-views.ts";
+import type { z } from "zod";
 import type { HttpCode } from "./http-status.ts";
 
 export { HTTP_STATUS };
@@ -63,11 +66,9 @@ export interface HttpAppDeps {
 
 type Env = { Bindings: { ip?: string } };
 
-const STATES = new Set<RequestState>(["pending", "approved", "rejected", "expired"]);
-
 function routeOf(path: string): string {
   if (path === "/healthz" || path === "/metrics" || path === "/v1/events") return path;
-  if (path === "/v1/audit/verify") return path;
+  if (path === "/v1/audit/verify" || path === "/openapi.json") return path;
   if (isInboxPath(path)) return "inbox";
   if (path === "/v1/approvals") return path;
   if (/^\/v1\/approvals\/[^/]+\/resolutions$/.test(path)) return "/v1/approvals/:id/resolutions";
@@ -116,6 +117,21 @@ function decodeCursor(s: string): string {
   }
 }
 
+/**
+ * Parse the query with its protocol schema (protocol/http-views.ts); the
+ * first issue's message is the 400's detail. Keys in `emptyIsAbsent` sent
+ * empty (`?limit=`) count as not sent.
+ */
+function queryOf<S extends z.ZodType>(schema: S, c: Context, emptyIsAbsent: string[]): z.output<S> {
+  const raw: Record<string, string> = {};
+  for (const [k, v] of Object.entries(c.req.query())) {
+    if (!(v === "" && emptyIsAbsent.includes(k))) raw[k] = v;
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new HttpError("invalid_argument", r.error.issues[0]!.message);
+  return r.data;
+}
+
 function intParam(v: string | undefined, name: string, min: number, max: number): number | null {
   if (v === undefined || v === "") return null;
   if (!/^\d{1,15}$/.test(v) || Number(v) < min || Number(v) > max) {
@@ -150,7 +166,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
     } else if (c.req.method === "OPTIONS") {
       c.res = errorBody(c, "method_not_allowed", "OPTIONS is not supported (no CORS)");
     } else if (
-      path !== "/healthz" && !isWrite && !isInboxPath(path) &&
+      path !== "/healthz" && path !== "/openapi.json" && !isWrite && !isInboxPath(path) &&
       !authOk(c.req.header("authorization"))
     ) {
       c.res = errorBody(
@@ -172,25 +188,26 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
 
   app.get("/healthz", (c) => c.json({ ok: true }));
 
+  let openapi: string | null = null;
+  app.get("/openapi.json", (c) => {
+    openapi ??= JSON.stringify(openApiDocument(new URL(c.req.url).origin), null, 2);
+    return c.body(openapi, 200, { "content-type": "application/json" });
+  });
+
   app.get("/metrics", (c) =>
     c.body(metrics.registry.expose(), 200, {
       "content-type": "text/plain; version=0.0.4; charset=utf-8",
     }));
 
   app.get("/v1/approvals", (c) => {
-    const state = c.req.query("state");
-    if (state !== undefined && !STATES.has(state as RequestState)) {
-      throw new HttpError(
-        "invalid_argument",
-        "state must be pending, approved, rejected or expired",
-      );
-    }
-    const limit = intParam(c.req.query("limit"), "limit", 1, 500) ?? 50;
-    const cursor = c.req.query("cursor");
+    const q = queryOf(ListQuery, c, ["limit", "cursor"]);
+    const state = q.state;
+    const limit = q.limit ?? 50;
+    const cursor = q.cursor;
     const after = cursor ? decodeCursor(cursor) : undefined;
     const rows = store.listRequests({
       limit: limit + 1,
-      ...(state ? { state: state as RequestState } : {}),
+      ...(state ? { state } : {}),
       ...(after !== undefined ? { after } : {}),
     });
     const page = rows.slice(0, limit);
@@ -267,18 +284,9 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
       0,
       Number.MAX_SAFE_INTEGER,
     );
-    const typeQ = c.req.query("type");
-    const types = typeQ ? typeQ.split(",").filter((t) => t !== "") : undefined;
-    if (types && (types.length > 32 || types.some((t) => !/^[a-z_.]{1,64}$/.test(t)))) {
-      throw new HttpError(
-        "invalid_argument",
-        "type must be a comma list of event types like action.held",
-      );
-    }
-    const action = c.req.query("action");
-    if (action !== undefined && (action.length === 0 || action.length > 128)) {
-      throw new HttpError("invalid_argument", "action must be an action id");
-    }
+    const q = queryOf(EventsQuery.omit({ after: true }), c, ["type"]);
+    const types = q.type?.split(",");
+    const action = q.action;
     const sub = deps.hub.subscribe(after, {
       ...(types ? { types } : {}),
       ...(action !== undefined ? { actionId: action } : {}),
@@ -294,7 +302,15 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
 
   inboxRoutes(app, audit);
 
-  for (const path of ["/healthz", "/metrics", "/v1/approvals", "/v1/events", "/v1/audit/verify"]) {
+  const getOnly = [
+    "/healthz",
+    "/metrics",
+    "/v1/approvals",
+    "/v1/events",
+    "/v1/audit/verify",
+    "/openapi.json",
+  ];
+  for (const path of getOnly) {
     app.all(path, (c) => errorBody(c, "method_not_allowed", `use GET on ${path}`));
   }
   app.all(
@@ -304,9 +320,9 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
   app.all("/v1/approvals/:id", (c) => errorBody(c, "method_not_allowed", "use GET"));
   app.all("/v1/actions/:id", (c) => errorBody(c, "method_not_allowed", "use GET"));
 
-  app.on(
-    ["POST", "PUT", "PATCH", "DELETE"],
-    ["/", "/inbox/*"],
+  // after the page's GET routes: any other method on them is a 405
+  app.all(
+    "/*",
     (c) =>
       isInboxPath(c.req.path)
         ? errorBody(c, "method_not_allowed", `use GET on ${c.req.path}`)

@@ -52,6 +52,8 @@ export const CASES = (JSON.parse(
 
 export interface AppFixture {
   dir: string;
+  /** The Hono app itself (its route table). */
+  app: ReturnType<typeof createHttpApp>;
   store: Store;
   clock: { now(): number; t: number };
   hub: SseHub;
@@ -152,6 +154,7 @@ export function appFixture(
     );
   return {
     dir,
+    app,
     store,
     clock,
     hub,

@@ -133,8 +133,9 @@ function quorumBlock(v) {
         el(
           "li",
           {},
-          `${p.rule}: ${p.approvers.length} of ${p.quorum} (${p.roles.join(" or ")})`,
+          `${p.rule}: ${p.keys ?? p.approvers.length} of ${p.quorum} (${p.roles.join(" or ")})`,
           p.approvers.length ? ` — approved by ${p.approvers.join(", ")}` : "",
+          p.note ? ` (${p.note})` : "",
         )
       ),
     ),
