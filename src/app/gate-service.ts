@@ -66,23 +66,17 @@ export class GateService {
     const { store, clock, ids } = this.deps;
     const id = ids.next("action");
     let action: ActionRecord;
+    const repeat: { prior: ActionRecord | null } = { prior: null };
     try {
-      if (req.idempotency_key) {
-        const prior = store.findActionByIdempotencyKey(req.idempotency_key);
-        if (prior) {
-          // A repeat never runs anything: it reports the first action as it stands.
-          return outcomeOf(prior) ?? rejection(
-            prior.id,
-            "precondition_failed",
-            `action ${prior.id} (same idempotency key) is ${prior.state}; ` +
-              (prior.state === "approved"
-                ? `run it with warrant resume ${prior.id}`
-                : "ask again later"),
-          );
-        }
-      }
       action = await store.txAsync((tx) => {
         const now = clock.now();
+        // Looked up inside the transaction that would insert: two concurrent
+        // calls with one key (in any process) serialise here, and the second
+        // finds the first instead of failing on the unique index.
+        if (req.idempotency_key) {
+          repeat.prior = tx.findActionByIdempotencyKey(req.idempotency_key);
+          if (repeat.prior) return repeat.prior;
+        }
         tx.insertAction(this.newAction(id, req, now));
         if (!registered) {
           return tx.transition(id, ["proposed"], "denied", {
@@ -105,6 +99,7 @@ export class GateService {
     } catch (e) {
       return this.failClosed(id, req, e);
     }
+    if (repeat.prior) return await this.repeatOf(repeat.prior);
     if (action.state !== "executing") return outcomeOf(action)!;
     return this.track(action.id, executeAction(this.deps, action, runner));
   }
@@ -158,6 +153,28 @@ export class GateService {
       this.recordIncident("resume.failed", actionId, { code: err.code, message: err.message });
       return rejection(actionId, "internal_error", `resume failed: ${err.message}`);
     }
+  }
+
+  /**
+   * A repeated idempotency key: never runs anything, reports the first
+   * action — its outcome once it has one (waiting for an execution in
+   * progress elsewhere, up to execWaitMs), else why it cannot answer yet.
+   */
+  private async repeatOf(prior: ActionRecord): Promise<GovernOutcome> {
+    const running = this.inflight.get(prior.id);
+    if (running) return await running;
+    let a = prior;
+    if (a.state === "executing" || a.state === "allowed") {
+      const w = await waitForDecision(this.waitDeps(), a.id, "", this.deps.execWaitMs ?? 0);
+      if ("phase" in w) return w;
+      a = w.action;
+    }
+    return outcomeOf(a) ?? rejection(
+      a.id,
+      "precondition_failed",
+      `action ${a.id} (same idempotency key) is ${a.state}; ` +
+        (a.state === "approved" ? `run it with warrant resume ${a.id}` : "ask again later"),
+    );
   }
 
   /** Record a protocol-level incident (malformed line, late callback...) in the audit log. */

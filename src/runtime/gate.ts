@@ -116,11 +116,17 @@ export async function serveGate(
   let stopping: Promise<void> | null = null;
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => (stopped = resolve));
-  const stop = (hookGone: boolean, why: string) => {
+  const stop = (how: "graceful" | "hook_gone" | "signal", why: string) => {
     stopping ??= (async () => {
       logger.log("info", "gate stopping", { reason: why });
-      await gate.stop(hookGone);
-      await http?.stop();
+      if (how === "signal") {
+        // Stop within seconds whatever is outstanding (a run_tool may never be answered).
+        await gate.interrupt(why);
+        await Promise.race([http?.stop(), new Promise((r) => setTimeout(r, 1000))]);
+      } else {
+        await gate.stop(how === "hook_gone");
+        await http?.stop();
+      }
       for (const t of timers) clearInterval(t);
       stopReloading();
       try {
@@ -128,22 +134,29 @@ export async function serveGate(
       } catch (e) {
         logger.log("warn", "cannot record the session end", { error: String(e) });
       }
-      await env.close();
+      // A signal stops within seconds: a hung event destination does not hold the exit.
+      if (how === "signal") {
+        await Promise.race([
+          env.close(),
+          new Promise((r) => setTimeout(r, 1500)),
+        ]);
+      } else await env.close();
     })().finally(stopped);
     return stopping;
   };
-  gate.onShutdown = () => void stop(false, "shutdown message");
-  const onTerm = () => void stop(false, "SIGTERM");
+  gate.onShutdown = () => void stop("graceful", "shutdown message");
+  const onTerm = () => void stop("signal", "SIGTERM");
+  const onInt = () => void stop("signal", "SIGINT");
   process.on("SIGTERM", onTerm);
-  process.on("SIGINT", onTerm);
+  process.on("SIGINT", onInt);
 
   gate.start();
   process.stdin.on("data", (chunk: Uint8Array) => gate.push(chunk));
-  process.stdin.on("end", () => void stop(true, "stdin closed"));
-  process.stdin.on("error", () => void stop(true, "stdin error"));
+  process.stdin.on("end", () => void stop("hook_gone", "stdin closed"));
+  process.stdin.on("error", () => void stop("hook_gone", "stdin error"));
   await done;
   process.off("SIGTERM", onTerm);
-  process.off("SIGINT", onTerm);
+  process.off("SIGINT", onInt);
   process.stdin.pause();
   return EXIT.ok;
 }

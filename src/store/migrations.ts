@@ -180,6 +180,15 @@ CREATE TABLE project_policy (
   },
 ];
 
+/** The schema version recorded in the file (0 for a new one), read without a write lock. */
+function currentVersion(db: SqlDriver): number {
+  const t = db.get(
+    "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+  );
+  if (!t) return 0;
+  return Number(db.get("SELECT MAX(version) AS v FROM schema_migrations")?.v ?? 0);
+}
+
 /** The highest schema version this binary knows. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
@@ -191,6 +200,9 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
  * @example migrate(db, Date.now(), ".warrant/warrant.db") // → 1
  */
 export function migrate(db: SqlDriver, now: number, path: string): number {
+  // Up to date (the common open): no write transaction, so a crowd of CLI
+  // processes opening the store does not queue for the write lock.
+  if (currentVersion(db) === SCHEMA_VERSION) return SCHEMA_VERSION;
   db.exec("BEGIN IMMEDIATE");
   try {
     db.exec(

@@ -15,7 +15,8 @@
  * its 4 events.
  *
  * Concurrency: every write transaction is BEGIN IMMEDIATE, so writers from
- * several processes serialise on the file lock (busy_timeout 5 s, then
+ * several processes serialise on the file lock (they wait their turn up to
+ * the busy timeout — store.busy_timeout_ms, 30 s by default — then
  * store_busy); readers never block in WAL.
  */
 import type { AuditVerifyResult, DataCodec, Store, StoreTx } from "../app/ports/store.ts";
@@ -417,7 +418,9 @@ function openOnce(opts: OpenStoreOptions, busyMs: number): Store {
     migrate(db, now, path);
     // A random identity, made once when the store is created: checkpoints
     // name it, so a witness can tell this store from another one.
-    db.run("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)", [newStoreId()]);
+    if (!db.get("SELECT 1 AS x FROM meta WHERE key = 'store_id'")) {
+      db.run("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)", [newStoreId()]);
+    }
     checkDataKey(db, codec, path, opts.keyEnvName ? { envName: opts.keyEnvName } : {});
   } catch (e) {
     try {

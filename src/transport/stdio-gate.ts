@@ -42,6 +42,8 @@ export class StdioGate implements ToolRunner {
   /** Callback ids that timed out, kept to recognise a late answer. */
   private readonly timedOut = new Map<number, string>();
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Request ids (govern, resume) not answered yet, with how many are in flight under each. */
+  private readonly open = new Map<number, number>();
   private nextCallback = 0;
   private closing = false;
   private readonly splitter: LineSplitter;
@@ -73,19 +75,50 @@ export class StdioGate implements ToolRunner {
     if (!this.closing) this.splitter.end();
     this.closing = true;
     this.o.service.stopWaiting();
-    if (hookGone) {
-      for (const [id, p] of this.callbacks) {
-        clearTimeout(p.timer);
-        this.callbacks.delete(id);
-        p.resolve({
-          ok: false,
-          unknown: true,
-          message: "the hook closed stdin before answering run_tool",
-        });
-      }
-    }
+    if (hookGone) this.abandonCallbacks("the hook closed stdin before answering run_tool");
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     await this.o.service.drain();
+  }
+
+  /**
+   * Stop now (SIGTERM, SIGINT), whatever is outstanding: in-flight work gets
+   * `graceMs` to finish; then every unanswered run_tool is recorded as
+   * interrupted (outcome_unknown, never re-run), every request still
+   * unanswered gets an `error`, and the records get `settleMs` to commit.
+   * Resolves within graceMs + settleMs (plus the drain's own bound).
+   */
+  async interrupt(why: string, graceMs = 1000, settleMs = 2000): Promise<void> {
+    if (!this.closing) this.splitter.end();
+    this.closing = true;
+    this.o.service.stopWaiting();
+    await within(graceMs, this.settled());
+    this.abandonCallbacks(
+      `interrupted: the gate was stopped (${why}) while run_tool was outstanding; ` +
+        `the outcome is unknown and the action will not be re-run`,
+    );
+    for (const id of [...this.open.keys()]) {
+      this.open.delete(id);
+      this.send({
+        type: "error",
+        id,
+        message: `the gate stopped (${why}) before answering; an action it had started is ` +
+          `recorded as outcome_unknown and is never re-run (resume it for the recorded outcome)`,
+      });
+    }
+    await within(settleMs, this.settled().then(() => this.o.service.drain()));
+  }
+
+  private async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Resolve every outstanding run_tool as unknown (recorded outcome_unknown). */
+  private abandonCallbacks(message: string): void {
+    for (const [id, p] of this.callbacks) {
+      clearTimeout(p.timer);
+      this.callbacks.delete(id);
+      p.resolve({ ok: false, unknown: true, message });
+    }
   }
 
   /** ToolRunner: ask the hook to run the body; resolves on its answer or the timeout. */
@@ -118,6 +151,10 @@ export class StdioGate implements ToolRunner {
   }
 
   private reply(id: number, outcome: GovernOutcome, correlation?: string | null): void {
+    const n = this.open.get(id) ?? 0;
+    if (n === 0) return; // answered already (an interrupted request got its error)
+    if (n === 1) this.open.delete(id);
+    else this.open.set(id, n - 1);
     this.send({
       type: "govern_result",
       id,
@@ -196,6 +233,7 @@ export class StdioGate implements ToolRunner {
         if (this.closing) {
           return this.send({ type: "error", id: msg.id, message: "the gate is shutting down" });
         }
+        this.opened(msg.id);
         return this.track(
           this.o.service.govern(
             { tool: msg.tool, args: msg.args, correlation_id: msg.correlation_id ?? null },
@@ -207,6 +245,7 @@ export class StdioGate implements ToolRunner {
         if (this.closing) {
           return this.send({ type: "error", id: msg.id, message: "the gate is shutting down" });
         }
+        this.opened(msg.id);
         return this.track(
           this.o.service.resume(
             msg.action_id,
@@ -287,6 +326,10 @@ export class StdioGate implements ToolRunner {
     });
   }
 
+  private opened(id: number): void {
+    this.open.set(id, (this.open.get(id) ?? 0) + 1);
+  }
+
   private track(p: Promise<unknown>): void {
     const t = p.catch((e) =>
       this.o.logger.log("error", "request handler failed", { error: String(e) })
@@ -311,4 +354,11 @@ function duplicateKey(line: string, maxDepth: number): string | null {
       } (each key may appear once)`
       : null;
   }
+}
+
+/** Wait for `p`, but no longer than `ms`. */
+async function within(ms: number, p: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([p.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

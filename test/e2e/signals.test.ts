@@ -1,0 +1,57 @@
+/**
+ * SIGTERM and SIGINT stop the gate within 5 s even while a run_tool
+ * callback is outstanding (the default tool_exec_timeout_ms is 120 s): the
+ * in-flight action is recorded as outcome_unknown (never re-run), the
+ * unanswered request gets an `error`, and the process exits 0.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { makeWorkspace, spawnGate } from "./harness.ts";
+import type { Workspace } from "./harness.ts";
+
+let ws: Workspace;
+beforeAll(async () => {
+  ws = await makeWorkspace({ policy: { policy: "p", version: 1, default: "allow", rules: [] } });
+});
+afterAll(() => ws.cleanup());
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  test(
+    `${signal} with a run_tool outstanding: exit within 5 s, outcome_unknown recorded`,
+    async () => {
+      const gate = await spawnGate(ws.configPath);
+      let called!: () => void;
+      const started = new Promise<void>((r) => (called = r));
+      await gate.registerTool("hang", () => {
+        called();
+        return new Promise(() => {}); // the hook never answers
+      });
+      const reply = gate.govern("hang", { n: 1 }).then(
+        (r) => ({ ok: true as const, r }),
+        (e: Error) => ({ ok: false as const, message: e.message }),
+      );
+      await started;
+      const t0 = performance.now();
+      gate.kill(signal);
+      const code = await gate.exited;
+      const took = performance.now() - t0;
+      expect(code).toBe(0);
+      expect(took).toBeLessThan(5000);
+      const r = await reply;
+      expect(r.ok).toBe(false);
+      expect(r.ok ? "" : r.message).toContain("outcome_unknown");
+
+      const db = new Database(join(ws.dir, ".warrant/warrant.db"), { readonly: true });
+      try {
+        const rows = db.query("SELECT state, kind FROM actions WHERE tool = 'hang'").all() as Array<
+          { state: string; kind: string }
+        >;
+        expect(rows.at(-1)).toEqual({ state: "unknown", kind: "outcome_unknown" });
+      } finally {
+        db.close();
+      }
+    },
+    20_000,
+  );
+}
