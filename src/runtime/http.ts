@@ -8,7 +8,7 @@ import { SseHub } from "../bus/sse-hub.ts";
 import { webhookSink } from "../bus/webhook-sink.ts";
 import { WarrantError } from "../core/errors.ts";
 import { serveHttp } from "../platform/http-server.ts";
-import { createHttpApp } from "../transport/http-app.ts";
+import { BODY_DRAIN_MAX_BYTES, createHttpApp } from "../transport/http-app.ts";
 import type { RateLimit } from "../transport/http-guards.ts";
 import { countPending, createHttpMetrics } from "../transport/http-metrics.ts";
 import { UsageError } from "../cli/io.ts";
@@ -135,7 +135,9 @@ export async function startHttp(env: RuntimeEnv, listen: string, io: CliIO): Pro
     server = serveHttp((req, b) => app.fetch(req, b), {
       hostname,
       port,
-      maxRequestBodySize: 64 * 1024,
+      // Larger than the app's own limit on purpose: the app answers 413 with
+      // a JSON body after draining; the platform would close without one.
+      maxRequestBodySize: BODY_DRAIN_MAX_BYTES,
     });
   } catch (e) {
     hub.close();

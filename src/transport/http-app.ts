@@ -20,6 +20,7 @@ import {
   bearerChecker,
   DEFAULT_HEADER_LIMITS,
   DEFAULT_RATE_LIMIT,
+  drainBody,
   headersFit,
   readBodyCapped,
   TokenBuckets,
@@ -46,6 +47,12 @@ export class HttpError extends Error {
 
 /** Largest request body (413 beyond; a resolution itself must be ≤ 8 KiB). */
 export const BODY_MAX_BYTES = 16 * 1024;
+/**
+ * How much of a refused body is read and discarded so that a client that
+ * uploads everything before reading still gets its 413 (the platform's own
+ * limit is set to this; past it the connection is closed, as RFC 9110 allows).
+ */
+export const BODY_DRAIN_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface HttpAppDeps {
   store: Store;
@@ -155,7 +162,14 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
     const t0 = performance.now();
     const path = c.req.path;
     const isWrite = c.req.method === "POST" && routeOf(path) === "/v1/approvals/:id/resolutions";
-    if (!headersFit(c.req.raw.headers, headerLimits)) {
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (Number.isFinite(declared) && declared > BODY_MAX_BYTES) {
+      c.res = errorBody(
+        c,
+        "payload_too_large",
+        `request body of ${declared} bytes exceeds ${BODY_MAX_BYTES} bytes`,
+      );
+    } else if (!headersFit(c.req.raw.headers, headerLimits)) {
       c.res = errorBody(
         c,
         "headers_too_large",
@@ -176,6 +190,11 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
       );
     } else {
       await next();
+    }
+    // A body nobody read (refused early, or a route that takes none) is
+    // drained before the response goes out, so the client can read it.
+    if (!(await drainBody(c.req.raw, BODY_DRAIN_MAX_BYTES))) {
+      c.res.headers.set("connection", "close");
     }
     c.res.headers.set("cache-control", "no-store");
     c.res.headers.set("x-content-type-options", "nosniff");
@@ -233,7 +252,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
         `Content-Type must be application/json (got "${ct.slice(0, 64)}")`,
       );
     }
-    const text = await readBodyCapped(c.req.raw, BODY_MAX_BYTES);
+    const text = await readBodyCapped(c.req.raw, BODY_MAX_BYTES, BODY_DRAIN_MAX_BYTES);
     if (text === null) {
       throw new HttpError("payload_too_large", `body larger than ${BODY_MAX_BYTES} bytes`);
     }

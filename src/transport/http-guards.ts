@@ -99,7 +99,11 @@ export function headersFit(headers: Headers, limits: HeaderLimits): boolean {
  * Read a request body as text, refusing more than `max` bytes whatever the
  * Content-Length says (chunked bodies included). Returns null when too large.
  */
-export async function readBodyCapped(req: Request, max: number): Promise<string | null> {
+export async function readBodyCapped(
+  req: Request,
+  max: number,
+  drainMax = 0,
+): Promise<string | null> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > max) return null;
   if (!req.body) return "";
@@ -111,6 +115,12 @@ export async function readBodyCapped(req: Request, max: number): Promise<string 
     if (done) break;
     size += value.byteLength;
     if (size > max) {
+      // Keep reading (up to drainMax) so the client can read the 413.
+      while (size <= drainMax) {
+        const more = await reader.read().catch(() => ({ done: true, value: undefined }));
+        if (more.done) return null;
+        size += more.value!.byteLength;
+      }
       await reader.cancel().catch(() => {});
       return null;
     }
@@ -123,4 +133,30 @@ export async function readBodyCapped(req: Request, max: number): Promise<string 
     o += c.byteLength;
   }
   return new TextDecoder("utf-8", { fatal: false }).decode(all);
+}
+
+/**
+ * Read and discard what is left of a request body, up to `max` bytes, so a
+ * client that uploads its whole body before reading gets the response (an
+ * unread body makes the server close first and the client see a broken
+ * pipe instead of the 413). Returns false when more than `max` remained:
+ * the connection should then be closed after the response (RFC 9110 §15.5.14).
+ */
+export async function drainBody(req: Request, max: number): Promise<boolean> {
+  if (!req.body || req.bodyUsed) return true;
+  let size = 0;
+  try {
+    const reader = req.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return true;
+      size += value.byteLength;
+      if (size > max) {
+        await reader.cancel().catch(() => {});
+        return false;
+      }
+    }
+  } catch {
+    return false; // the client went away mid-body
+  }
 }
