@@ -4,9 +4,18 @@
  * `prev_hash` is the previous event's hash (64 zeros for seq 1). Because `seq`
  * is inside the hash, an edited, deleted, inserted or reordered row breaks the
  * chain at (or right after) the row that changed. Pure: no I/O.
+ *
+ * The payload is stored as its canonical JSON text and the hash covers those
+ * exact bytes (spliced into the canonical event), never a re-serialisation
+ * of a parsed value: `{"effect":"deny","effect":"allow"}` or trailing spaces
+ * would otherwise hash like the original while SQL readers see something
+ * else. A stored payload that is not canonical JSON is refused. Rows written
+ * before payloads were canonical (seq below `canonicalFrom`) may hold the
+ * JSON.stringify form of their value, and nothing else.
  */
-import { canonicalize } from "./canonical-json.ts";
+import { canonicalize, parseJsonStrict } from "./canonical-json.ts";
 import { sha256Hex } from "./digest.ts";
+import { isWarrantError } from "./errors.ts";
 
 /** prev_hash of the first event. */
 export const GENESIS_HASH = "0".repeat(64);
@@ -24,6 +33,53 @@ export interface ChainFields {
 /** A stored event: the hashed fields and the hash. */
 export interface ChainEvent extends ChainFields {
   hash: string;
+  /** The payload exactly as stored; when given, it is what is checked and hashed. */
+  payload_text?: string;
+}
+
+/**
+ * The hash of an event whose payload is given as its stored canonical JSON
+ * text: sha256 of the canonical event with those bytes spliced in as the
+ * payload. Equals eventHash() when `payloadText` is canonicalize(payload).
+ */
+export function eventHashOfText(e: Omit<ChainFields, "payload">, payloadText: string): string {
+  // Keys in JCS order: action_id, at, payload, prev_hash, seq, type.
+  return sha256Hex(
+    `{"action_id":${canonicalize(e.action_id)},"at":${
+      canonicalize(e.at)
+    },"payload":${payloadText}` +
+      `,"prev_hash":${canonicalize(e.prev_hash)},"seq":${canonicalize(e.seq)},"type":${
+        canonicalize(e.type)
+      }}`,
+  );
+}
+
+/**
+ * Why a stored payload text is not acceptable, or null. From `canonicalFrom`
+ * on, only canonical JSON (RFC 8785) is; before it, also the JSON.stringify
+ * form of a strictly parsed value (how earlier versions stored payloads).
+ */
+export function payloadTextProblem(text: string, legacy: boolean): string | null {
+  let value: unknown;
+  try {
+    value = parseJsonStrict(text, 512);
+  } catch (e) {
+    return isWarrantError(e, "json_duplicate_key")
+      ? `payload is not canonical JSON: ${e.message.replace(/; each key.*$/, "")}`
+      : `payload is not JSON: ${(e as Error).message}`;
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return "payload is not a JSON object";
+  }
+  let canonical: string;
+  try {
+    canonical = canonicalize(value);
+  } catch (e) {
+    return `unhashable payload: ${(e as Error).message}`;
+  }
+  if (text === canonical) return null;
+  if (legacy && text === JSON.stringify(value)) return null;
+  return "payload is not canonical JSON (extra whitespace, key order or number/string form differs)";
 }
 
 /** The first problem found, and where. */
@@ -62,10 +118,20 @@ export class ChainVerifier {
   /** Number of events checked and found good. */
   checked = 0;
 
-  /** Start at seq 1 with the genesis hash, or mid-chain from a trusted point. */
-  constructor(start: { seq: number; prev_hash: string } = { seq: 1, prev_hash: GENESIS_HASH }) {
+  private readonly canonicalFrom: number;
+
+  /**
+   * Start at seq 1 with the genesis hash, or mid-chain from a trusted point.
+   * `canonicalFrom`: the first seq whose stored payload must be canonical
+   * (default 1: all of them).
+   */
+  constructor(
+    start: { seq: number; prev_hash: string } = { seq: 1, prev_hash: GENESIS_HASH },
+    canonicalFrom = 1,
+  ) {
     this.expectedSeq = start.seq;
     this.prevHash = start.prev_hash;
+    this.canonicalFrom = canonicalFrom;
   }
 
   /** Check the next event. */
@@ -109,8 +175,15 @@ export class ChainVerifier {
       };
     }
     let recomputed: string;
+    let textProblem: string | null = null;
     try {
-      recomputed = eventHash(e);
+      if (e.payload_text !== undefined) {
+        const legacy = e.seq < this.canonicalFrom;
+        textProblem = payloadTextProblem(e.payload_text, legacy);
+        recomputed = legacy && textProblem === null && e.payload_text !== canonicalize(e.payload)
+          ? eventHash(e)
+          : eventHashOfText(e, e.payload_text);
+      } else recomputed = eventHash(e);
     } catch (err) {
       return { seq: e.seq, problem: `unhashable payload: ${(err as Error).message}` };
     }
@@ -120,6 +193,9 @@ export class ChainVerifier {
         problem: `hash mismatch: stored ${e.hash}, recomputed ${recomputed} (row edited)`,
       };
     }
+    // The hash covers these bytes, but they are not what warrant writes
+    // (re-hashed after an edit: duplicate keys, whitespace).
+    if (textProblem) return { seq: e.seq, problem: textProblem };
     return null;
   }
 }

@@ -178,6 +178,15 @@ CREATE TABLE project_policy (
     version: 3,
     sql: `ALTER TABLE actions ADD COLUMN detail BLOB;`,
   },
+  {
+    // From here on event payloads are stored as canonical JSON and hashed as
+    // stored; rows before keep the JSON.stringify form they were written in.
+    version: 4,
+    sql: `
+INSERT OR IGNORE INTO meta (key, value)
+  SELECT 'chain_canonical_from', CAST(COALESCE(MAX(seq), 0) + 1 AS TEXT) FROM events;
+`,
+  },
 ];
 
 /** The schema version recorded in the file (0 for a new one), read without a write lock. */

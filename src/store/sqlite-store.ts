@@ -29,6 +29,7 @@ import { readHeadOrNull, writeHead } from "./audit-head.ts";
 import { checkDataKey, writeKeyCheck } from "./key-check.ts";
 import { reencryptAll, verifyAll } from "./key-rotation.ts";
 import { migrate, SCHEMA_VERSION } from "./migrations.ts";
+import { crossCheckRows } from "./row-audit.ts";
 import { createPayloadCodec, type PayloadCodec } from "./payload-codec.ts";
 import { SqlReads } from "./reads.ts";
 import { eventFromRow } from "./rows.ts";
@@ -229,7 +230,8 @@ class SqliteStore extends SqlReads implements Store {
     const own = !this.inTx;
     if (own) this.db.exec("BEGIN"); // one read snapshot for every page
     try {
-      const v = new ChainVerifier();
+      const from = this.db.get("SELECT value FROM meta WHERE key = 'chain_canonical_from'");
+      const v = new ChainVerifier(undefined, from ? Number(from.value) : 1);
       let after = 0;
       for (;;) {
         const page = this.db.all("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", [
@@ -239,7 +241,7 @@ class SqliteStore extends SqlReads implements Store {
         for (const row of page) {
           let bad;
           try {
-            bad = v.check(eventFromRow(row));
+            bad = v.check({ ...eventFromRow(row), payload_text: String(row.payload) });
           } catch (e) {
             bad = { seq: Number(row.seq), problem: (e as Error).message };
           }
@@ -251,8 +253,10 @@ class SqliteStore extends SqlReads implements Store {
       const last = v.head;
       const head = readHeadOrNull(this.db);
       const problem = headProblem(last, head);
-      return problem
-        ? { ok: false, checked: v.checked, first_bad: problem }
+      if (problem) return { ok: false, checked: v.checked, first_bad: problem };
+      const rows = crossCheckRows(this.db, this.codec);
+      return rows.problems.length > 0
+        ? { ok: false, checked: v.checked, row_problems: rows.problems }
         : { ok: true, checked: v.checked };
     } finally {
       if (own) this.db.exec("COMMIT");

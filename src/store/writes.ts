@@ -18,7 +18,8 @@ import type {
 import type { ActionState } from "../core/action.ts";
 import type { SqlDriver } from "../app/ports/sql.ts";
 import type { StoreTx } from "../app/ports/store.ts";
-import { eventHash } from "../core/audit-chain.ts";
+import { eventHashOfText } from "../core/audit-chain.ts";
+import { canonicalize } from "../core/canonical-json.ts";
 import { WarrantError } from "../core/errors.ts";
 import { type AuditHead, readHead } from "./audit-head.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
@@ -79,8 +80,10 @@ export class SqlTx extends SqlReads implements StoreTx {
     e: { type: string; action_id?: string | null; payload?: Record<string, unknown>; at: number },
   ): EventRecord {
     this.live();
-    // Normalise through JSON so the hashed payload is exactly what is stored and read back.
+    // Normalise through JSON (undefined fields dropped), then store the
+    // canonical text: the hash covers exactly the bytes stored.
     const payload = JSON.parse(JSON.stringify(e.payload ?? {})) as Record<string, unknown>;
+    const payloadText = canonicalize(payload);
     const fields = {
       seq: this.head.seq + 1,
       at: e.at,
@@ -89,7 +92,7 @@ export class SqlTx extends SqlReads implements StoreTx {
       payload,
       prev_hash: this.head.hash,
     };
-    const hash = eventHash(fields);
+    const hash = eventHashOfText(fields, payloadText);
     try {
       this.db.run(
         "INSERT INTO events (seq, at, type, action_id, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -98,7 +101,7 @@ export class SqlTx extends SqlReads implements StoreTx {
           fields.at,
           fields.type,
           fields.action_id,
-          JSON.stringify(payload),
+          payloadText,
           hashBytes(fields.prev_hash),
           hashBytes(hash),
         ],

@@ -106,6 +106,12 @@ describe("self-approval with plain SQL", () => {
     });
     expect(eventTypes(held.action_id)).toContain("action.rejected");
     expect(await gate.close()).toBe(0);
+    // `audit verify` no longer says OK: the request row disagrees with the chain.
+    const v = await cli("audit", "verify");
+    expect(v.code).toBe(1);
+    expect(v.stdout).toContain(
+      `approval_requests ${held.request_id}: state is approved, the audit log recorded pending`,
+    );
   });
 
   test("hook tool via `warrant resume` (run request to the live gate): nothing runs", async () => {

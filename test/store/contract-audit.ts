@@ -1,7 +1,7 @@
 /** Audit-log tamper detection, done with plain SQL through a raw driver. */
 import type { SqlDriverFactory, SqlValue } from "../../src/app/ports/sql.ts";
 import type { Store } from "../../src/app/ports/store.ts";
-import { eventHash } from "../../src/core/audit-chain.ts";
+import { eventHash, eventHashOfText, GENESIS_HASH } from "../../src/core/audit-chain.ts";
 import { hashBytes } from "../../src/store/rows.ts";
 import { eq, ok, type TestApi, throwsCode } from "./assert.ts";
 import { actionIn, type Ctx, withCtx } from "./harness.ts";
@@ -11,6 +11,41 @@ function tamper(c: Ctx, steps: Array<[string, SqlValue[]?]>): void {
   try {
     raw.exec("DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;");
     for (const [sql, params] of steps) raw.run(sql, params);
+  } finally {
+    raw.close();
+  }
+}
+
+/**
+ * The attacker rebuilds the chain after editing: seq `seq` gets `payload`
+ * (a text), every later hash and prev_hash is recomputed over the stored
+ * bytes, and meta.audit_head is fixed. Only a witness can tell.
+ */
+function rebuildWith(c: Ctx, seq: number, payload: string): void {
+  const raw = c.driver(c.path);
+  try {
+    raw.exec("DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;");
+    raw.run("UPDATE events SET payload = ? WHERE seq = ?", [payload, seq]);
+    let prev = GENESIS_HASH;
+    let last = 0;
+    for (const r of raw.all("SELECT seq, at, type, action_id, payload FROM events ORDER BY seq")) {
+      const f = {
+        seq: Number(r.seq),
+        at: Number(r.at),
+        type: String(r.type),
+        action_id: r.action_id === null ? null : String(r.action_id),
+        prev_hash: prev,
+      };
+      const h = eventHashOfText(f, String(r.payload));
+      raw.run("UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?", [
+        hashBytes(prev),
+        hashBytes(h),
+        f.seq,
+      ]);
+      prev = h;
+      last = f.seq;
+    }
+    raw.run("UPDATE meta SET value = ? WHERE key = 'audit_head'", [`${last} ${prev}`]);
   } finally {
     raw.close();
   }
@@ -138,6 +173,87 @@ export function auditContract(name: string, driver: SqlDriverFactory, t: TestApi
     eq(s.verifyAudit().first_bad?.seq, 5);
   });
 
+  test("payloads are stored as canonical JSON and hashed as stored", (c) => {
+    const s = seeded(c);
+    const raw = c.driver(c.path);
+    try {
+      for (const r of raw.all("SELECT payload FROM events")) {
+        const text = String(r.payload);
+        eq(JSON.stringify(sortKeys(JSON.parse(text))), text);
+      }
+    } finally {
+      raw.close();
+    }
+    eq(s.verifyAudit().ok, true);
+  });
+
+  test("a duplicate-key payload, even re-hashed with the chain rebuilt, is reported", (c) => {
+    const s = seeded(c);
+    const e5 = s.events({ afterSeq: 4, limit: 1 })[0]!;
+    eq(e5.type, "action.completed");
+    // SQLite's json_extract reads the first "from", JSON.parse the last.
+    rebuildWith(c, 5, '{"from":"denied","from":"executing","output_digest":"sha256:0"}');
+    const r = s.verifyAudit();
+    eq([r.ok, r.first_bad?.seq], [false, 5]);
+    ok(r.first_bad!.problem.includes('duplicate key "from"'), r.first_bad!.problem);
+  });
+
+  test("a payload with whitespace, even re-hashed with the chain rebuilt, is reported", (c) => {
+    const s = seeded(c);
+    const raw = c.driver(c.path);
+    const text = String(raw.get("SELECT payload FROM events WHERE seq = 5")!.payload);
+    raw.close();
+    rebuildWith(c, 5, `${text} `);
+    const r = s.verifyAudit();
+    eq([r.ok, r.first_bad?.seq], [false, 5]);
+    ok(r.first_bad!.problem.includes("not canonical"), r.first_bad!.problem);
+  });
+
+  test("rows edited with plain SQL are reported against the chain", (c) => {
+    const s = seeded(c);
+    const first = s.events({ afterSeq: 1, limit: 1 })[0]!.action_id!;
+    const held = actionIn(s, "held");
+    s.tx((tx) =>
+      tx.insertRequest({
+        id: "req_1",
+        action_id: held,
+        requirements: [{ rule: "r", quorum: 2, roles: ["finance"], timeout_ms: null }],
+        rules: ["r"],
+        policy_id: "p",
+        policy_version: 1,
+        action_digest: `sha256:${"a".repeat(64)}`,
+        deadline: 1000,
+        at: 12,
+      })
+    );
+    eq(s.verifyAudit().ok, true);
+    tamper(c, [
+      [`UPDATE actions SET state = 'approved' WHERE id = '${held}'`],
+      ["UPDATE approval_requests SET state = 'approved', action_digest = ? WHERE id = 'req_1'", [
+        `sha256:${"b".repeat(64)}`,
+      ]],
+      [
+        'UPDATE actions SET args = CAST(X\'00\' || \'{"amount":9999,"to":"eve"}\' AS BLOB) WHERE id = ?',
+        [first],
+      ],
+    ]);
+    const r = s.verifyAudit();
+    eq(r.ok, false);
+    const found = (r.row_problems ?? []).map((p) => `${p.table} ${p.id}: ${p.problem}`).join("\n");
+    ok(
+      found.includes(
+        `actions ${held}: state is approved, the audit log's last transition is action.held`,
+      ),
+      found,
+    );
+    ok(found.includes("approval_requests req_1: action_digest is sha256:bbbb"), found);
+    ok(
+      found.includes("approval_requests req_1: state is approved, the audit log recorded pending"),
+      found,
+    );
+    ok(found.includes("args do not match args_digest"), found);
+  });
+
   test("verifyAudit detects two reordered rows", (c) => {
     const s = seeded(c);
     tamper(c, [
@@ -148,4 +264,12 @@ export function auditContract(name: string, driver: SqlDriverFactory, t: TestApi
     const r = s.verifyAudit();
     eq([r.ok, r.checked, r.first_bad?.seq], [false, 5, 6]);
   });
+}
+
+/** A copy of a JSON value with object keys sorted (what canonical JSON orders by). */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v === null || typeof v !== "object") return v;
+  const o = v as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortKeys(o[k])]));
 }

@@ -28,6 +28,12 @@ export interface AuditVerifyResult {
   checked: number;
   /** First bad seq, and why ("hash mismatch", "gap: expected 12, found 14", ...). */
   first_bad?: { seq: number; problem: string };
+  /**
+   * When the chain holds, the action, request and resolution rows are
+   * cross-checked against it: those that disagree (edited states, digests,
+   * arguments), at most 100.
+   */
+  row_problems?: Array<{ table: string; id: string; problem: string }>;
 }
 
 /** How payloads are stored (store/payload-codec.ts implements it). */

@@ -35,15 +35,28 @@ export const auditVerifyVerb: Verb = {
     try {
       const r = store.verifyAudit();
       if (args.flags.json) printJson(io, { store: path, ...r });
-      else if (r.ok) io.out(`audit log OK: ${r.checked} events verified in ${path}`);
-      else {
+      else if (r.ok) {
         io.out(
-          `audit log BROKEN at seq ${r.first_bad!.seq}: ${r.first_bad!.problem} ` +
+          `audit log OK: ${r.checked} events verified, and every action, request and ` +
+            `resolution row matches them, in ${path}`,
+        );
+      } else if (r.first_bad) {
+        io.out(
+          `audit log BROKEN at seq ${r.first_bad.seq}: ${r.first_bad.problem} ` +
             `(${r.checked} events verified before it, in ${path})`,
         );
+      } else {
+        io.out(`audit log OK (${r.checked} events), but rows disagree with it, in ${path}:`);
+        for (const p of r.row_problems ?? []) io.out(`  ${p.table} ${p.id}: ${p.problem}`);
       }
       if (!r.ok) {
-        io.err(`warrant: audit chain broken at seq ${r.first_bad!.seq} [audit_chain_broken]`);
+        io.err(
+          r.first_bad
+            ? `warrant: audit chain broken at seq ${r.first_bad.seq} [audit_chain_broken]`
+            : `warrant: ${
+              r.row_problems!.length
+            } row(s) edited outside warrant [audit_chain_broken]`,
+        );
       }
       return r.ok ? EXIT.ok : EXIT.error;
     } finally {
