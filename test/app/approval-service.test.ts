@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { submitResolution } from "../../src/app/approval-service.ts";
 import type { Store } from "../../src/app/ports/store.ts";
+import { sha256Hex } from "../../src/core/digest.ts";
 import { compilePolicy } from "../../src/core/policy/compile.ts";
 import { parsePolicyDocument } from "../../src/core/policy/schema.ts";
 import { bunSqlite } from "../../src/platform/bun.ts";
@@ -85,8 +86,9 @@ function fixtureStore(now: number): { store: Store; done(): void } {
         approver: "someone-else",
         decision: "approve",
         nonce: n,
+        // A stored row's sha256 is its document's (audit verify checks it).
         document: "{}",
-        document_sha256: "0",
+        document_sha256: sha256Hex("{}"),
         at: r.created_at,
       });
     }
