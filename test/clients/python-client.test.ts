@@ -8,6 +8,7 @@ import { dirname, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const hasPython = spawnSync("python3", ["--version"]).status === 0;
+if (!hasPython) console.warn("SKIP Python stdlib client unittest suite: python3 is not on PATH");
 
 test.skipIf(!hasPython)("python client unittest suite passes against the echo gate", () => {
   // `-m unittest discover`: a `test.*` module path would collide with Python's stdlib `test`.

@@ -198,7 +198,11 @@ async function submitLocal(
       `no approval request "${o.requestId}" in ${env.config.store.path}; see warrant pending`,
     );
   }
-  if (!json) io.err(describeRequest(env, req, true));
+  if (!json) {
+    // What is being signed, as it stands before this signature (the result follows on stdout).
+    io.err(`${o.decision === "approve" ? "Approving" : "Denying"}, as ${o.approver}:`);
+    io.err(describeRequest(env, req, true).replace(/^/gm, "  "));
+  }
   if (req.state !== "pending") {
     throw new WarrantError(
       "request_closed",
@@ -257,8 +261,25 @@ async function submitLocal(
         }${p.note ? ` (${p.note})` : ""}`,
       );
     }
+    const next = nextStep(env, after);
+    if (next) io.out(`next: ${next}`);
   }
   return EXIT.ok;
+}
+
+/** What happens now to a request's action, and who makes it happen (README "Using it", step 6). */
+function nextStep(env: RuntimeEnv, r: { state: string; action_id: string }): string | null {
+  const action = env.store.getAction(r.action_id);
+  if (!action) return null;
+  if (r.state === "approved") {
+    return action.origin === "declared"
+      ? `run it exactly once with: warrant resume ${action.id} --config ${env.config.file}`
+      : `the agent runs it when its hook resumes action ${action.id} (from a gate session that ` +
+        `registered ${action.tool}); while the session that proposed it is running, ` +
+        `warrant resume ${action.id} also asks it to run it`;
+  }
+  if (r.state === "pending") return "more approvals are needed (see warrant pending)";
+  return null;
 }
 
 export const approvalVerbs: Verb[] = [
