@@ -49,10 +49,14 @@ const ConfigSchema = z.strictObject({
         "127.0.0.1:8787",
       ),
     token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+    /** The inbox's address as approvers reach it (links in webhooks); default the bound URL. */
+    public_url: z.url({ protocol: /^https?$/ }).optional(),
   }).default({ listen: "127.0.0.1:8787" }),
   notify: z.strictObject({
     jsonl: z.string().min(1).optional(),
     webhook_url: z.url().optional(),
+    /** Env var holding the whsec_ secret that signs webhooks (Standard Webhooks). */
+    webhook_secret_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
   }).optional(),
   tools: z.record(
     z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/),

@@ -7,8 +7,15 @@
  * drains fast instead of piling up. Failures are thrown to the bus (counted
  * in its stats()) and reported through `onFailed` at most once a minute
  * (the caller records it as an audit event `notify.failed`).
+ *
+ * With a secret, every attempt is signed per Standard Webhooks
+ * (core/standard-webhooks.ts): `webhook-id` is the event's audit hash (the
+ * same on every retry, so receivers can drop repeats), `webhook-timestamp`
+ * the attempt's time. `describe` adds fields a chat bot posts as they are
+ * (a one-line `summary`, the request's `inbox_url`).
  */
 import type { EventRecord } from "../core/records.ts";
+import { webhookSignature } from "../core/standard-webhooks.ts";
 import type { EventSink } from "../app/ports/event-sink.ts";
 
 const NOTIFIED = new Set(["action.held", "action.approved", "action.rejected", "action.expired"]);
@@ -42,6 +49,12 @@ export interface WebhookOptions {
   now?: () => number;
   fetch?: typeof fetch;
   onFailed?: (f: WebhookFailure) => void;
+  /** HMAC key (from a `whsec_` secret): sign each attempt per Standard Webhooks. */
+  secret?: Uint8Array;
+  /** Extra top-level fields for an event's body (summary, inbox_url, ...). */
+  describe?: (e: EventRecord) => Record<string, unknown>;
+  /** Wall clock for webhook-timestamp, ms (default Date.now). */
+  wallClock?: () => number;
 }
 
 export interface WebhookStats {
@@ -85,14 +98,25 @@ export function webhookSink(opts: WebhookOptions): EventSink & { stats(): Webhoo
     }
   };
 
-  const postOnce = async (body: string): Promise<void> => {
+  const wallClock = opts.wallClock ?? (() => Date.now());
+  const postOnce = async (body: string, id: string): Promise<void> => {
     stats.attempts++;
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), timeoutMs);
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      "user-agent": "warrant-webhook/1",
+      "webhook-id": id,
+    };
+    if (opts.secret) {
+      const ts = Math.floor(wallClock() / 1000);
+      headers["webhook-timestamp"] = String(ts);
+      headers["webhook-signature"] = webhookSignature(opts.secret, id, ts, body);
+    }
     try {
       const res = await doFetch(opts.url, {
         method: "POST",
-        headers: { "content-type": "application/json", "user-agent": "warrant-webhook/1" },
+        headers,
         body,
         signal: ctl.signal,
         redirect: "manual",
@@ -108,18 +132,26 @@ export function webhookSink(opts: WebhookOptions): EventSink & { stats(): Webhoo
   };
 
   const deliver = async (e: EventRecord): Promise<void> => {
+    let extra: Record<string, unknown> = {};
+    try {
+      extra = opts.describe?.(e) ?? {};
+    } catch {
+      // a summary is a courtesy: the event is delivered without it
+    }
     const body = JSON.stringify({
       seq: e.seq,
       at: new Date(e.at).toISOString(),
       type: e.type,
       action_id: e.action_id,
       payload: e.payload,
+      ...extra,
     });
+    const id = `evt_${e.hash.slice(0, 32)}`;
     let last: unknown;
     for (let i = 0; i < tries; i++) {
       if (i > 0) await sleep(backoffMs * 2 ** (i - 1));
       try {
-        await postOnce(body);
+        await postOnce(body, id);
         stats.sent++;
         return;
       } catch (err) {

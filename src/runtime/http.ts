@@ -16,6 +16,8 @@ import type { CliIO } from "../cli/io.ts";
 import { precomputeBaseTable } from "../core/ed25519.ts";
 import type { RuntimeEnv } from "./open.ts";
 import { requestView } from "../app/request-view.ts";
+import { describeEvent } from "../app/notify-summary.ts";
+import { parseWebhookSecret } from "../core/standard-webhooks.ts";
 
 /** A running HTTP endpoint. */
 export interface HttpHandle {
@@ -79,6 +81,23 @@ export async function startHttp(env: RuntimeEnv, listen: string, io: CliIO): Pro
       fix: "set http.token_env in the config and export that variable",
     });
   }
+  let webhookKey: Uint8Array | undefined;
+  const secretEnv = config.notify?.webhook_secret_env;
+  if (secretEnv) {
+    const secret = io.env[secretEnv] ?? "";
+    if (secret === "") {
+      throw new WarrantError(
+        "config_invalid",
+        `notify.webhook_secret_env names ${secretEnv} but it is not set; export it with the ` +
+          `receiver's whsec_ secret`,
+      );
+    }
+    webhookKey = parseWebhookSecret(secret);
+  } else if (config.notify?.webhook_url) {
+    logger.log("warn", "webhooks are sent unsigned", {
+      fix: "set notify.webhook_secret_env and export a whsec_ secret shared with the receiver",
+    });
+  }
   const policy = env.policy;
   if (!policy) {
     throw new WarrantError("internal_error", "startHttp needs a runtime opened with the policy");
@@ -94,9 +113,12 @@ export async function startHttp(env: RuntimeEnv, listen: string, io: CliIO): Pro
   env.bus.add(hub);
   const tailBus = new EventBus(logger);
   const webhookUrl = config.notify?.webhook_url;
+  let inboxBase: string | null = config.http.public_url ?? null; // else the bound URL, below
   if (webhookUrl) {
     tailBus.add(webhookSink({
       url: webhookUrl,
+      ...(webhookKey ? { secret: webhookKey } : {}),
+      describe: (e) => ({ ...describeEvent(store, e, inboxBase) }),
       onFailed: (f) => {
         try {
           store.tx((tx) =>
@@ -149,6 +171,7 @@ export async function startHttp(env: RuntimeEnv, listen: string, io: CliIO): Pro
   }
   const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
   const url = `http://${host}:${server.port}`;
+  inboxBase ??= url;
   io.err(JSON.stringify({ msg: "listening", url }));
   let stopping: Promise<void> | null = null;
   return {
