@@ -58,6 +58,20 @@ const ConfigSchema = z.strictObject({
     /** Env var holding the whsec_ secret that signs webhooks (Standard Webhooks). */
     webhook_secret_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
   }).optional(),
+  mcp: z.strictObject({
+    /** Prefixed to an MCP tool's name to give the tool name the policy sees. */
+    tool_prefix: z.string().max(64).default(""),
+    /** Leave out of tools/list the tools the policy always denies. */
+    hide_denied: z.boolean().default(false),
+    /** How long a held tools/call waits for approval before answering. */
+    hold_wait_ms: z.number().int().min(0).max(3_600_000).default(0),
+    /** Variable holding the bearer token sent to a --url upstream. */
+    upstream_token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+    /** Variable holding the bearer token MCP clients must send to --listen (default: http.token_env). */
+    listen_token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+    /** Origins (scheme://host:port) allowed to call --listen besides loopback ones. */
+    allowed_origins: z.array(z.string().min(1)).default([]),
+  }).default({ tool_prefix: "", hide_denied: false, hold_wait_ms: 0, allowed_origins: [] }),
   tools: z.record(
     z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/),
     z.strictObject({

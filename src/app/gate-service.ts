@@ -22,6 +22,7 @@ import type { GovernOutcome } from "./outcome.ts";
 import type { ActionOrigin, ActionRecord, NewAction } from "../core/records.ts";
 import type { Clock, Ids, Logger } from "./ports/system.ts";
 import type { Store } from "./ports/store.ts";
+import { findAttachable } from "./repeat-call.ts";
 import { waitForDecision } from "./resume.ts";
 import type { WaitDeps } from "./resume.ts";
 
@@ -45,6 +46,8 @@ export interface GovernRequest {
   correlation_id?: string | null;
   origin?: ActionOrigin;
   idempotency_key?: string | null;
+  /** The face the call came through (e.g. "mcp stdio: npx server"), recorded with the action. */
+  via?: string | null;
 }
 
 /** Decide and (when allowed) run calls for one session. */
@@ -102,6 +105,36 @@ export class GateService {
     if (repeat.prior) return await this.repeatOf(repeat.prior);
     if (action.state !== "executing") return outcomeOf(action)!;
     return this.track(action.id, executeAction(this.deps, action, runner));
+  }
+
+  /**
+   * Propose a call from a face whose clients repeat a held call instead of
+   * resuming it (MCP): a repeat of a held call (same tool, arguments and
+   * `via`, within its window, see repeat-call.ts) attaches to that action —
+   * waits for it, runs it once when approved, answers its recorded outcome
+   * after — and a new hold is waited on for up to `waitMs`.
+   */
+  async governOrAttach(
+    req: GovernRequest & { via: string },
+    runner: ToolRunner,
+    scope: ResumeScope,
+    waitMs: number,
+  ): Promise<GovernOutcome> {
+    let prior: ActionRecord | null = null;
+    try {
+      prior = findAttachable(this.deps.store, req, this.deps.clock.now());
+    } catch (e) {
+      return this.failClosed(this.deps.ids.next("action"), req, e);
+    }
+    if (prior) return await this.resume(prior.id, prior.request_id!, waitMs, runner, scope);
+    const first = await this.govern(req, scope.registered(req.tool), runner);
+    if (first.phase !== "pending_approval" || waitMs <= 0) return first;
+    return await this.resume(first.action_id, first.request_id ?? "", waitMs, runner, scope);
+  }
+
+  /** The recorded action (for a face that describes a hold: its rules, its deadline), or null. */
+  action(id: string): ActionRecord | null {
+    return this.deps.store.getAction(id);
   }
 
   /**
@@ -222,6 +255,7 @@ export class GateService {
       origin: req.origin ?? "hook",
       correlation_id: req.correlation_id ?? null,
       idempotency_key: req.idempotency_key ?? null,
+      via: req.via ?? null,
       at: now,
     };
   }

@@ -21,6 +21,8 @@ import type { ApprovalCheckDeps } from "./verify-approvals.ts";
 export interface ResumeScope {
   origin: ActionOrigin;
   registered: (tool: string) => boolean;
+  /** The face this caller serves (null or absent: the stdio hook / the CLI); must match the action's. */
+  via?: string | null;
 }
 
 /** startApproved's answer when another resume committed the intent first. */
@@ -41,6 +43,15 @@ export function cannotRun(a: ActionRecord, scope: ResumeScope): GovernOutcome | 
       "precondition_failed",
       a.origin === "declared"
         ? `action ${a.id} is a declared tool's: run it with warrant resume ${a.id}`
+        : `action ${a.id} belongs to an agent's hook: its gate session runs it`,
+    );
+  }
+  if ((a.via ?? null) !== (scope.via ?? null)) {
+    return rejection(
+      a.id,
+      "precondition_failed",
+      a.via
+        ? `action ${a.id} came through ${a.via}: repeat the call through that MCP proxy to run it`
         : `action ${a.id} belongs to an agent's hook: its gate session runs it`,
     );
   }

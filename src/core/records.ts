@@ -20,6 +20,8 @@ export interface ActionRecord {
   origin: ActionOrigin;
   correlation_id: string | null;
   idempotency_key: string | null;
+  /** The face it came through when not the stdio hook or the CLI: "mcp stdio: CMD…", "mcp http: URL". */
+  via: string | null;
   state: ActionState;
   effect: Effect | null;
   /** A rejection / failure kind (protocol.md), when state says so. */
@@ -55,6 +57,7 @@ export interface NewAction {
   origin: ActionOrigin;
   correlation_id?: string | null;
   idempotency_key?: string | null;
+  via?: string | null;
   at: number;
 }
 

@@ -83,8 +83,8 @@ export function insertAction(w: Writer, a: NewAction): ActionRecord {
   try {
     w.db.run(
       "INSERT INTO actions (id, session_id, project, tool, args, args_digest, origin, " +
-        "correlation_id, idempotency_key, state, rules, created_at, updated_at) " +
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', '[]', ?, ?)",
+        "correlation_id, idempotency_key, via, state, rules, created_at, updated_at) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', '[]', ?, ?)",
       [
         a.id,
         a.session_id,
@@ -95,6 +95,7 @@ export function insertAction(w: Writer, a: NewAction): ActionRecord {
         a.origin,
         a.correlation_id ?? null,
         a.idempotency_key ?? null,
+        a.via ?? null,
         a.at,
         a.at,
       ],
@@ -117,6 +118,7 @@ export function insertAction(w: Writer, a: NewAction): ActionRecord {
   };
   if (a.correlation_id != null) payload.correlation_id = a.correlation_id;
   if (a.idempotency_key != null) payload.idempotency_key = a.idempotency_key;
+  if (a.via != null) payload.via = a.via;
   w.append({ type: "action.proposed", action_id: a.id, payload, at: a.at });
   return {
     id: a.id,
@@ -128,6 +130,7 @@ export function insertAction(w: Writer, a: NewAction): ActionRecord {
     origin: a.origin,
     correlation_id: a.correlation_id ?? null,
     idempotency_key: a.idempotency_key ?? null,
+    via: a.via ?? null,
     state: "proposed",
     effect: null,
     kind: null,

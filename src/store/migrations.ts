@@ -187,6 +187,16 @@ INSERT OR IGNORE INTO meta (key, value)
   SELECT 'chain_canonical_from', CAST(COALESCE(MAX(seq), 0) + 1 AS TEXT) FROM events;
 `,
   },
+  {
+    // The face an action came through (null: the stdio hook or the CLI;
+    // "mcp stdio: COMMAND…" / "mcp http: URL" for the MCP proxy), and the
+    // lookup the MCP proxy uses to attach a repeated call to its held action.
+    version: 5,
+    sql: `
+ALTER TABLE actions ADD COLUMN via TEXT;
+CREATE INDEX actions_repeat ON actions(args_digest, tool) WHERE request_id IS NOT NULL;
+`,
+  },
 ];
 
 /** The schema version recorded in the file (0 for a new one), read without a write lock. */

@@ -46,6 +46,15 @@ export class SqlReads implements StoreReads {
     return r ? actionFromRow(r, this.codec) : null;
   }
 
+  findHeldRepeat(q: { tool: string; args_digest: string; via: string }): ActionRecord | null {
+    const r = this.db.get(
+      "SELECT * FROM actions WHERE args_digest = ? AND tool = ? AND request_id IS NOT NULL " +
+        "AND via = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+      [q.args_digest, q.tool, q.via],
+    );
+    return r ? actionFromRow(r, this.codec) : null;
+  }
+
   getRequest(id: string): ApprovalRequestRecord | null {
     const r = this.db.get(`${REQUEST_SELECT} WHERE r.id = ?`, [id]);
     return r ? requestFromRow(r, this.codec) : null;

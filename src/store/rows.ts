@@ -63,6 +63,7 @@ export function actionFromRow(r: SqlRow, codec: PayloadCodec): ActionRecord {
     origin: str(r.origin) as ActionRecord["origin"],
     correlation_id: strOrNull(r.correlation_id),
     idempotency_key: strOrNull(r.idempotency_key),
+    via: strOrNull(r.via ?? null),
     state: str(r.state) as ActionRecord["state"],
     effect: strOrNull(r.effect) as ActionRecord["effect"],
     kind: strOrNull(r.kind),

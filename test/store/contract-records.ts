@@ -212,6 +212,44 @@ export function recordsContract(name: string, driver: SqlDriverFactory, t: TestA
       ), "invalid_argument");
   });
 
+  test("via is stored, and findHeldRepeat finds the newest held action of that face", (c) => {
+    const s = c.open();
+    const via = "mcp stdio: node server.js";
+    const insert = (id: string, at: number, v: string | null, hold: boolean) =>
+      s.tx((tx) => {
+        session(tx);
+        tx.insertAction({
+          id,
+          session_id: "ses_1",
+          project: "acme",
+          tool: "fs.write_file",
+          args: { path: "/a", content: "x" },
+          origin: "hook",
+          via: v,
+          at,
+        });
+        if (hold) {
+          tx.transition(id, ["proposed"], "held", {
+            effect: "hold",
+            request_id: `req_${id}`,
+            deadline: at + 1000,
+          }, at);
+        } else tx.transition(id, ["proposed"], "allowed", { effect: "allow" }, at);
+      });
+    insert("act_r1", 1, via, true);
+    insert("act_r2", 2, via, true);
+    insert("act_r3", 3, via, false);
+    insert("act_r4", 4, "mcp http: https://other/mcp", true);
+    insert("act_r5", 5, null, true);
+    eq(s.getAction("act_r1")?.via, via);
+    eq(s.getAction("act_r5")?.via, null);
+    const digest = s.getAction("act_r1")!.args_digest;
+    eq(s.findHeldRepeat({ tool: "fs.write_file", args_digest: digest, via })?.id, "act_r2");
+    eq(s.findHeldRepeat({ tool: "fs.read", args_digest: digest, via }), null);
+    eq(s.findHeldRepeat({ tool: "fs.write_file", args_digest: "sha256:00", via }), null);
+    eq(s.findHeldRepeat({ tool: "fs.write_file", args_digest: digest, via: "mcp stdio: x" }), null);
+  });
+
   test("event queries: afterSeq, limit, actionId, types, eventsSince; payloads carry no args", (c) => {
     const s = c.open();
     const a = actionIn(s, "completed", { args: { secret: "hunter2-SECRET" } });

@@ -47,6 +47,11 @@ export interface DataCodec {
 export interface StoreReads {
   getAction(id: string): ActionRecord | null;
   findActionByIdempotencyKey(key: string): ActionRecord | null;
+  /**
+   * The newest action that was held (has an approval request) for the same
+   * tool, arguments digest and face (`via`): what a repeated MCP call attaches to.
+   */
+  findHeldRepeat(q: { tool: string; args_digest: string; via: string }): ActionRecord | null;
   getRequest(id: string): ApprovalRequestRecord | null;
   listRequests(q: {
     state?: RequestState;

@@ -5,6 +5,7 @@ import { execVerbs } from "./exec.ts";
 import { gateVerbs } from "./gate.ts";
 import { importVerbs } from "./import.ts";
 import { keygenVerb } from "./keygen.ts";
+import { mcpVerb } from "./mcp.ts";
 import { policySignVerb } from "./policy-sign.ts";
 import { policyVerifyVerb } from "./policy-verify.ts";
 import { policyVerbs } from "./policy.ts";
@@ -25,5 +26,6 @@ export const VERBS: Verb[] = [
   ...storeVerbs,
   serveVerb,
   ...importVerbs,
+  mcpVerb,
   verifyReleaseVerb,
 ];

@@ -88,6 +88,7 @@ Example:
       io.out(`action   ${action.id}  ${action.state}${action.kind ? ` (${action.kind})` : ""}`);
       io.out(`tool     ${action.tool}  args ${JSON.stringify(action.args)}`);
       io.out(`session  ${action.session_id}  origin ${action.origin}`);
+      if (action.via) io.out(`via      ${action.via.replace(/^mcp /, "MCP proxy, upstream ")}`);
       if (action.reason) io.out(`reason   ${action.reason}`);
       if (action.rules.length > 0) io.out(`rules    ${action.rules.join(", ")}`);
       if (action.state === "completed") io.out(`output   ${JSON.stringify(action.output)}`);
