@@ -12,6 +12,7 @@ import { sha256Hex } from "../core/digest.ts";
 import { toWarrantError } from "../core/errors.ts";
 import type { ErrorCode } from "../core/errors.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
+import type { RefusalLog } from "./refusal-log.ts";
 import type { ApprovalRequestRecord } from "../core/records.ts";
 import type { Clock, Logger } from "./ports/system.ts";
 import type { Store, StoreTx } from "./ports/store.ts";
@@ -62,8 +63,10 @@ export async function submitResolution(
   deps: ApprovalDeps,
   text: string,
   expectRequestId?: string,
+  source?: Source,
 ): Promise<SubmitResult> {
   const { store, clock } = deps;
+  const from: Source | undefined = source;
   const digest = sha256Hex(text);
   try {
     // Group commit: concurrent submissions (HTTP) share one durable transaction.
@@ -80,6 +83,7 @@ export async function submitResolution(
         return refuse(
           tx,
           now,
+          from,
           "action_mismatch",
           `the resolution is for request "${String(c.request_id)}", not "${expectRequestId}"`,
           c,
@@ -102,7 +106,7 @@ export async function submitResolution(
       });
       if (!v.ok) {
         if (v.code === "request_expired" && request) expireRequest(tx, request, now);
-        return refuse(tx, now, v.code, v.message, c);
+        return refuse(tx, now, from, v.code, v.message, c);
       }
       const r = v.resolution;
       tx.insertResolution({
@@ -128,19 +132,51 @@ export async function submitResolution(
   }
 }
 
+/**
+ * Where a resolution came from. An unauthenticated sender's refusals are
+ * coalesced through `log` (one event per source and code per minute, with a
+ * count and a short sample); without a source every refusal is recorded.
+ */
+export interface Source {
+  /** e.g. "http:203.0.113.7". */
+  id: string;
+  log: RefusalLog;
+}
+
 function refuse(
   tx: StoreTx,
   now: number,
+  from: Source | undefined,
   code: ErrorCode,
   message: string,
   c: Record<string, unknown>,
 ): SubmitResult {
-  tx.appendEvent({
-    type: "resolution.refused",
-    action_id: null,
-    at: now,
-    payload: { code, message: message.slice(0, 500), ...c },
-  });
+  if (!from) {
+    tx.appendEvent({
+      type: "resolution.refused",
+      action_id: null,
+      at: now,
+      payload: { code, message: message.slice(0, 500), ...c },
+    });
+    return { status: "refused", code, message };
+  }
+  const a = from.log.admit(from.id, code, now);
+  if (a.record) {
+    const short = (v: unknown) => (typeof v === "string" ? v.slice(0, 64) : undefined);
+    tx.appendEvent({
+      type: "resolution.refused",
+      action_id: null,
+      at: now,
+      payload: {
+        code,
+        source: from.id,
+        count: a.count,
+        sample: message.slice(0, 120),
+        request_id: short(c.request_id),
+        approver: short(c.approver),
+      },
+    });
+  }
   return { status: "refused", code, message };
 }
 

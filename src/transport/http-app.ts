@@ -10,6 +10,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { submitResolution } from "../app/approval-service.ts";
+import { publicRefusalMessage, RefusalLog } from "../app/refusal-log.ts";
 import type { ApprovalRequestRecord } from "../core/records.ts";
 import type { Clock, Logger } from "../app/ports/system.ts";
 import type { Store } from "../app/ports/store.ts";
@@ -157,6 +158,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
     : new TokenBuckets(deps.rateLimit ?? DEFAULT_RATE_LIMIT, () => deps.clock.now());
   const headerLimits = deps.headerLimits ?? DEFAULT_HEADER_LIMITS;
   const audit = new AuditWatch(store);
+  const refusals = new RefusalLog();
 
   app.use("*", async (c, next) => {
     const t0 = performance.now();
@@ -257,13 +259,22 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
       throw new HttpError("payload_too_large", `body larger than ${BODY_MAX_BYTES} bytes`);
     }
     const t0 = performance.now();
+    // A sender without the read token is unauthenticated: its refusals are
+    // coalesced in the audit log, and it is told codes, not digests or roles.
+    const authed = deps.token ? authOk(c.req.header("authorization")) : false;
     const r = await submitResolution(
       { store, clock: deps.clock, logger: deps.logger, policy: deps.policy },
       text,
       c.req.param("request_id"),
+      authed ? undefined : { id: `http:${c.env?.ip ?? "unknown"}`, log: refusals },
     );
     metrics.commit.observe({ op: "resolution" }, (performance.now() - t0) / 1000);
-    if (r.status === "refused") return errorBody(c, r.code, r.message);
+    if (r.status === "refused") {
+      // (an authenticated sender's refusal is one event each, counted from the log)
+      if (!authed) metrics.resolutions.inc({ result: "refused", code: r.code.slice(0, 64) });
+      const shown = deps.token && !authed ? publicRefusalMessage(r.code) : r.message;
+      return errorBody(c, r.code, shown);
+    }
     const { state, progress, denied_by } = r.tally;
     return c.json({
       status: r.status,

@@ -102,7 +102,9 @@ export function createHttpMetrics(src: HttpMetricsSources, pendingAtStart: numbe
           decisions.inc({ effect, kind });
         } else if (e.type === "resolution.accepted") {
           resolutions.inc({ result: "accepted", code: "" });
-        } else if (e.type === "resolution.refused") {
+        } else if (e.type === "resolution.refused" && e.payload.source === undefined) {
+          // HTTP refusals are counted by the server that answered them (one
+          // each, though their events are coalesced); these came from the CLI.
           const code = typeof e.payload.code === "string" ? e.payload.code : "unknown";
           resolutions.inc({ result: "refused", code: code.slice(0, 64) });
         } else if (e.type === "request.created") open++;

@@ -146,7 +146,18 @@ describe("warrant serve (binary)", () => {
       },
     );
     const refused = audit.stdout.split("\n").filter((l) => l.includes('"resolution.refused"'));
-    expect(refused.length).toBeGreaterThanOrEqual(cases.length + 1);
+    // Refusals from an unauthenticated sender are coalesced (one event per
+    // source and code per minute, with a count): every code is audited, and
+    // /metrics counts every refusal.
+    const codes = new Set(refused.map((l) => JSON.parse(l).payload.code as string));
+    for (const code of [...cases.map((x) => x[3]), "nonce_reused"]) {
+      expect({ code, audited: codes.has(code) }).toEqual({ code, audited: true });
+    }
+    const metricsText = await (await fetch(`${srv.url}/metrics`, { headers: auth })).text();
+    const counted = [...metricsText.matchAll(
+      /^warrant_resolutions_total\{result="refused",code="[a-z_]+"\} (\d+)$/gm,
+    )].reduce((n, m) => n + Number(m[1]), 0);
+    expect(counted).toBeGreaterThanOrEqual(cases.length + 1);
   });
 
   test("413, 404, 415 and junk never 5xx", async () => {
