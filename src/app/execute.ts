@@ -8,13 +8,48 @@ import type { GovernOutcome } from "./outcome.ts";
 import type { ToolRunner } from "./ports/tool-runner.ts";
 import type { ActionRecord } from "../core/records.ts";
 import type { Clock, Logger } from "./ports/system.ts";
-import type { Store } from "./ports/store.ts";
+import type { Store, StoreTx } from "./ports/store.ts";
 import type { ToolOutcome } from "./ports/tool-runner.ts";
 
 interface ExecDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
+  /** Told about an outcome that could not be committed (recorded when the store is back). */
+  onUnrecorded?: (actionId: string, out: ToolOutcome) => void;
+}
+
+/** Commit a body's outcome: executing → completed | failed | unknown. */
+export function commitOutcome(
+  tx: StoreTx,
+  actionId: string,
+  out: ToolOutcome,
+  now: number,
+): ActionRecord {
+  if (out.ok) {
+    // The store records the output's digest; untrusted documents only when there are some.
+    const docs = out.documents && out.documents.count > 0 ? { documents: out.documents } : {};
+    return tx.transition(
+      actionId,
+      ["executing"],
+      "completed",
+      { output: out.output ?? null },
+      now,
+      docs,
+    );
+  }
+  if (out.unknown) {
+    return tx.transition(actionId, ["executing"], "unknown", {
+      kind: "outcome_unknown",
+      reason: out.message ?? "the outcome is unknown",
+      ...(out.detail !== undefined ? { detail: out.detail } : {}),
+    }, now);
+  }
+  return tx.transition(actionId, ["executing"], "failed", {
+    kind: out.timed_out ? "execution_timeout" : "execution_failed",
+    reason: out.message ?? "the tool failed",
+    ...(out.detail !== undefined ? { detail: out.detail } : {}),
+  }, now);
 }
 
 /**
@@ -40,39 +75,16 @@ export async function executeAction(
     };
   }
   try {
-    const rec = await deps.store.txAsync((tx) => {
-      const now = deps.clock.now();
-      if (out.ok) {
-        // The store records the output's digest; untrusted documents only when there are some.
-        const docs = out.documents && out.documents.count > 0 ? { documents: out.documents } : {};
-        return tx.transition(
-          action.id,
-          ["executing"],
-          "completed",
-          { output: out.output ?? null },
-          now,
-          docs,
-        );
-      }
-      if (out.unknown) {
-        return tx.transition(action.id, ["executing"], "unknown", {
-          kind: "outcome_unknown",
-          reason: out.message ?? "the outcome is unknown",
-          ...(out.detail !== undefined ? { detail: out.detail } : {}),
-        }, now);
-      }
-      return tx.transition(action.id, ["executing"], "failed", {
-        kind: out.timed_out ? "execution_timeout" : "execution_failed",
-        reason: out.message ?? "the tool failed",
-        ...(out.detail !== undefined ? { detail: out.detail } : {}),
-      }, now);
-    });
+    const rec = await deps.store.txAsync((tx) =>
+      commitOutcome(tx, action.id, out, deps.clock.now())
+    );
     return outcomeOf(rec)!;
   } catch (e) {
     deps.logger.log("error", "cannot record the outcome of an executed action", {
       action_id: action.id,
       error: String(e),
     });
+    deps.onUnrecorded?.(action.id, out);
     return {
       phase: "failed",
       action_id: action.id,

@@ -18,6 +18,8 @@ import { cannotRun, LOST_RACE, startApproved } from "./start-approved.ts";
 import type { ResumeScope } from "./start-approved.ts";
 import type { ToolRunner } from "./ports/tool-runner.ts";
 import { outcomeOf, rejection } from "./outcome.ts";
+import { StoreRecovery } from "./store-recovery.ts";
+import type { ToolOutcome } from "./ports/tool-runner.ts";
 import type { GovernOutcome } from "./outcome.ts";
 import type { ActionOrigin, ActionRecord, NewAction } from "../core/records.ts";
 import type { Clock, Ids, Logger } from "./ports/system.ts";
@@ -55,7 +57,25 @@ export class GateService {
   /** Executions in flight in this process, by action id: duplicate resumes share them. */
   private readonly inflight = new Map<string, Promise<GovernOutcome>>();
 
-  constructor(readonly deps: GateDeps) {}
+  /** What was answered while the store could not write, recorded once it can. */
+  private readonly recovery = new StoreRecovery();
+  private readonly execDeps;
+
+  constructor(readonly deps: GateDeps) {
+    this.execDeps = {
+      ...deps,
+      onUnrecorded: (id: string, out: ToolOutcome) => this.recovery.noteOutcome(id, out),
+    };
+  }
+
+  /**
+   * Record what was answered while the store could not write (store.recovered),
+   * if anything; false while it still cannot. Called before each govern and
+   * by the gate's heartbeat.
+   */
+  recover(): boolean {
+    return this.recovery.recover(this.deps.store, this.deps.clock, this.deps.logger);
+  }
 
   /**
    * Propose a call. `registered` says whether the session may run this tool;
@@ -68,6 +88,7 @@ export class GateService {
   ): Promise<GovernOutcome> {
     const { store, clock, ids } = this.deps;
     const id = ids.next("action");
+    if (!this.recovery.idle) this.recover();
     let action: ActionRecord;
     const repeat: { prior: ActionRecord | null } = { prior: null };
     try {
@@ -104,7 +125,7 @@ export class GateService {
     }
     if (repeat.prior) return await this.repeatOf(repeat.prior);
     if (action.state !== "executing") return outcomeOf(action)!;
-    return this.track(action.id, executeAction(this.deps, action, runner));
+    return this.track(action.id, executeAction(this.execDeps, action, runner));
   }
 
   /**
@@ -175,7 +196,7 @@ export class GateService {
         );
       }
       if ("phase" in started) return started;
-      return await this.track(started.id, executeAction(this.deps, started, runner));
+      return await this.track(started.id, executeAction(this.execDeps, started, runner));
     } catch (e) {
       const err = toWarrantError(e);
       this.deps.logger.log("error", "resume failed closed", {
@@ -268,6 +289,12 @@ export class GateService {
   private failClosed(id: string, req: GovernRequest, e: unknown): GovernOutcome {
     const err = toWarrantError(e);
     const { store, clock, logger } = this.deps;
+    // A store that cannot write is named as such: the caller can retry later.
+    const unavailable = err.code === "store_unavailable";
+    const kind = unavailable ? "store_unavailable" : "internal_error";
+    const reason = unavailable
+      ? `refused, nothing executed: the store cannot write (${err.message})`
+      : `internal error (failed closed, nothing executed): ${err.message}`;
     logger.log("error", "govern failed closed", {
       action_id: id,
       tool: req.tool,
@@ -285,26 +312,22 @@ export class GateService {
           id,
           ["proposed"],
           "denied",
-          {
-            effect: "deny",
-            kind: "internal_error",
-            reason: `internal error: ${err.message}`,
-          },
+          { effect: "deny", kind, reason: unavailable ? reason : `internal error: ${err.message}` },
           now,
           { code: err.code },
         );
       });
     } catch (e2) {
-      // The store itself is failing; the stderr line is the record of last resort.
+      // The store itself is failing; the stderr line is the record of last resort,
+      // and store.recovered records it once the store writes again.
       logger.log("error", "cannot record the failed-closed rejection", {
         action_id: id,
         error: String(e2),
       });
+      if (unavailable || toWarrantError(e2).code === "store_unavailable") {
+        this.recovery.noteRefused(id, req.tool, clock.now());
+      }
     }
-    return rejection(
-      id,
-      "internal_error",
-      `internal error (failed closed, nothing executed): ${err.message}`,
-    );
+    return rejection(id, kind, reason);
   }
 }

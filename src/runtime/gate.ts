@@ -91,6 +91,7 @@ export async function serveGate(
   const timers: Array<ReturnType<typeof setInterval>> = [];
   timers.push(setInterval(() => {
     try {
+      service.recover(); // a store that failed writes again: record what was answered meanwhile
       store.tx((tx) => tx.heartbeat(sessionId, clock.now()));
     } catch (e) {
       logger.log("warn", "heartbeat failed", { error: String(e) });

@@ -67,6 +67,27 @@ const isBusy = (e: unknown): boolean =>
   (/SQLITE_BUSY|database is locked/i.test(e.message) ||
     (e as { code?: unknown }).code === "SQLITE_BUSY");
 
+/** The store cannot write at all: full disk, I/O error, read-only file system. */
+const isUnavailable = (e: unknown): boolean =>
+  e instanceof Error &&
+  /SQLITE_(FULL|IOERR|READONLY|CANTOPEN)|disk is full|disk I\/O error|readonly database|unable to open database/i
+    .test(`${(e as { code?: unknown }).code ?? ""} ${e.message}`);
+
+/** A write failure as a coded error: store_busy, store_unavailable, or as is. */
+function writeError(path: string, e: unknown): unknown {
+  if (isBusy(e)) return busyError(path, e);
+  if (isUnavailable(e)) {
+    return new WarrantError(
+      "store_unavailable",
+      `store ${path} cannot write: ${
+        (e as Error).message
+      }; free disk space or fix the file system, ` +
+        `then warrant records what it answered meanwhile (store.recovered)`,
+    );
+  }
+  return e;
+}
+
 function busyError(path: string, e: unknown): WarrantError {
   return new WarrantError(
     "store_busy",
@@ -107,7 +128,7 @@ class SqliteStore extends SqlReads implements Store {
       try {
         this.db.exec("BEGIN IMMEDIATE");
       } catch (e) {
-        throw isBusy(e) ? busyError(this.path, e) : e;
+        throw writeError(this.path, e);
       }
       try {
         t = new SqlTx(this.db, this.codec);
@@ -124,7 +145,7 @@ class SqliteStore extends SqlReads implements Store {
         try {
           this.db.exec("ROLLBACK");
         } catch { /* already rolled back by SQLite */ }
-        throw isBusy(e) ? busyError(this.path, e) : e;
+        throw writeError(this.path, e);
       } finally {
         t?.close();
       }
