@@ -52,6 +52,14 @@ const ConfigSchema = z.strictObject({
     /** The inbox's address as approvers reach it (links in webhooks); default the bound URL. */
     public_url: z.url({ protocol: /^https?$/ }).optional(),
   }).default({ listen: "127.0.0.1:8787" }),
+  /** Signed checkpoints of the audit chain in a witness outside the store (issue 9). */
+  audit: z.strictObject({
+    /** A key file made by `warrant keygen`: signs the checkpoints. */
+    checkpoint_key: z.string().min(1),
+    /** A directory outside the store's folder, which the agent cannot write. */
+    witness: z.string().min(1),
+    checkpoint_interval_ms: z.number().int().min(10).max(3_600_000).default(1000),
+  }).optional(),
   notify: z.strictObject({
     jsonl: z.string().min(1).optional(),
     webhook_url: z.url().optional(),
@@ -193,10 +201,32 @@ export function parseConfig(text: string, file: string): Config {
   for (const [name, t] of Object.entries(c.tools)) {
     tools[name] = { ...t, ...(t.cwd ? { cwd: resolvePath(dir, t.cwd) } : {}) };
   }
+  const storePath = resolvePath(dir, c.store.path);
+  let audit = c.audit;
+  if (audit) {
+    audit = {
+      ...audit,
+      checkpoint_key: resolvePath(dir, audit.checkpoint_key),
+      witness: resolvePath(dir, audit.witness),
+    };
+    // The witness is what a copy or an edit of the store cannot change: kept
+    // next to the store, it would be copied, restored or deleted with it.
+    const storeDir = storePath.slice(0, storePath.lastIndexOf("/")) || "/";
+    const w = audit.witness.replace(/\/+$/, "");
+    if (w === storeDir || w.startsWith(`${storeDir}/`)) {
+      throw new WarrantError(
+        "config_invalid",
+        `Cannot load config ${file}: audit.witness ${w} is the store's folder or inside it ` +
+          `${storeDir}; put the witness in a folder the agent cannot write, outside the store's`,
+        { path: "audit.witness" },
+      );
+    }
+  }
   return {
     ...c,
+    ...(audit ? { audit } : {}),
     tools,
-    store: { ...c.store, path: resolvePath(dir, c.store.path) },
+    store: { ...c.store, path: storePath },
     policy: { ...c.policy, file: resolvePath(dir, c.policy.file) },
     ...(c.notify?.jsonl
       ? { notify: { ...c.notify, jsonl: resolvePath(dir, c.notify.jsonl) } }

@@ -16,12 +16,15 @@ export const RESOLUTION_DOMAIN = "warrant:resolution:v1\n";
  * (README "Install on a server").
  */
 export const RELEASE_DOMAIN = "warrant:release:v1\n";
+/** Prefix of the signed bytes of an audit checkpoint written to the witness (issue 9). */
+export const CHECKPOINT_DOMAIN = "warrant:checkpoint:v1\n";
 
 /** One of the domain tags above. */
 export type SigningDomain =
   | typeof POLICY_DOMAIN
   | typeof RESOLUTION_DOMAIN
-  | typeof RELEASE_DOMAIN;
+  | typeof RELEASE_DOMAIN
+  | typeof CHECKPOINT_DOMAIN;
 
 /** The exact bytes signed for `bytes` in `domain`: UTF-8(domain) ‖ bytes. */
 export function domainBytes(domain: SigningDomain, bytes: Uint8Array): Uint8Array {

@@ -7,6 +7,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseConfig } from "../app/config.ts";
+import type { Config } from "../app/config.ts";
+import { systemClock } from "../platform/system.ts";
+import { openCheckpointer } from "./checkpoints.ts";
 import type { Store } from "../app/ports/store.ts";
 import { WarrantError } from "../core/errors.ts";
 import { bunSqlite } from "../platform/bun.ts";
@@ -36,6 +39,42 @@ export function auditStorePath(args: ParsedArgs, io: CliIO): string {
     return parseConfig(readFileSync(file, "utf8"), file).store.path;
   }
   throw new UsageError("missing --store PATH (or --config FILE)");
+}
+
+/** The config named by --config, or null (with --store). */
+export function auditConfig(args: ParsedArgs, io: CliIO): Config | null {
+  const config = flagString(args, "config");
+  if (!config) return null;
+  const file = resolve(io.cwd, config);
+  return parseConfig(readFileSync(file, "utf8"), file);
+}
+
+/**
+ * Judge the store against every checkpoint in the config's witness. Null
+ * when the config has no `audit` block.
+ */
+export function witnessVerdict(config: Config | null, store: Store): {
+  ok: boolean;
+  public_key: string;
+  witness: string;
+  checkpoints: number;
+  kind?: string;
+  problem?: string;
+} | null {
+  if (!config?.audit) return null;
+  const o = openCheckpointer(config.audit, store, systemClock);
+  const bad = o.checkpointer.check(true);
+  const n = o.checkpointer.validCount();
+  return bad
+    ? {
+      ok: false,
+      public_key: o.publicKey,
+      witness: o.witness,
+      checkpoints: n,
+      ...bad,
+      problem: bad.message,
+    }
+    : { ok: true, public_key: o.publicKey, witness: o.witness, checkpoints: n };
 }
 
 /** Open an existing store for reading its audit log. */

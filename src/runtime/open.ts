@@ -22,6 +22,8 @@ import { codecFromEnv } from "../store/payload-codec.ts";
 import { openStore } from "../store/sqlite-store.ts";
 import { ensurePrivateDir, ensurePrivateFile } from "../platform/private-files.ts";
 import type { CliIO } from "../cli/io.ts";
+import { startCheckpoints } from "./checkpoints.ts";
+import type { CheckpointHandle } from "./checkpoints.ts";
 
 export interface RuntimeEnv {
   config: Config;
@@ -109,6 +111,16 @@ export function openRuntime(
     ...(opts.readOnly ? { readOnly: true } : {}),
     ...(config.store.encryption_key_env ? { keyEnvName: config.store.encryption_key_env } : {}),
   });
+  // Before anything is written: a store behind its witness is refused.
+  let checkpoints: CheckpointHandle | null = null;
+  if (!opts.readOnly) {
+    try {
+      checkpoints = startCheckpoints(config, store, systemClock, logger);
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+  }
   if (config.store.synchronous === "normal") {
     logger.log(
       "warn",
@@ -145,6 +157,7 @@ export function openRuntime(
     isAlive: isPidAlive,
     async close() {
       await bus.close();
+      checkpoints?.stop(); // the last checkpoint, after the last write
       store.close();
     },
   };
@@ -165,6 +178,7 @@ export function openRuntime(
         !!opts.readOnly,
       );
     } catch (e) {
+      checkpoints?.stop();
       store.close();
       throw e;
     }

@@ -5,7 +5,13 @@
 import type { EventRecord } from "../../core/records.ts";
 import { EXIT, flagString, printJson, UsageError } from "../io.ts";
 import type { Verb } from "../io.ts";
-import { auditStorePath, openAuditStore, STORE_FLAGS } from "../../runtime/audit-store.ts";
+import {
+  auditConfig,
+  auditStorePath,
+  openAuditStore,
+  STORE_FLAGS,
+  witnessVerdict,
+} from "../../runtime/audit-store.ts";
 
 const PAGE = 1000;
 
@@ -18,7 +24,12 @@ export const auditVerifyVerb: Verb = {
     "Recomputes every event's hash and checks that seqs run 1, 2, 3… with each",
     "prev_hash linking to the previous event, and that the log ends at the head",
     "the store recorded. Any edited, deleted, inserted or reordered row is",
-    "reported with the first bad seq; the exit code is then 1.",
+    "reported with the first bad seq; the exit code is then 1. The actions,",
+    "approval_requests and resolutions rows are checked against the chain.",
+    "",
+    "With --config and an `audit` block, the store is also checked against",
+    "every signed checkpoint in the witness: a missing tail, a rebuilt or",
+    "emptied chain, another store or an older copy exits 1 and says which.",
     "",
     "Flags:",
     "  --store PATH    the SQLite store file",
@@ -31,11 +42,27 @@ export const auditVerifyVerb: Verb = {
   flags: { ...STORE_FLAGS },
   async run(args, io) {
     const path = auditStorePath(args, io);
+    const config = auditConfig(args, io);
     const store = openAuditStore(path);
     try {
       const r = store.verifyAudit();
-      if (args.flags.json) printJson(io, { store: path, ...r });
-      else if (r.ok) {
+      const w = witnessVerdict(config, store);
+      const ok = r.ok && (w === null || w.ok);
+      if (args.flags.json) {
+        printJson(io, { store: path, ...r, ok, ...(w ? { witness: w } : {}) });
+        return ok ? EXIT.ok : EXIT.error;
+      }
+      if (w) {
+        io.out(
+          w.ok
+            ? `witness OK: the store holds all ${w.checkpoints} checkpoint(s) in ${w.witness} ` +
+              `(checkpoint key ${w.public_key})`
+            : `witness says ROLLED BACK (${w.kind}): ${w.problem} [witness ${w.witness}, ` +
+              `checkpoint key ${w.public_key}]`,
+        );
+        if (!w.ok) io.err(`warrant: store behind its witness: ${w.kind} [store_rolled_back]`);
+      }
+      if (r.ok) {
         io.out(
           `audit log OK: ${r.checked} events verified, and every action, request and ` +
             `resolution row matches them, in ${path}`,
@@ -58,7 +85,7 @@ export const auditVerifyVerb: Verb = {
             } row(s) edited outside warrant [audit_chain_broken]`,
         );
       }
-      return r.ok ? EXIT.ok : EXIT.error;
+      return ok ? EXIT.ok : EXIT.error;
     } finally {
       store.close();
     }

@@ -1,0 +1,219 @@
+/**
+ * The audit chain anchored outside the store: signed checkpoints in a
+ * witness directory. Attacks done with a file copy or plain SQL — restoring
+ * a backup, cutting the tail and fixing the head, rebuilding the chain,
+ * emptying it, swapping in another store — are reported by `audit verify
+ * --config` and refused at start by every writer (store_rolled_back, exit 1,
+ * before `ready`). The backup → resume → restore → resume replay runs the
+ * tool once in total.
+ */
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { eventHashOfText, GENESIS_HASH } from "../../src/core/audit-chain.ts";
+import { hashBytes } from "../../src/store/rows.ts";
+import { APPROVERS, e2ePolicy } from "./fixtures.ts";
+import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
+import type { Workspace } from "./harness.ts";
+
+setDefaultTimeout(60_000); // each test spawns a dozen CLI processes
+const spaces: Workspace[] = [];
+afterEach(() => {
+  for (const w of spaces.splice(0)) w.cleanup();
+});
+
+async function workspace(): Promise<Workspace> {
+  const ws = await makeWorkspace({
+    signed: true,
+    keys: [...APPROVERS, "witness"],
+    policy: (k) => e2ePolicy(k),
+    config: {
+      tools: { deploy: { command: ["./deploy.sh", "{env}"] } },
+      audit: {
+        checkpoint_key: "keys/witness.key",
+        witness: "witness",
+        checkpoint_interval_ms: 50,
+      },
+    },
+  });
+  spaces.push(ws);
+  writeFileSync(
+    join(ws.dir, "deploy.sh"),
+    `#!/bin/sh\necho "$1 $WARRANT_ACTION_ID" >> runs.log\necho "deployed $1"\n`,
+    { mode: 0o755 },
+  );
+  writeFileSync(join(ws.dir, "runs.log"), "");
+  return ws;
+}
+
+const cli = (ws: Workspace, ...args: string[]) =>
+  runCli([...args, "--config", ws.configPath], { cwd: ws.dir });
+const db = (ws: Workspace) => join(ws.dir, ".warrant/warrant.db");
+const runs = (ws: Workspace) =>
+  readFileSync(join(ws.dir, "runs.log"), "utf8").split("\n").filter(Boolean);
+
+/** Copy the store file (and its WAL, when one is left) — what a backup or a restore does. */
+function copyStore(from: string, to: string): void {
+  for (const ext of ["", "-wal", "-shm"]) {
+    if (existsSync(`${from}${ext}`)) copyFileSync(`${from}${ext}`, `${to}${ext}`);
+    else rmSync(`${to}${ext}`, { force: true });
+  }
+}
+
+/** Plain SQL on the store file, with the append-only triggers dropped first. */
+function sql(ws: Workspace, statements: string): void {
+  const d = new Database(db(ws));
+  try {
+    d.exec("DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;");
+    d.exec(statements);
+  } finally {
+    d.close();
+  }
+}
+
+/** Some history: two declared-tool runs (allowed) and a held one. */
+async function history(ws: Workspace): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    const held = await cli(ws, "exec", "deploy", "--args", `{"env":"e${i}"}`, "--json");
+    const o = JSON.parse(held.stdout) as { action_id: string; request_id: string };
+    expect((await cli(ws, "approve", o.request_id, "--key", ws.keys.bob!.path)).code).toBe(0);
+    expect((await cli(ws, "resume", o.action_id)).code).toBe(0);
+  }
+}
+
+async function expectRefused(ws: Workspace, kind: string): Promise<void> {
+  const v = await cli(ws, "audit", "verify", "--json");
+  expect(v.code).toBe(1);
+  const out = JSON.parse(v.stdout) as { witness: { ok: boolean; kind: string } };
+  expect(out.witness).toMatchObject({ ok: false, kind });
+  // Every writer refuses before anything runs.
+  const exec = await cli(ws, "exec", "deploy", "--args", '{"env":"after"}');
+  expect(exec.code).toBe(1);
+  expect(exec.stderr).toContain("[store_rolled_back]");
+  let gateError = "";
+  try {
+    const gate = await spawnGate(ws.configPath);
+    await gate.close();
+  } catch (e) {
+    gateError = String(e);
+  }
+  expect(gateError).toContain("store_rolled_back");
+  expect(runs(ws).filter((l) => l.startsWith("after"))).toEqual([]);
+}
+
+describe("signed checkpoints in a witness", () => {
+  test("checkpoints are written and verify; the public key is printed", async () => {
+    const ws = await workspace();
+    await history(ws);
+    const lines = readFileSync(join(ws.dir, "witness/checkpoints.jsonl"), "utf8").trim().split(
+      "\n",
+    );
+    expect(lines.length).toBeGreaterThan(0);
+    const last = JSON.parse(lines.at(-1)!);
+    expect(Object.keys(last).sort()).toEqual(
+      ["at", "head", "seq", "signature", "store_id", "type"],
+    );
+    expect(last.type).toBe("warrant.checkpoint/v1");
+    const v = await cli(ws, "audit", "verify");
+    expect(v.code).toBe(0);
+    expect(v.stdout).toContain(`checkpoint key ${ws.keys.witness!.publicKey}`);
+    expect(v.stdout).toContain("witness OK");
+  });
+
+  test("backup → resume → restore → resume runs the tool once in total", async () => {
+    const ws = await workspace();
+    const held = await cli(ws, "exec", "deploy", "--args", '{"env":"prod"}', "--json");
+    expect(held.code).toBe(5);
+    const o = JSON.parse(held.stdout) as { action_id: string; request_id: string };
+    expect((await cli(ws, "approve", o.request_id, "--key", ws.keys.bob!.path)).code).toBe(0);
+    const backup = join(ws.dir, "backup.db");
+    copyStore(db(ws), backup);
+    expect((await cli(ws, "resume", o.action_id)).code).toBe(0);
+    expect(runs(ws).filter((l) => l.startsWith("prod"))).toHaveLength(1);
+    copyStore(backup, db(ws)); // restore: the action is "approved" again in the file
+    const again = await cli(ws, "resume", o.action_id);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("[store_rolled_back]");
+    expect(again.stderr).toContain("older copy");
+    expect(runs(ws).filter((l) => l.startsWith("prod"))).toHaveLength(1);
+    await expectRefused(ws, "older_copy");
+  });
+
+  test("a cut tail with the head fixed is reported and refused", async () => {
+    const ws = await workspace();
+    await history(ws);
+    const d = new Database(db(ws), { readonly: true });
+    const last = Number((d.query("SELECT MAX(seq) AS m FROM events").get() as { m: number }).m);
+    d.close();
+    const keep = last - 3;
+    sql(
+      ws,
+      `DELETE FROM events WHERE seq > ${keep};
+       UPDATE meta SET value = (SELECT seq || ' ' || lower(hex(hash)) FROM events WHERE seq = ${keep})
+         WHERE key = 'audit_head';`,
+    );
+    // The chain alone cannot tell: it is consistent.
+    expect((await runCli(["audit", "verify", "--store", db(ws)])).stdout).toContain(
+      "audit log OK",
+    );
+    await expectRefused(ws, "missing_tail");
+  });
+
+  test("a rebuilt chain (an edited event, every hash recomputed) is reported and refused", async () => {
+    const ws = await workspace();
+    await history(ws);
+    const d = new Database(db(ws));
+    d.exec("DROP TRIGGER IF EXISTS events_no_update;");
+    d.query("UPDATE events SET payload = ? WHERE seq = 3").run('{"forged":true}');
+    let prev = GENESIS_HASH;
+    const rows = d.query("SELECT seq, at, type, action_id, payload FROM events ORDER BY seq")
+      .all() as Array<
+        { seq: number; at: number; type: string; action_id: string | null; payload: string }
+      >;
+    for (const r of rows) {
+      const h = eventHashOfText({ ...r, prev_hash: prev }, r.payload);
+      d.query("UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?").run(
+        hashBytes(prev),
+        hashBytes(h),
+        r.seq,
+      );
+      prev = h;
+    }
+    d.query("UPDATE meta SET value = ? WHERE key = 'audit_head'").run(
+      `${rows.at(-1)!.seq} ${prev}`,
+    );
+    d.close();
+    await expectRefused(ws, "rebuilt");
+  });
+
+  test("an emptied chain is reported and refused", async () => {
+    const ws = await workspace();
+    await history(ws);
+    sql(ws, "DELETE FROM events; DELETE FROM meta WHERE key = 'audit_head';");
+    await expectRefused(ws, "emptied");
+  });
+
+  test("another store swapped in is reported and refused", async () => {
+    const ws = await workspace();
+    await history(ws);
+    for (const ext of ["", "-wal", "-shm"]) rmSync(`${db(ws)}${ext}`, { force: true });
+    // A fresh store at the same path (what `warrant exec` would create) has another store_id.
+    const fresh = await cli(ws, "exec", "deploy", "--args", '{"env":"x"}');
+    expect(fresh.code).toBe(1);
+    expect(fresh.stderr).toContain("another store");
+    await expectRefused(ws, "other_store");
+  });
+});
+
+describe("config", () => {
+  test("a witness inside the store's folder is refused", async () => {
+    const ws = await workspace();
+    const c = JSON.parse(readFileSync(ws.configPath, "utf8"));
+    c.audit.witness = ".warrant/witness";
+    writeFileSync(ws.configPath, JSON.stringify(c));
+    const r = await cli(ws, "exec", "deploy", "--args", '{"env":"x"}');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("audit.witness");
+  });
+});
