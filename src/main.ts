@@ -9,6 +9,7 @@ const io = {
   err: (line: string) => void process.stderr.write(`${line}\n`),
   env: process.env,
   cwd: process.cwd(),
+  stdoutIsTTY: process.stdout.isTTY === true,
 };
 
 void runCli(process.argv.slice(2), io).then((code) => {

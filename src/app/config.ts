@@ -4,7 +4,9 @@
  * the config file's folder). Pure: the caller reads the file.
  */
 import { z } from "zod";
-import { WarrantError } from "../core/errors.ts";
+import { parseJsonStrict } from "../core/canonical-json.ts";
+import { isWarrantError, WarrantError } from "../core/errors.ts";
+import { closest } from "../core/suggest.ts";
 
 const duration = z.number().int().positive();
 const PUBLIC_KEY = /^ed25519:[A-Za-z0-9+/]{43}=$/;
@@ -134,6 +136,20 @@ function fixFor(path: string, code: string): string {
   return "correct the value";
 }
 
+/** The field names the schema allows at `path` (for "did you mean"). */
+function knownKeys(path: PropertyKey[]): string[] {
+  // deno-lint-ignore no-explicit-any
+  let node: any = ConfigSchema;
+  for (const k of path) {
+    while (node?.def?.innerType) node = node.def.innerType; // .default() / .optional()
+    if (node?.shape && typeof k === "string") node = node.shape[k];
+    else if (node?.def?.valueType) node = node.def.valueType; // records
+    else return [];
+  }
+  while (node?.def?.innerType) node = node.def.innerType;
+  return node?.shape ? Object.keys(node.shape) : [];
+}
+
 /**
  * Parse and validate a config file's text. Throws WarrantError
  * ("config_invalid") with one line naming the file, the JSON path and the fix.
@@ -143,11 +159,12 @@ function fixFor(path: string, code: string): string {
 export function parseConfig(text: string, file: string): Config {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonStrict(text);
   } catch (e) {
     throw new WarrantError(
       "config_invalid",
-      `Cannot load config ${file}: not valid JSON (${(e as Error).message}); fix the syntax`,
+      `Cannot load config ${file}: ${(e as Error).message}; fix the syntax there`,
+      isWarrantError(e) ? e.details : undefined,
     );
   }
   if (
@@ -167,7 +184,34 @@ export function parseConfig(text: string, file: string): Config {
     if (issue.code === "unrecognized_keys") {
       const keys = (issue as { keys: string[] }).keys;
       path = jsonPath([...issue.path, keys[0]!]);
-      msg = `unknown field "${keys[0]}"`;
+      const near = closest(keys[0]!, knownKeys(issue.path));
+      msg = `unknown field "${keys[0]}"${near ? ` (did you mean "${near}"?)` : ""}`;
+      if (near) {
+        throw new WarrantError(
+          "config_invalid",
+          `Cannot load config ${file}: ${path}: ${msg}; rename it`,
+          { path },
+        );
+      }
+    } else if (issue.code === "invalid_type" && issue.path.length > 0 && raw !== null) {
+      // A required section reported missing next to an unknown one: name the typo.
+      const parent = issue.path.slice(0, -1).reduce<unknown>(
+        (o, k) => (o as Record<PropertyKey, unknown> | undefined)?.[k as string],
+        raw,
+      );
+      const missing = String(issue.path[issue.path.length - 1]);
+      if (parent && typeof parent === "object" && !(missing in parent)) {
+        const typo = Object.keys(parent).find((k) => closest(k, [missing]) === missing);
+        if (typo) {
+          throw new WarrantError(
+            "config_invalid",
+            `Cannot load config ${file}: ${
+              jsonPath([...issue.path.slice(0, -1), typo])
+            }: unknown field "${typo}" (did you mean "${missing}"?); rename it`,
+            { path: jsonPath([...issue.path.slice(0, -1), typo]) },
+          );
+        }
+      }
     }
     throw new WarrantError(
       "config_invalid",

@@ -193,6 +193,19 @@ export class Metrics {
     return this.register(name, help, "gauge", new Gauge(name, labelNames, collect));
   }
 
+  /**
+   * A counter whose values another component tallies (monotonic, read at
+   * each scrape): exposed as `counter`, so rate() works on it.
+   */
+  collectedCounter(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    collect: () => Array<[Labels, number]>,
+  ): void {
+    this.register(name, help, "counter", new Gauge(name, labelNames, collect));
+  }
+
   histogram(
     name: string,
     help: string,

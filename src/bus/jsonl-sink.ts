@@ -13,7 +13,8 @@ import type { EventSink } from "../app/ports/event-sink.ts";
 export function jsonlSink(path: string): EventSink {
   let ready = false;
   return {
-    name: `jsonl:${path}`,
+    // The label of /metrics and sink.failed: a kind, never a path (paths leak layout).
+    name: "jsonl",
     write(events: EventRecord[]) {
       if (!ready) {
         const dir = dirname(path);
@@ -25,7 +26,12 @@ export function jsonlSink(path: string): EventSink {
         if (process.platform !== "win32") chmodSync(path, 0o600);
         ready = true;
       }
-      appendFileSync(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+      // `at` in ISO 8601, as audit export, SSE and webhooks write it.
+      appendFileSync(
+        path,
+        events.map((e) => JSON.stringify({ ...e, at: new Date(e.at).toISOString() })).join("\n") +
+          "\n",
+      );
     },
   };
 }

@@ -26,7 +26,25 @@ export async function submitOverHttp(o: HttpSubmit): Promise<number> {
   const token = o.io.env.WARRANT_HTTP_TOKEN;
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const url = `${base}/v1/approvals/${encodeURIComponent(o.requestId)}`;
-  const got = await fetch(url, { headers });
+  let got: Response;
+  try {
+    got = await fetch(url, { headers });
+  } catch (e) {
+    throw new WarrantError(
+      "invalid_argument",
+      `Cannot reach ${base}: ${
+        (e as Error).message
+      }; check --endpoint (the URL warrant serve printed as "listening")`,
+    );
+  }
+  if (got.status === 401) {
+    throw new WarrantError(
+      "invalid_argument",
+      token
+        ? `${base} refused the token in WARRANT_HTTP_TOKEN (401); set it to the server's token (the value of the variable its http.token_env names)`
+        : `${base} requires a token (401); set WARRANT_HTTP_TOKEN to the server's token (the value of the variable its http.token_env names)`,
+    );
+  }
   if (got.status === 404) {
     throw new WarrantError("request_not_found", `no approval request "${o.requestId}" at ${base}`);
   }

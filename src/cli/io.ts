@@ -22,6 +22,8 @@ export interface CliIO {
   err(line: string): void;
   env: Record<string, string | undefined>;
   cwd: string;
+  /** True when stdout is a terminal: verbs then print tables instead of JSON lines. */
+  stdoutIsTTY?: boolean;
 }
 
 export type FlagSpec = Record<
@@ -132,6 +134,7 @@ export function reportError(io: CliIO, e: unknown, json: boolean): number {
   const message = e instanceof Error ? e.message : String(e);
   if (json) io.err(JSON.stringify({ error: { code, message } }));
   else io.err(`warrant: ${message} [${code}]`);
+  if (code === "request_closed") return EXIT.rejected; // README: 4, the request is no longer open
   return code === "not_found" || code === "request_not_found" || code === "policy_not_found" ||
       code === "config_not_found"
     ? EXIT.not_found

@@ -2,6 +2,7 @@
  * argv → exit code. The only place that knows every verb; `main.ts` wires it
  * to the process.
  */
+import { closest } from "../core/suggest.ts";
 import { EXIT, parseArgs, reportError, UsageError } from "./io.ts";
 import type { CliIO, Verb } from "./io.ts";
 import { VERBS } from "./verbs/all.ts";
@@ -66,7 +67,15 @@ export async function runCli(argv: string[], io: CliIO, verbs: Verb[] = VERBS): 
           group.map((v) => v.name).join(", ")
         }`,
       );
-    } else io.err(`warrant: unknown verb "${argv[0]}" (see warrant --help)`);
+    } else {
+      const words = [...new Set(verbs.map((v) => v.name.split(" ")[0]!))];
+      const near = closest(argv[0]!, words);
+      io.err(
+        `warrant: unknown verb "${argv[0]}"${
+          near ? ` — did you mean "${near}"?` : ""
+        } (see warrant --help)`,
+      );
+    }
     return EXIT.usage;
   }
   const json = found.rest.includes("--json");

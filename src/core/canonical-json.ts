@@ -111,9 +111,20 @@ class Parser {
   constructor(readonly s: string, readonly maxDepth: number) {}
 
   fail(what: string): never {
-    throw new WarrantError("json_invalid", `Invalid JSON at offset ${this.i}: ${what}`, {
-      offset: this.i,
-    });
+    // Line and column (1-based, in UTF-16 code units) so an editor can jump there.
+    let line = 1;
+    let col = 1;
+    for (let k = 0; k < this.i && k < this.s.length; k++) {
+      if (this.s.charCodeAt(k) === 10) {
+        line++;
+        col = 1;
+      } else col++;
+    }
+    throw new WarrantError(
+      "json_invalid",
+      `Invalid JSON at line ${line}, column ${col} (offset ${this.i}): ${what}`,
+      { offset: this.i, line, column: col },
+    );
   }
 
   ws(): void {

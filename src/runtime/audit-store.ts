@@ -22,23 +22,27 @@ export const STORE_FLAGS = {
   config: { type: "string" },
 } as const;
 
-/** The store path named by --store or --config; UsageError when neither or both. */
+/**
+ * The store path named by --store, or by the config: --config, else
+ * $WARRANT_CONFIG, else ./warrant.json (as every verb that touches the
+ * store). UsageError when both flags are given.
+ */
 export function auditStorePath(args: ParsedArgs, io: CliIO): string {
   const store = flagString(args, "store");
   const config = flagString(args, "config");
   if (store && config) throw new UsageError("pass either --store or --config, not both");
   if (store) return resolve(io.cwd, store);
-  if (config) {
-    const file = resolve(io.cwd, config);
-    if (!existsSync(file)) {
-      throw new WarrantError(
-        "config_not_found",
-        `Cannot load config ${file}: no such file; pass --config PATH to your warrant.json`,
-      );
-    }
-    return parseConfig(readFileSync(file, "utf8"), file).store.path;
+  const named = config ?? (io.env.WARRANT_CONFIG || undefined);
+  const file = resolve(io.cwd, named ?? "warrant.json");
+  if (!existsSync(file)) {
+    throw new WarrantError(
+      "config_not_found",
+      named
+        ? `Cannot load config ${file}: no such file; pass --config PATH to your warrant.json`
+        : `No warrant.json in ${io.cwd} and $WARRANT_CONFIG is not set; pass --config FILE or --store PATH`,
+    );
   }
-  throw new UsageError("missing --store PATH (or --config FILE)");
+  return parseConfig(readFileSync(file, "utf8"), file).store.path;
 }
 
 /** The config named by --config, or null (with --store). */

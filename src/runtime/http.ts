@@ -172,7 +172,8 @@ export async function startHttp(env: RuntimeEnv, listen: string, io: CliIO): Pro
   const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
   const url = `http://${host}:${server.port}`;
   inboxBase ??= url;
-  io.err(JSON.stringify({ msg: "listening", url }));
+  // A log line like every other (t, level): log shippers parse them all alike.
+  io.err(JSON.stringify({ t: new Date().toISOString(), level: "info", msg: "listening", url }));
   let stopping: Promise<void> | null = null;
   return {
     url,

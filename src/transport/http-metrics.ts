@@ -66,15 +66,16 @@ export function createHttpMetrics(src: HttpMetricsSources, pendingAtStart: numbe
     [],
     () => [[{}, src.sseClients()]],
   );
-  registry.gauge(
-    "warrant_notify_delivered_events",
-    "Events delivered per fan-out destination",
+  // Counters (they only go up), computed from the bus's tallies at each scrape.
+  registry.collectedCounter(
+    "warrant_notify_delivered_events_total",
+    "Events delivered per fan-out destination since this process started",
     ["sink"],
     () => Object.entries(src.sinkStats()).map(([sink, s]) => [{ sink }, s.delivered]),
   );
-  registry.gauge(
-    "warrant_notify_failed_events",
-    "Events a fan-out destination failed to take (the audit log still has them)",
+  registry.collectedCounter(
+    "warrant_notify_failed_events_total",
+    "Events a fan-out destination failed to take since this process started (the audit log still has them)",
     ["sink"],
     () => Object.entries(src.sinkStats()).map(([sink, s]) => [{ sink }, s.failed]),
   );

@@ -48,13 +48,17 @@ describe("config", () => {
   });
 
   test.each([
-    ["not JSON", "{", /not valid JSON/],
+    ["not JSON", "{", /Invalid JSON at line 1, column \d+ \(offset \d+\)/],
     [
       "missing project",
       { policy: { file: "p.json" }, trust: minimal.trust },
       /project: .*set "project"/,
     ],
-    ["unknown field", { ...minimal, polcy: {} }, /polcy: unknown field "polcy"; remove the field/],
+    [
+      "unknown field",
+      { ...minimal, polcy: {} },
+      /polcy: unknown field "polcy" \(did you mean "policy"\?\); rename it/,
+    ],
     [
       "unknown nested field",
       { ...minimal, gate: { tool_timeout: 5 } },
@@ -95,5 +99,27 @@ describe("config", () => {
   test("resolvePath", () => {
     expect(resolvePath("/a/b", "../c/./d")).toBe("/a/c/d");
     expect(resolvePath("/a/b", "/abs")).toBe("/abs");
+  });
+});
+
+describe("config mistakes a person makes", () => {
+  test("a misspelt section is named, with the one it was meant to be", () => {
+    const { policy, ...rest } = minimal;
+    expect(refusal({ ...rest, polcy: policy })).toBe(
+      'Cannot load config /srv/acme/warrant.json: polcy: unknown field "polcy" (did you mean "policy"?); rename it',
+    );
+    expect(refusal({ ...minimal, gate: { heartbeat: 500 } })).toContain(
+      'gate.heartbeat: unknown field "heartbeat" (did you mean "heartbeat_ms"?)',
+    );
+    expect(refusal({ ...minimal, nonsense: 1 })).toContain(
+      'unknown field "nonsense"; remove the field',
+    );
+  });
+
+  test("broken JSON is reported with its line and column", () => {
+    const text = '{"project": "acme",\n  "policy": {"file": "p.json"}\n  "trust": {}}';
+    expect(refusal(text)).toMatch(
+      /Invalid JSON at line 3, column \d+ \(offset \d+\): expected , or \}/,
+    );
   });
 });

@@ -124,7 +124,7 @@ describe("approvals across processes", () => {
       "--endpoint",
       url,
     ]);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(4); // README: 4, the request is closed
     expect(again.stderr).toContain("request_closed");
     expect(await gate.resume(held.action_id, held.request_id, { waitMs: 5000 })).toMatchObject({
       phase: "completed",

@@ -56,7 +56,7 @@ test("40 concurrent pending: no failures, no writes", async () => {
   );
   for (const r of runs) {
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
-    expect(JSON.parse(r.stdout).requests.length).toBe(2);
+    expect(JSON.parse(r.stdout).items.length).toBe(2);
   }
   const show = await runCli(["show", heldRequest, "--config", ws.configPath]);
   expect(show.code).toBe(0);
@@ -93,7 +93,7 @@ test("the read-only verbs work on a copy on read-only media", async () => {
     expect(exp.stdout.split("\n").filter((l) => l !== "").length).toBe(eventTypes().length);
     const pending = await runCli(["pending", "--config", cfg, "--json"]);
     expect({ code: pending.code, err: pending.stderr }).toEqual({ code: 0, err: "" });
-    expect(JSON.parse(pending.stdout).requests.length).toBe(2);
+    expect(JSON.parse(pending.stdout).items.length).toBe(2);
     const show = await runCli(["show", heldAction, "--config", cfg]);
     expect(show.code).toBe(0);
   } finally {

@@ -99,7 +99,7 @@ export async function startServe(
     const timer = setTimeout(() => reject(new Error(`serve not ready: ${err}`)), 15_000);
     proc.stderr!.on("data", (c: Buffer) => {
       err += c.toString("utf8");
-      const m = /\{"msg":"listening","url":"([^"]+)"\}/.exec(err);
+      const m = /"msg":"listening","url":"([^"]+)"/.exec(err);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

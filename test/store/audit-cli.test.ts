@@ -67,7 +67,10 @@ test(
   withStore(async (dir) => {
     const a = io(dir);
     expect(await runCli(["audit", "verify", "--store", "nope.db"], a.cli)).toBe(3);
-    expect(await runCli(["audit", "verify"], io(dir).cli)).toBe(2);
+    // No flag: ./warrant.json (then $WARRANT_CONFIG) — here there is none.
+    const b = io(dir);
+    expect(await runCli(["audit", "verify"], b.cli)).toBe(3);
+    expect(b.err.join("\n")).toContain(`No warrant.json in ${dir}`);
   }),
 );
 
@@ -113,7 +116,10 @@ test(
     expect(c.out).toEqual([]);
     expect(await runCli(["audit", "export", "--store", path, "--since", "yesterday"], io(dir).cli))
       .toBe(2);
-    expect(await runCli(["audit", "export", "--store", path, "--format", "csv"], io(dir).cli)).toBe(
+    const csv = io(dir);
+    expect(await runCli(["audit", "export", "--store", path, "--format", "csv"], csv.cli)).toBe(0);
+    expect(csv.out.length).toBe(8); // the header and 7 events
+    expect(await runCli(["audit", "export", "--store", path, "--format", "xml"], io(dir).cli)).toBe(
       2,
     );
   }),

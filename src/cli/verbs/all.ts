@@ -1,5 +1,6 @@
 import type { Verb } from "../io.ts";
 import { approvalVerbs } from "./approval.ts";
+import { auditLogVerb } from "./audit-log.ts";
 import { auditVerbs } from "./audit.ts";
 import { execVerbs } from "./exec.ts";
 import { gateVerbs } from "./gate.ts";
@@ -23,6 +24,7 @@ export const VERBS: Verb[] = [
   policyVerifyVerb,
   ...policyVerbs,
   ...auditVerbs,
+  auditLogVerb,
   ...storeVerbs,
   serveVerb,
   ...importVerbs,

@@ -17,6 +17,7 @@ import type { CliIO, ParsedArgs, Verb } from "../io.ts";
 import { openRuntime } from "../../runtime/open.ts";
 import type { RuntimeEnv } from "../../runtime/open.ts";
 import { describeRequest, requestView } from "../../app/request-view.ts";
+import type { RequestView } from "../../protocol/http-views.ts";
 
 /** The config path: --config, else $WARRANT_CONFIG, else ./warrant.json. */
 export function configPath(args: ParsedArgs, io: CliIO): string {
@@ -30,11 +31,17 @@ export const pendingVerb: Verb = {
   summary: "list approval requests still waiting for approvers",
   help: `warrant pending — list held actions waiting for approval
 
-Usage: warrant pending [--config FILE] [--state pending|approved|rejected|expired] [--json]
+Usage: warrant pending [--config FILE] [--state pending|approved|rejected|expired]
+                       [--json | --table]
+
+On a terminal: an aligned table (request, tool, arguments, quorum so far,
+deadline, action). Piped, or with --json: one JSON document {"items": [...]},
+the same request views as GET /v1/approvals. --table forces the table.
 
 Example:
-  warrant pending --config warrant.json`,
-  flags: { ...CONFIG_FLAG, state: { type: "string" } },
+  warrant pending --config warrant.json
+  warrant pending --json | jq -r '.items[].request_id'`,
+  flags: { ...CONFIG_FLAG, state: { type: "string" }, table: { type: "boolean" } },
   async run(args, io) {
     const state = (flagString(args, "state") ?? "pending") as ApprovalRequestRecord["state"];
     if (!["pending", "approved", "rejected", "expired"].includes(state)) {
@@ -46,9 +53,10 @@ Example:
     try {
       const reqs = env.store.listRequests({ state, limit: 1000 });
       const views = reqs.map((r) => requestView(env, r));
-      if (args.flags.json) printJson(io, { requests: views });
+      const table = args.flags.table === true || (io.stdoutIsTTY === true && !args.flags.json);
+      if (!table) printJson(io, { items: views });
       else if (views.length === 0) io.out(`no ${state} requests`);
-      else for (const r of reqs) io.out(describeRequest(env, r, false));
+      else for (const line of pendingTable(views, env.clock.now())) io.out(line);
       return EXIT.ok;
     } finally {
       await env.close();
@@ -119,7 +127,12 @@ Prints what is being ${
       } (tool, arguments, rules, digest) first, and
 refuses when the request is closed. --as names the approver for a PEM key
 (warrant key files carry their id). --endpoint posts to a warrant HTTP
-endpoint instead of writing to the local store.
+endpoint instead of writing to the local store; when that server has a read
+token (http.token_env), put it in WARRANT_HTTP_TOKEN.
+
+Environment:
+  WARRANT_CONFIG       the config when --config is not given (else ./warrant.json)
+  WARRANT_HTTP_TOKEN   the bearer token for --endpoint
 
 Example:
   warrant ${decision} req_01jd8x… --key alice.key --config warrant.json${
@@ -266,6 +279,40 @@ async function submitLocal(
     if (next) io.out(`next: ${next}`);
   }
   return EXIT.ok;
+}
+
+/** "in 14m", "3h ago": a deadline as a person reads it. */
+function relative(ms: number, now: number): string {
+  const d = Math.abs(ms - now);
+  const n = d < 60_000
+    ? `${Math.round(d / 1000)}s`
+    : d < 3_600_000
+    ? `${Math.round(d / 60_000)}m`
+    : d < 172_800_000
+    ? `${Math.round(d / 3_600_000)}h`
+    : `${Math.round(d / 86_400_000)}d`;
+  return ms >= now ? `in ${n}` : `${n} ago`;
+}
+
+/** The pending table: aligned columns, long arguments cut. */
+export function pendingTable(views: RequestView[], now: number): string[] {
+  const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+  const rows = views.map((v) => [
+    v.request_id,
+    v.state,
+    v.tool,
+    cut(JSON.stringify(v.args), 40),
+    (v.quorum?.progress ?? v.requirements.map((q) => ({ ...q, keys: 0 }))).map((p) =>
+      `${p.keys}/${p.quorum} ${p.roles.join("|")}`
+    ).join(" + "),
+    `${v.deadline.slice(0, 16).replace("T", " ")}Z (${relative(Date.parse(v.deadline), now)})`,
+    v.action_id,
+  ]);
+  const head = ["REQUEST", "STATE", "TOOL", "ARGS", "APPROVALS", "DEADLINE", "ACTION"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
+  return [line(head), ...rows.map(line)];
 }
 
 /** What happens now to a request's action, and who makes it happen (README "Using it", step 6). */

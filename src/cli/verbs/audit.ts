@@ -2,6 +2,7 @@
  * `warrant audit verify` and `warrant audit export`: check the audit log's
  * hash chain, and stream it out as JSONL.
  */
+import type { Store } from "../../app/ports/store.ts";
 import type { EventRecord } from "../../core/records.ts";
 import { EXIT, flagString, printJson, UsageError } from "../io.ts";
 import type { Verb } from "../io.ts";
@@ -19,7 +20,7 @@ export const auditVerifyVerb: Verb = {
   name: "audit verify",
   summary: "Check the audit log's hash chain (exit 1 naming the first bad row)",
   help: [
-    "Usage: warrant audit verify (--store PATH | --config FILE) [--json]",
+    "Usage: warrant audit verify [--store PATH | --config FILE] [--json]",
     "",
     "Recomputes every event's hash and checks that seqs run 1, 2, 3… with each",
     "prev_hash linking to the previous event, and that the log ends at the head",
@@ -33,7 +34,8 @@ export const auditVerifyVerb: Verb = {
     "",
     "Flags:",
     "  --store PATH    the SQLite store file",
-    "  --config FILE   a warrant.json (uses its store.path)",
+    "  --config FILE   a warrant.json (uses its store.path); default $WARRANT_CONFIG,",
+    "                  then ./warrant.json",
     "  --json          print {ok, checked, first_bad?: {seq, problem}}",
     "",
     "Example:",
@@ -107,35 +109,67 @@ export function parseSince(text: string | undefined): { seq: number } | { at: nu
   return { at };
 }
 
+/** An event as exported: `at` as ISO 8601 (as in SSE and webhooks), the rest as stored. */
+export function exportedEvent(e: EventRecord): Record<string, unknown> {
+  return { ...e, at: new Date(e.at).toISOString() };
+}
+
+const CSV_COLUMNS = ["seq", "at", "type", "action_id", "payload", "prev_hash", "hash"] as const;
+
+/** One RFC 4180 field: quoted when it holds a comma, quote or line break. */
+function csvField(v: unknown): string {
+  const s = v === null || v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Walk the events from `since` in pages, calling `each` for those kept. */
+export function forEachEvent(
+  store: Store,
+  since: ReturnType<typeof parseSince>,
+  each: (e: EventRecord) => void,
+): void {
+  let after = since && "seq" in since ? Math.max(0, since.seq - 1) : 0;
+  const keep = (e: EventRecord) => !(since && "at" in since) || e.at >= since.at;
+  for (;;) {
+    const page = store.events({ afterSeq: after, limit: PAGE });
+    for (const e of page) if (keep(e)) each(e);
+    if (page.length < PAGE) break;
+    after = page[page.length - 1]!.seq;
+  }
+}
+
 export const auditExportVerb: Verb = {
   name: "audit export",
-  summary: "Stream audit events as JSONL to stdout",
+  summary: "Stream audit events as JSONL (or CSV) to stdout",
   help: [
-    "Usage: warrant audit export (--store PATH | --config FILE) [--since SEQ|ISO] [--format jsonl]",
+    "Usage: warrant audit export [--store PATH | --config FILE] [--since SEQ|ISO] [--format jsonl|csv]",
     "",
     "Writes one event per line, in seq order: {seq, at, type, action_id,",
-    "payload, prev_hash, hash}. Events hold ids, states, rules and digests,",
-    "never arguments or outputs. --since SEQ starts at that seq (inclusive);",
-    "--since ISO keeps events recorded at or after that time.",
+    "payload, prev_hash, hash}, `at` in ISO 8601 (UTC). Events hold ids, states,",
+    "rules and digests, never arguments or outputs. --since SEQ starts at that",
+    "seq (inclusive); --since ISO keeps events recorded at or after that time.",
+    "--format csv writes a header and the same columns (payload as JSON text).",
     "",
     "Example:",
     "  warrant audit export --config warrant.json --since 2026-11-23T00:00:00Z > audit.jsonl",
+    "  warrant audit export --format csv > audit.csv",
   ].join("\n"),
   flags: { ...STORE_FLAGS, since: { type: "string" }, format: { type: "string" } },
   async run(args, io) {
     const format = flagString(args, "format") ?? "jsonl";
-    if (format !== "jsonl") throw new UsageError(`--format ${format}: only jsonl is supported`);
+    if (format !== "jsonl" && format !== "csv") {
+      throw new UsageError(`--format ${format}: use jsonl or csv`);
+    }
     const since = parseSince(flagString(args, "since"));
     const store = openAuditStore(auditStorePath(args, io));
     try {
-      let after = since && "seq" in since ? Math.max(0, since.seq - 1) : 0;
-      const keep = (e: EventRecord) => !(since && "at" in since) || e.at >= since.at;
-      for (;;) {
-        const page = store.events({ afterSeq: after, limit: PAGE });
-        for (const e of page) if (keep(e)) io.out(JSON.stringify(e));
-        if (page.length < PAGE) break;
-        after = page[page.length - 1]!.seq;
-      }
+      if (format === "csv") io.out(CSV_COLUMNS.join(","));
+      forEachEvent(store, since, (e) => {
+        const x = exportedEvent(e);
+        io.out(
+          format === "csv" ? CSV_COLUMNS.map((c) => csvField(x[c])).join(",") : JSON.stringify(x),
+        );
+      });
       return EXIT.ok;
     } finally {
       store.close();

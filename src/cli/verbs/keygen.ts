@@ -3,7 +3,7 @@
  * warrant JSON key file, mode 0600. Prints the public key.
  */
 import { chmodSync, existsSync, unlinkSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { WarrantError } from "../../core/errors.ts";
 import { getPublicKey } from "../../core/ed25519.ts";
 import { formatKeyFile, formatPublicKey, isValidKeyId } from "../../core/keys.ts";
@@ -49,7 +49,20 @@ export const keygenVerb: Verb = {
       unlinkSync(file);
     }
     const secret = crypto.getRandomValues(new Uint8Array(32));
-    writeFileSync(file, formatKeyFile(id, secret), { mode: 0o600, flag: "wx" });
+    try {
+      writeFileSync(file, formatKeyFile(id, secret), { mode: 0o600, flag: "wx" });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      throw new WarrantError(
+        code === "ENOENT" ? "not_found" : "invalid_argument",
+        code === "ENOENT"
+          ? `Cannot write key file ${file}: the folder ${
+            dirname(file)
+          } does not exist; create it first (mkdir -p ${dirname(file)})`
+          : `Cannot write key file ${file}: ${(e as Error).message}`,
+        { file },
+      );
+    }
     chmodSync(file, 0o600);
     const publicKey = formatPublicKey(getPublicKey(secret));
     if (args.flags.json) printJson(io, { id, public_key: publicKey, file });

@@ -6,14 +6,15 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { decodeUtf8 } from "../../core/base64.ts";
-import { parseJsonStrict } from "../../core/canonical-json.ts";
 import { WarrantError } from "../../core/errors.ts";
 import {
   formatSignatureDoc,
   parseSignatureDoc,
   signPolicyBytes,
 } from "../../core/policy-signature.ts";
-import { sharedKeyIssues } from "../../core/policy/schema.ts";
+import { compilePolicy } from "../../core/policy/compile.ts";
+import { lintPolicy } from "../../core/policy/lint.ts";
+import { parsePolicyDocument, policyIssues } from "../../core/policy/schema.ts";
 import { EXIT, printJson, requireFlag, UsageError } from "../io.ts";
 import type { Verb } from "../io.ts";
 import { readBytesOrNull, readSecretKey } from "../key-files.ts";
@@ -49,7 +50,7 @@ export const policySignVerb: Verb = {
     if (bytes === null) {
       throw new WarrantError("policy_not_found", `Cannot sign ${file}: no such file`);
     }
-    refuseSharedKeys(bytes, file);
+    refuseInvalid(bytes, file);
     const sigFile = `${file}.sig`;
     const existingBytes = readBytesOrNull(sigFile);
     const existing = existingBytes === null ? null : decodeUtf8(existingBytes) ?? "";
@@ -81,25 +82,27 @@ export const policySignVerb: Verb = {
 };
 
 /**
- * Refuse to sign a policy whose approvers share a key (one signature would
- * count twice toward a quorum). Other problems are `policy check`'s job;
- * a file that is not JSON is signed as bytes and refused where it loads.
+ * Refuse to sign what `policy check` rejects: a signature is the operators'
+ * word that a document is fit to run, and the gate would refuse it anyway
+ * (an unparsable key, an unknown role, approvers sharing a key, a bad
+ * pattern…). Warnings (shadowed rules, default allow) do not stop signing.
  */
-function refuseSharedKeys(bytes: Uint8Array, file: string): void {
-  let doc: unknown;
-  try {
-    doc = parseJsonStrict(decodeUtf8(bytes) ?? "", 64);
-  } catch {
-    return;
+function refuseInvalid(bytes: Uint8Array, file: string): void {
+  const text = decodeUtf8(bytes);
+  if (text === null) {
+    throw new WarrantError("policy_json_invalid", `Cannot sign ${file}: not UTF-8 text`);
   }
-  const approvers = (doc as { approvers?: unknown } | null)?.approvers;
-  if (approvers === null || typeof approvers !== "object" || Array.isArray(approvers)) return;
-  const issue = sharedKeyIssues(approvers as Record<string, { key: unknown }>)[0];
-  if (issue) {
+  const issues = policyIssues(text, file);
+  const errors = issues.length > 0
+    ? issues.map((i) => `${i.path}: ${i.message}`)
+    : lintPolicy(compilePolicy(parsePolicyDocument(text, file)))
+      .filter((f) => f.level === "error").map((f) => f.message);
+  if (errors.length > 0) {
     throw new WarrantError(
       "policy_schema_invalid",
-      `Cannot sign ${file}: ${issue.path}: ${issue.message}`,
-      { path: issue.path },
+      `Cannot sign ${file}: ${errors[0]}${
+        errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""
+      }; fix it (warrant policy check ${file} lists every problem), then sign`,
     );
   }
 }

@@ -3,11 +3,15 @@
  * verify FILE.sig exactly as the gate would at start, then parse, compile and
  * check the policy's expiry.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseConfig } from "../../app/config.ts";
 import { loadPolicy } from "../../app/policy-loader.ts";
+import { storeVersionGuard } from "../../app/policy-holder.ts";
 import { InMemoryPolicyVersions } from "../../app/policy-versions-memory.ts";
+import type { PolicyVersionGuard } from "../../app/ports/policy-source.ts";
+import type { Store } from "../../app/ports/store.ts";
+import { openAuditStore } from "../../runtime/audit-store.ts";
 import { WarrantError } from "../../core/errors.ts";
 import type { PolicySigner } from "../../core/policy-signature.ts";
 import { EXIT, flagString, printJson, UsageError } from "../io.ts";
@@ -26,12 +30,15 @@ export const policyVerifyVerb: Verb = {
   name: "policy verify",
   summary: "Verify a policy's signatures as the gate would (and that it compiles)",
   help: [
-    "Usage: warrant policy verify FILE --config warrant.json [--json]",
+    "Usage: warrant policy verify FILE [--config warrant.json] [--json]",
     "       warrant policy verify FILE --signer ID=ed25519:KEY [--signer ...] [--threshold N]",
     "",
     "Checks FILE.sig against the trusted signers (trust.policy_signers and",
     "trust.policy_threshold of the config, or the --signer/--threshold flags),",
-    "then parses and compiles FILE and checks its expiry. Exit 0 when it would load.",
+    "then parses and compiles FILE and checks its expiry, and, with a config whose",
+    "store exists, rollback against the versions that store accepted (an older",
+    "version, or the same version with other content). Exit 0 when the gate would",
+    "load it. --config defaults to $WARRANT_CONFIG, then ./warrant.json.",
     "",
     "Example:",
     "  warrant policy verify policies/acme.policy.json --config warrant.json",
@@ -46,8 +53,12 @@ export const policyVerifyVerb: Verb = {
     if (!path || args.positionals.length > 1) {
       throw new UsageError("expected exactly one policy FILE");
     }
-    const configPath = flagString(args, "config");
     const flagSigners = (args.flags.signer as string[] | undefined) ?? [];
+    const configPath = flagString(args, "config") ??
+      (flagSigners.length ? undefined : io.env.WARRANT_CONFIG ?? "warrant.json");
+    let store: Store | null = null;
+    let versions: PolicyVersionGuard = new InMemoryPolicyVersions();
+    let against = "no store checked for rollback (--signer mode)";
     let signers: PolicySigner[];
     let threshold: number;
     if (configPath !== undefined) {
@@ -61,6 +72,12 @@ export const policyVerifyVerb: Verb = {
       }
       const config = parseConfig(text, cfgFile);
       signers = config.trust.policy_signers;
+      // Rollback, as the gate checks it: against the versions this store accepted.
+      if (existsSync(config.store.path)) {
+        store = openAuditStore(config.store.path);
+        versions = storeVersionGuard(store, config.project, true);
+        against = `rollback checked against ${config.store.path}`;
+      } else against = `no store at ${config.store.path} yet: nothing to roll back from`;
       threshold = flagString(args, "threshold") !== undefined
         ? Number(flagString(args, "threshold"))
         : config.trust.policy_threshold;
@@ -75,15 +92,20 @@ export const policyVerifyVerb: Verb = {
       throw new UsageError("--threshold must be an integer >= 1");
     }
     const file = resolve(io.cwd, path);
-    const r = loadPolicy({
-      file,
-      readFile: readBytesOrNull,
-      signers,
-      threshold,
-      allowUnsigned: false,
-      versions: new InMemoryPolicyVersions(),
-      now: Date.now(),
-    });
+    let r: ReturnType<typeof loadPolicy>;
+    try {
+      r = loadPolicy({
+        file,
+        readFile: readBytesOrNull,
+        signers,
+        threshold,
+        allowUnsigned: false,
+        versions,
+        now: Date.now(),
+      });
+    } finally {
+      store?.close();
+    }
     for (const w of r.warnings) io.err(`warrant: ${w}`);
     const summary = {
       ok: true,
@@ -94,12 +116,13 @@ export const policyVerifyVerb: Verb = {
       signers: r.signers,
       threshold,
       warnings: r.warnings,
+      rollback: against,
     };
     if (args.flags.json) printJson(io, summary);
     else {
       io.out(
         `OK ${file}: policy ${r.policy.id} v${r.policy.version}, sha256 ${r.sha256}, ` +
-          `signed by ${r.signers.join(", ")} (threshold ${threshold})`,
+          `signed by ${r.signers.join(", ")} (threshold ${threshold}); ${against}`,
       );
     }
     return EXIT.ok;

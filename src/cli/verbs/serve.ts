@@ -7,12 +7,12 @@ import { toWarrantError } from "../../core/errors.ts";
 import { startHttp } from "../../runtime/http.ts";
 import type { HttpHandle } from "../../runtime/http.ts";
 import { keepPolicyCurrent, openFace } from "../../runtime/open.ts";
-import { EXIT, flagString, requireFlag, UsageError } from "../io.ts";
+import { EXIT, flagString, UsageError } from "../io.ts";
 import type { Verb } from "../io.ts";
 
 const HELP = `warrant serve — the HTTP approval endpoint
 
-Usage: warrant serve --config FILE [--listen HOST:PORT]
+Usage: warrant serve [--config FILE] [--listen HOST:PORT]
 
 Serves, over the store named in the config (the same SQLite file the gates use):
   GET  /healthz                                  liveness (no auth)
@@ -24,10 +24,11 @@ Serves, over the store named in the config (the same SQLite file the gates use):
   GET  /v1/events?after=&type=&action=           audit events as Server-Sent Events
 Reads need "Authorization: Bearer TOKEN" when http.token_env is set in the
 config (the variable holds the token); resolutions are authenticated by their
-signatures. On start it prints {"msg":"listening","url":...} on stderr.
+signatures. On start it prints {"t":...,"level":"info","msg":"listening","url":...}
+on stderr.
 
 Flags:
-  --config FILE        warrant.json (required)
+  --config FILE        warrant.json (default: $WARRANT_CONFIG, then ./warrant.json)
   --listen HOST:PORT   address to bind (default: http.listen, 127.0.0.1:8787;
                        port 0 picks a free one)
 
@@ -47,7 +48,7 @@ export const serveVerb: Verb = {
   help: HELP,
   flags: { config: { type: "string" }, listen: { type: "string" } },
   async run(args, io) {
-    const configPath = requireFlag(args, "config", "the path to warrant.json");
+    const configPath = flagString(args, "config") ?? (io.env.WARRANT_CONFIG || "warrant.json");
     const env = openFace("serve", configPath, io);
     if (!env) return EXIT.error;
     let http: HttpHandle;
