@@ -1,7 +1,7 @@
 /**
  * `warrant mcp --listen HOST:PORT`: serve the agent side of the MCP proxy
  * over Streamable HTTP at /mcp until SIGTERM/SIGINT. Prints
- * {"msg":"listening","url":...} on stderr once bound, like `warrant serve`.
+ * {"t":...,"level":"info","msg":"listening","url":...} on stderr once bound, like `warrant serve`.
  */
 import { WarrantError } from "../core/errors.ts";
 import { serveHttp } from "../platform/http-server.ts";
@@ -66,7 +66,12 @@ export async function serveMcpHttp(
     return EXIT.error;
   }
   const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
-  io.err(JSON.stringify({ msg: "listening", url: `http://${host}:${server.port}/mcp` }));
+  io.err(JSON.stringify({
+    t: new Date().toISOString(),
+    level: "info",
+    msg: "listening",
+    url: `http://${host}:${server.port}/mcp`,
+  }));
   env.logger.log("info", "mcp proxy ready", { upstream: upstream.via, session: session.id });
   await new Promise<void>((resolve) => {
     const onTerm = () => {
