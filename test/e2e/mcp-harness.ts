@@ -80,17 +80,18 @@ export interface WarrantAgent extends Agent {
 }
 
 /**
- * `dist/warrant mcp --config configPath -- upstream…`, with an SDK Client as
+ * `dist/warrant mcp --config configPath -- upstream…` (or `--url opts.url`), with an SDK Client as
  * the agent over the child's stdin/stdout (the SDK's own line framing), so
  * the test also sees warrant's exit code.
  */
 export async function connectThroughWarrant(
   configPath: string,
   upstream: string[],
-  opts: { env?: Record<string, string>; setup?: (c: Client) => void } = {},
+  opts: { env?: Record<string, string>; setup?: (c: Client) => void; url?: string } = {},
 ): Promise<WarrantAgent> {
   const bin = await ensureBinary();
-  const child = Bun.spawn([bin, "mcp", "--config", configPath, "--", ...upstream], {
+  const target = opts.url !== undefined ? ["--url", opts.url] : ["--", ...upstream];
+  const child = Bun.spawn([bin, "mcp", "--config", configPath, ...target], {
     cwd: join(configPath, ".."),
     env: { ...process.env, ...opts.env },
     stdin: "pipe",
@@ -182,4 +183,76 @@ export async function eventually<T>(
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A background process and the URL it printed as listening. */
+export interface Listening {
+  url: string;
+  child: ReturnType<typeof Bun.spawn>;
+  stderr: () => string;
+  stop(): Promise<number>;
+}
+
+/**
+ * Spawn `argv` and wait until its stderr matches `re` (first group = the
+ * URL). Throws with the stderr when it exits first or `timeoutMs` passes.
+ */
+export async function spawnListening(
+  argv: string[],
+  re: RegExp,
+  opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Listening> {
+  const child = Bun.spawn(argv, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  let err = "";
+  void (async () => {
+    for await (const c of child.stderr as ReadableStream<Uint8Array>) {
+      err += new TextDecoder().decode(c);
+    }
+  })();
+  const stop = async () => {
+    child.kill("SIGTERM");
+    return await child.exited;
+  };
+  try {
+    const url = await eventually(
+      () => {
+        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${err}`);
+        return re.exec(err)?.[1] ?? null;
+      },
+      `${argv.join(" ")} to listen`,
+      opts.timeoutMs ?? 20_000,
+    );
+    return { url: url!, child, stderr: () => err, stop };
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw new Error(`${String(e)}\n${err}`);
+  }
+}
+
+/** `warrant mcp --config C --listen 127.0.0.1:0 …` until it prints its /mcp URL. */
+export async function warrantListening(
+  configPath: string,
+  upstream: string[],
+  opts: { env?: Record<string, string> } = {},
+): Promise<Listening> {
+  const bin = await ensureBinary();
+  return spawnListening(
+    [bin, "mcp", "--config", configPath, "--listen", "127.0.0.1:0", ...upstream],
+    /"msg":"listening","url":"([^"]+)"/,
+    { cwd: join(configPath, ".."), ...opts },
+  );
+}
+
+/** A free TCP port on 127.0.0.1 (bound, then released). */
+export function freePort(): number {
+  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+  const port = s.port!;
+  s.stop(true);
+  return port;
 }
