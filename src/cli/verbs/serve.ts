@@ -15,6 +15,8 @@ const HELP = `warrant serve — the HTTP approval endpoint
 Usage: warrant serve [--config FILE] [--listen HOST:PORT]
 
 Serves, over the store named in the config (the same SQLite file the gates use):
+  GET  /                                         the approver's inbox (open it in a browser)
+  GET  /openapi.json                             this API, OpenAPI 3.1 (no auth)
   GET  /healthz                                  liveness (no auth)
   GET  /metrics                                  Prometheus text
   GET  /v1/approvals?state=&limit=&cursor=       requests, oldest id first
@@ -22,9 +24,13 @@ Serves, over the store named in the config (the same SQLite file the gates use):
   POST /v1/approvals/REQUEST_ID/resolutions      a signed resolution (201 accepted, 200 again)
   GET  /v1/actions/ACTION_ID                     an action's state and outcome
   GET  /v1/events?after=&type=&action=           audit events as Server-Sent Events
+  GET  /v1/audit/verify                          the audit hash chain's status
 Reads need "Authorization: Bearer TOKEN" when http.token_env is set in the
 config (the variable holds the token); resolutions are authenticated by their
-signatures. On start it prints {"t":...,"level":"info","msg":"listening","url":...}
+signatures. Errors are RFC 9457 application/problem+json with a "code".
+Webhooks (notify.webhook_url) are signed per Standard Webhooks with the
+whsec_ secret in the variable named by notify.webhook_secret_env.
+On start it prints {"t":...,"level":"info","msg":"listening","url":...}
 on stderr.
 
 Flags:
