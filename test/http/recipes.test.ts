@@ -85,7 +85,7 @@ test("a deny from Python rejects; refusals print the problem code", async () => 
   const h = await holdPayment(ws, 300);
   const bob = python(h.request_id, keys.bob, "bob", "approve");
   expect(bob.code).toBe(1);
-  expect(bob.err).toMatch(/^refused \(403 approver_not_eligible\): Resolution rejected: "bob"/);
+  expect(bob.err).toMatch(/^refused \(403 approver_not_eligible\): \S/);
   const wrongKey = typescript(h.request_id, keys.alice, "carol", "approve");
   expect(wrongKey.code).not.toBe(0);
   expect(wrongKey.err).toContain("refused (403 resolution_signature_invalid)");
