@@ -247,10 +247,13 @@ class SqliteStore extends SqlReads implements Store {
     });
   }
 
-  verifyAudit(): AuditVerifyResult {
+  verifyAudit(onProgress?: (checked: number, total: number) => void): AuditVerifyResult {
     const own = !this.inTx;
     if (own) this.db.exec("BEGIN"); // one read snapshot for every page
     try {
+      const total = onProgress
+        ? Number(this.db.get("SELECT COALESCE(MAX(seq), 0) AS n FROM events")!.n)
+        : 0;
       const from = this.db.get("SELECT value FROM meta WHERE key = 'chain_canonical_from'");
       const v = new ChainVerifier(undefined, from ? Number(from.value) : 1);
       let after = 0;
@@ -270,6 +273,7 @@ class SqliteStore extends SqlReads implements Store {
         }
         if (page.length < VERIFY_PAGE) break;
         after = Number(page[page.length - 1]!.seq);
+        onProgress?.(v.checked, total);
       }
       const last = v.head;
       const head = readHeadOrNull(this.db);

@@ -124,3 +124,24 @@ test(
     );
   }),
 );
+
+test("audit verify reports progress on stderr on a large store (stdout unchanged)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "warrant-audit-progress-"));
+  try {
+    const path = join(dir, "w.db");
+    const s = openStore({ path, driver: bunSqlite, synchronous: "normal" }); // quicker to fill
+    for (let i = 0; i < 800; i++) actionIn(s, "completed");
+    const events = s.verifyAudit().checked;
+    s.close();
+    expect(events).toBeGreaterThan(2000);
+    // WARRANT_PROGRESS_MS=0 reports every page, as a slow run would each second.
+    const slow = io(dir);
+    slow.cli.env = { WARRANT_PROGRESS_MS: "0" };
+    expect(await runCli(["audit", "verify", "--store", path], slow.cli)).toBe(0);
+    expect(slow.err[0]).toBe(`warrant: audit verify: 1000 of ${events} events checked…`);
+    expect(slow.err.length).toBe(Math.floor(events / 1000));
+    expect(slow.out[0]).toContain(`${events} events verified`); // stdout unchanged
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);

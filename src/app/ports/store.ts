@@ -158,8 +158,11 @@ export interface Store extends StoreReads {
    * ids of the actions marked unknown.
    */
   reconcile(now: number, staleMs: number, isAlive: (pid: number) => boolean): string[];
-  /** Recompute the hash chain over every event. */
-  verifyAudit(): AuditVerifyResult;
+  /**
+   * Recompute the hash chain over every event. `onProgress` is called after
+   * each page with the events checked so far and the total (for a progress line).
+   */
+  verifyAudit(onProgress?: (checked: number, total: number) => void): AuditVerifyResult;
   /**
    * Re-encrypt every stored payload under `next` in one transaction, record
    * the new key-check value and a `store.key_rotated` event, and decode every

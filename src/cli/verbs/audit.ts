@@ -5,6 +5,7 @@
 import type { Store } from "../../app/ports/store.ts";
 import type { EventRecord } from "../../core/records.ts";
 import { EXIT, flagString, printJson, UsageError } from "../io.ts";
+import { progress } from "../progress.ts";
 import type { Verb } from "../io.ts";
 import {
   auditConfig,
@@ -47,7 +48,7 @@ export const auditVerifyVerb: Verb = {
     const config = auditConfig(args, io);
     const store = openAuditStore(path);
     try {
-      const r = store.verifyAudit();
+      const r = store.verifyAudit(progress(io, "audit verify", "events checked"));
       const w = witnessVerdict(config, store);
       const ok = r.ok && (w === null || w.ok);
       if (args.flags.json) {
