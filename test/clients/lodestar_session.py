@@ -1,7 +1,7 @@
 """Drive warrant through the real published lodestar-runtime-client (0.5.0).
 
 Usage: python3 lodestar_session.py SPEC_JSON
-SPEC: {"vendor": DIR, "binary": PATH, "config": PATH, "tools": [NAMES],
+SPEC: {"vendor": DIR, "binary": PATH, "config": PATH, "tools": [NAMES], "default_launcher": BOOL,
        "steps": [{"govern": TOOL, "args": {...}}
                  | {"approve": KEY_FILE, "as": NAME}  (the last held request, via `warrant approve`)
                  | {"resume": WAIT_MS_OR_NULL, "sleep_ms": N}]}   (the last held action)
@@ -29,7 +29,9 @@ def body_for(name):
 
 results = []
 held = None
-with GateClient(spec["config"], launcher=[spec["binary"]]) as gate:
+# "default_launcher": leave GateClient's default (["lodestar"], found on PATH: a symlink to warrant).
+launcher = None if spec.get("default_launcher") else [spec["binary"]]
+with GateClient(spec["config"], launcher=launcher) as gate:
     for name in spec["tools"]:
         results.append({"registered": gate.register_tool(name, body_for(name))})
     for step in spec["steps"]:

@@ -10,11 +10,20 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GateClient } from "../../src/client/gate-client.ts";
-import { ensureBinary, ROOT, runCli } from "./harness.ts";
+import { BINARY, ensureBinary, ROOT, runCli } from "./harness.ts";
 
 const VECTORS = join(ROOT, "test/vectors/lodestar");
 const VENDOR = join(ROOT, "../shared/vendor/lodestar-runtime-client-0.5.0");
@@ -174,14 +183,14 @@ describe("a governed session through the real lodestar-runtime-client 0.5.0", ()
       }`,
     );
   }
-  const session = (spec: Record<string, unknown>) => {
+  const session = (spec: Record<string, unknown>, env: Record<string, string> = {}) => {
     const r = spawnSync(
       "python3",
       [
         join(ROOT, "test/clients/lodestar_session.py"),
         JSON.stringify({ vendor: VENDOR, binary: bin, ...spec }),
       ],
-      { encoding: "utf8", timeout: 60_000, cwd: dir },
+      { encoding: "utf8", timeout: 60_000, cwd: dir, env: { ...process.env, ...env } },
     );
     if (r.status !== 0) throw new Error(`python session failed: ${r.stderr}`);
     return JSON.parse(r.stdout.trim().split("\n").pop()!) as {
@@ -217,20 +226,28 @@ describe("a governed session through the real lodestar-runtime-client 0.5.0", ()
     90_000,
   );
 
-  test.skipIf(skip)("langgraph: echo runs; deploy held 300 ms, then approval_timeout", () => {
-    const s = session({
-      config: imported.langgraph!.config,
-      tools: ["echo", "deploy"],
-      steps: [
-        { govern: "echo", args: { text: "hi" } },
-        { govern: "deploy", args: { env: "prod" } },
-        { resume: null, sleep_ms: 600 },
-      ],
-    });
-    const [, , echo, held, late] = s.results;
-    expect(echo).toMatchObject({ phase: "completed", output: { args: { text: "hi" } } });
-    expect(held).toMatchObject({ phase: "pending_approval" });
-    expect(late).toMatchObject({ phase: "rejected", kind: "approval_timeout" });
-    expect(s.ran).toEqual(["echo"]);
-  }, 90_000);
+  test.skipIf(skip)(
+    "langgraph, hook code unchanged (a `lodestar` symlink on PATH): echo runs; deploy held 300 ms, then approval_timeout",
+    () => {
+      const bin = join(dir, "bin");
+      mkdirSync(bin, { recursive: true });
+      symlinkSync(BINARY, join(bin, "lodestar"));
+      const s = session({
+        default_launcher: true,
+        config: imported.langgraph!.config,
+        tools: ["echo", "deploy"],
+        steps: [
+          { govern: "echo", args: { text: "hi" } },
+          { govern: "deploy", args: { env: "prod" } },
+          { resume: null, sleep_ms: 600 },
+        ],
+      }, { PATH: `${bin}:${process.env.PATH}` });
+      const [, , echo, held, late] = s.results;
+      expect(echo).toMatchObject({ phase: "completed", output: { args: { text: "hi" } } });
+      expect(held).toMatchObject({ phase: "pending_approval" });
+      expect(late).toMatchObject({ phase: "rejected", kind: "approval_timeout" });
+      expect(s.ran).toEqual(["echo"]);
+    },
+    90_000,
+  );
 });
