@@ -68,6 +68,7 @@ test("scripts/demo runs the whole loop without python3, and says what it does", 
     `$ warrant policy explain policies/acme.policy.json --tool send_payment --args '{"amount":250,"to":"ACME"}'`,
   );
   expect(out).toContain(`$ warrant approve req_`);
+  expect(out).toMatch(/\nREQUEST\s+STATE\s+TOOL\s+ARGS\s+APPROVALS\s+DEADLINE\s+ACTION\n/);
   expect(out).toMatch(/--reason 'invoice 7731 checked'/);
   // The session: allow, deny, hold, then the payment ran exactly once.
   expect(out).toMatch(/search_docs \{q: refunds\}\s+→ completed/);

@@ -6,7 +6,7 @@
  * human views (pending table, audit log, CSV export, ISO times, metrics).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli as runInProcess } from "../../src/cli/run.ts";
@@ -152,6 +152,23 @@ describe("views for people", () => {
     const json = capture(true);
     await runInProcess(["pending", "--json"], json.io);
     expect(Object.keys(JSON.parse(json.out.join("\n")))).toEqual(["items"]);
+  });
+
+  test("the binary knows its stdout is a terminal (script(1) gives it one)", async () => {
+    if (spawnSync("sh", ["-c", "command -v script"]).status !== 0) {
+      console.warn("SKIP pending on a real terminal: script(1) is not installed");
+      return;
+    }
+    const bin = await ensureBinary();
+    const r = spawnSync(
+      "script",
+      ["-qec", `${bin} pending --config ${ws.configPath}`, "/dev/null"],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/REQUEST\s+STATE\s+TOOL/);
+    const piped = spawnSync(bin, ["pending", "--config", ws.configPath], { encoding: "utf8" });
+    expect(JSON.parse(piped.stdout).items).toBeInstanceOf(Array);
   });
 
   test("audit log: one readable line per event, ISO times, filters", async () => {
