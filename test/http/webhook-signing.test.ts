@@ -34,6 +34,14 @@ function receiver(statuses: number[] = []) {
   return { got, url: `http://127.0.0.1:${server.port}/hook`, stop: () => server.stop(true) };
 }
 
+const hasPython = spawnSync("python3", ["--version"]).status === 0;
+if (!hasPython) {
+  console.warn(
+    "SKIP the Python hmac cross-check of webhook signatures: python3 is not on PATH " +
+      "(the standardwebhooks npm check still runs)",
+  );
+}
+
 /** Verify with Python's hmac module (stdlib only): the scheme from its spec, not our code. */
 function pythonVerifies(secret: string, g: Got): boolean {
   const script = `
@@ -86,7 +94,7 @@ describe("Standard Webhooks", () => {
         300,
       );
       const payload = new Webhook(SECRET).verify(g.body, g.headers) as Record<string, unknown>;
-      expect(pythonVerifies(SECRET, g)).toBe(true);
+      if (hasPython) expect(pythonVerifies(SECRET, g)).toBe(true);
       expect(payload).toMatchObject({
         type: "request.created",
         request_id: FIXTURE.request.id,
@@ -101,7 +109,7 @@ describe("Standard Webhooks", () => {
       expect(() => new Webhook(SECRET).verify(g.body.replace("2 of", "1 of"), g.headers)).toThrow();
       const other = `whsec_${Buffer.from("x".repeat(32)).toString("base64")}`;
       expect(() => new Webhook(other).verify(g.body, g.headers)).toThrow();
-      expect(pythonVerifies(other, g)).toBe(false);
+      if (hasPython) expect(pythonVerifies(other, g)).toBe(false);
     } finally {
       r.stop();
     }
@@ -126,7 +134,7 @@ describe("Standard Webhooks", () => {
       expect(new Set(r.got.map((g) => g.headers["webhook-signature"])).size).toBe(3);
       const wh = new Webhook(SECRET);
       for (const g of r.got) {
-        expect(pythonVerifies(SECRET, g)).toBe(true);
+        if (hasPython) expect(pythonVerifies(SECRET, g)).toBe(true);
         expect(() =>
           wh.verify(g.body, { ...g.headers, "webhook-timestamp": String(Date.now() / 1000 | 0) })
         ).toThrow();
