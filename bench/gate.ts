@@ -21,6 +21,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { GateClient } from "../src/client/gate-client.ts";
+import { formatKeyFile } from "../src/core/keys.ts";
 import { fmt, markdownTable, median, ratio, summarize } from "./lib/stats.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -100,10 +101,22 @@ function ensureEchoBinary(out: string): void {
   if (r.status !== 0) throw new Error(`bun build --compile of the echo gate failed (${r.status})`);
 }
 
-/** A temp workspace whose policy allows tool "echo" (unsigned, development mode). */
-function makeBenchWorkspace(): { configPath: string; cleanup(): void } {
+/**
+ * A temp workspace whose policy allows tool "echo" (unsigned, development
+ * mode). With `checkpoints`, the config has an `audit` block: signed
+ * checkpoints to a witness folder every checkpoint_interval_ms (1000).
+ */
+function makeBenchWorkspace(checkpoints = false): { configPath: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), "warrant-bench-"));
   mkdirSync(join(dir, "policies"));
+  if (checkpoints) {
+    mkdirSync(join(dir, "keys"));
+    writeFileSync(
+      join(dir, "keys/witness.key"),
+      formatKeyFile("witness", crypto.getRandomValues(new Uint8Array(32))),
+      { mode: 0o600 },
+    );
+  }
   writeFileSync(
     join(dir, "policies/bench.policy.json"),
     JSON.stringify(
@@ -129,6 +142,9 @@ function makeBenchWorkspace(): { configPath: string; cleanup(): void } {
           synchronous: process.env.BENCH_SYNCHRONOUS ?? "full",
         },
         policy: { file: "policies/bench.policy.json", allow_unsigned: true },
+        ...(checkpoints
+          ? { audit: { checkpoint_key: "keys/witness.key", witness: "witness" } }
+          : {}),
       },
       null,
       2,
@@ -262,8 +278,58 @@ ${
       ])
     }
 ${o.config ? "" : "\nPolicy: unsigned (`allow_unsigned: true`), one allow rule for `echo`.\n"}`);
+    if (!o.config) console.log(await checkpointsOnOff(o));
   } finally {
     ws?.cleanup();
+  }
+}
+
+/**
+ * The same round trips with signed checkpoints on (config `audit`, a
+ * witness folder, 1 s interval) and off, alternated off/on/on/off so that
+ * drift on a shared machine falls on both sides; calls/s averaged per side.
+ */
+async function checkpointsOnOff(o: Options): Promise<string> {
+  const off = makeBenchWorkspace(false);
+  const on = makeBenchWorkspace(true);
+  try {
+    const sides = { off: [] as RunResult[][], on: [] as RunResult[][] };
+    for (const which of ["off", "on", "on", "off"] as const) {
+      const cfg = which === "on" ? on.configPath : off.configPath;
+      const r = await benchSide(gateArgv(o.binary, cfg), { ...o, spawns: 1 });
+      sides[which].push(r.runs);
+    }
+    const avg = (runs: RunResult[][], i: number) =>
+      runs.reduce((a, r) => a + r[i]!.callsPerSec, 0) / runs.length;
+    const p50 = (runs: RunResult[][], i: number) => median(runs.flatMap((r) => r[i]!.latencies));
+    const rows = CALLERS.map((c, i) => [
+      c === 1 ? "1 (sequential)" : String(c),
+      fmt(avg(sides.off, i)),
+      fmt(avg(sides.on, i)),
+      ratio(avg(sides.off, i), avg(sides.on, i)),
+      fmt(p50(sides.off, i)),
+      fmt(p50(sides.on, i)),
+      ratio(p50(sides.on, i), p50(sides.off, i)),
+    ]);
+    return `## Gate: signed checkpoints on vs off
+
+Checkpoints to a witness folder every 1000 ms (config \`audit\`), alternated off/on/on/off, ${o.calls} calls per row each time.
+
+${
+      markdownTable([
+        "callers",
+        "off calls/s",
+        "on calls/s",
+        "slowdown (off/on calls/s)",
+        "off p50 ms",
+        "on p50 ms",
+        "p50 on/off",
+      ], rows)
+    }
+`;
+  } finally {
+    off.cleanup();
+    on.cleanup();
   }
 }
 
