@@ -62,6 +62,12 @@ beforeAll(async () => {
           approval: { quorum: 1, roles: ["ops"], timeout: "30m" },
         },
         {
+          id: "dirs-held",
+          tool: "fs.create_directory",
+          effect: "hold",
+          approval: { quorum: 1, roles: ["ops"], timeout: "30m" },
+        },
+        {
           id: "edits-short",
           tool: "fs.edit_file",
           effect: "hold",
@@ -178,6 +184,72 @@ describe("warrant mcp over the filesystem server", () => {
     expect(late.isError).toBe(true);
     expect(textOf(late)).toContain("approval_timeout");
     expect(readFileSync(file, "utf8")).toBe("hello from the filesystem server\n");
+    await auditVerifies();
+  });
+});
+
+describe("holds across sessions, denials and warrant resume", () => {
+  const heldRequest = (r: unknown) => /req_[0-9a-z]+/.exec(textOf(r))![0];
+
+  test(
+    "held in one session, approved, repeated from a later warrant mcp process: runs once",
+    async () => {
+      const file = join(data, "later.txt");
+      const args = { path: file, content: "from a later session" };
+      const first = await connectThroughWarrant(ws.configPath, filesystemServer(data));
+      const held = await first.client.callTool({ name: "write_file", arguments: args });
+      await first.close();
+      expect(await first.exited).toBe(0);
+      const requestId = heldRequest(held);
+      expect((await cli("approve", requestId, "--key", ws.keys.alice!.path)).code).toBe(0);
+      const later = await connectThroughWarrant(ws.configPath, filesystemServer(data));
+      try {
+        const ran = await later.client.callTool({ name: "write_file", arguments: args });
+        expect(ran.isError).toBeFalsy();
+        expect(readFileSync(file, "utf8")).toBe("from a later session");
+        writeFileSync(file, "untouched since");
+        expect(await later.client.callTool({ name: "write_file", arguments: args })).toEqual(ran);
+        expect(readFileSync(file, "utf8")).toBe("untouched since");
+      } finally {
+        await later.close();
+      }
+      await auditVerifies();
+    },
+    60_000,
+  );
+
+  test("held then denied: the repeated call answers the denial and nothing runs", async () => {
+    const dir = join(data, "denied-dir");
+    const call = () =>
+      agent.client.callTool({ name: "create_directory", arguments: { path: dir } });
+    const requestId = heldRequest(await call());
+    const no = await cli("deny", requestId, "--key", ws.keys.alice!.path, "--reason", "not today");
+    expect(no.code).toBe(0);
+    const r = await call();
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toContain("approval_denied");
+    expect(existsSync(dir)).toBe(false);
+    await auditVerifies();
+  });
+
+  test("warrant resume runs an approved MCP action through the live proxy, once", async () => {
+    const dir = join(data, "resumed-dir");
+    const call = () =>
+      agent.client.callTool({ name: "create_directory", arguments: { path: dir } });
+    const held = await call();
+    const actionId = /act_[0-9a-z]+/.exec(textOf(held))![0];
+    expect((await cli("approve", heldRequest(held), "--key", ws.keys.alice!.path)).code).toBe(0);
+    const resumed = await cli("resume", actionId, "--json");
+    expect(resumed.code).toBe(0);
+    expect(existsSync(dir)).toBe(true);
+    // The agent's repeat gets the recorded result; the upstream is not called again.
+    const repeat = await call();
+    expect(repeat.isError).toBeFalsy();
+    expect(textOf(repeat)).toContain("Successfully created directory");
+    const show = JSON.parse((await cli("show", actionId, "--json")).stdout) as {
+      history: Array<{ type: string }>;
+    };
+    expect(show.history.filter((e) => e.type === "action.executing")).toHaveLength(1);
     await auditVerifies();
   });
 });
