@@ -27,7 +27,7 @@ export function stdioUpstream(
   cwd: string,
 ): Upstream {
   return {
-    via: `mcp stdio: ${argv.join(" ")}`.slice(0, 1000),
+    via: `mcp stdio: ${redactArgv(argv).join(" ")}`.slice(0, 1000),
     connect: () =>
       new StdioClientTransport({
         command: argv[0]!,
@@ -53,6 +53,41 @@ export function httpUpstream(url: string, token: string | null): Upstream {
         token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {},
       ),
   };
+}
+
+const SECRET_FLAG = /(token|secret|passw(or)?d|api[-_]?key|auth|credential|bearer)/i;
+
+/**
+ * The upstream's argv as recorded in every action's `via` (and so in the
+ * audit log, which never holds secrets in clear): the value of a flag whose
+ * name suggests a secret (`--api-key X`, `--token=X`) becomes `***`, and a
+ * URL loses its credentials and query.
+ *
+ * @example redactArgv(["srv", "--token", "abc", "https://u:p@h/x?k=1"]) // → ["srv", "--token", "***", "https://h/x"]
+ */
+export function redactArgv(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf("=");
+    if (a.startsWith("-") && eq > 0 && SECRET_FLAG.test(a.slice(0, eq))) {
+      out.push(`${a.slice(0, eq)}=***`);
+    } else if (a.startsWith("-") && eq < 0 && SECRET_FLAG.test(a) && i + 1 < argv.length) {
+      out.push(a, "***");
+      i++;
+    } else out.push(redactUrl(a));
+  }
+  return out;
+}
+
+function redactUrl(a: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(a)) return a;
+  try {
+    const u = new URL(a);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return a;
+  }
 }
 
 /** The environment an upstream child gets: warrant's, without the secrets warrant itself holds. */

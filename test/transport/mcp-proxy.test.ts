@@ -23,6 +23,7 @@ import { systemClock, systemIds } from "../../src/platform/system.ts";
 import { openStore } from "../../src/store/sqlite-store.ts";
 import { McpProxy, toolOutcomeOf } from "../../src/transport/mcp-proxy.ts";
 import { alwaysDenied, filterToolList } from "../../src/transport/mcp-tool-list.ts";
+import { redactArgv, stdioUpstream } from "../../src/transport/mcp-upstream.ts";
 
 const policy = compilePolicy(parsePolicyDocument(
   JSON.stringify({
@@ -206,5 +207,36 @@ describe("tools/list filtering and outcomes", () => {
     const err = toolOutcomeOf({ id: 1, error: { code: -32602, message: "bad args" } });
     expect([err.ok, err.detail]).toEqual([false, "bad args"]);
     expect(err.message).toContain("-32602");
+  });
+});
+
+describe("the recorded upstream (via)", () => {
+  test("redactArgv hides secret flag values and URL credentials", () => {
+    expect(
+      redactArgv([
+        "npx",
+        "-y",
+        "@acme/server",
+        "--api-key",
+        "sk-123",
+        "--token=abc",
+        "--root",
+        "/data",
+        "https://user:pw@host.example/mcp?key=1",
+      ]),
+    ).toEqual([
+      "npx",
+      "-y",
+      "@acme/server",
+      "--api-key",
+      "***",
+      "--token=***",
+      "--root",
+      "/data",
+      "https://host.example/mcp",
+    ]);
+    expect(stdioUpstream(["srv", "--password", "hunter2"], {}, "/").via).toBe(
+      "mcp stdio: srv --password ***",
+    );
   });
 });
