@@ -241,6 +241,21 @@ export function parseConfig(text: string, file: string): Config {
     }
     ids.add(s.id);
   }
+  // policy_threshold counts distinct signers; one key under two ids would count twice.
+  const byKey = new Map<string, string>();
+  for (const [i, s] of c.trust.policy_signers.entries()) {
+    const first = byKey.get(s.public_key);
+    if (first !== undefined) {
+      throw new WarrantError(
+        "config_invalid",
+        `Cannot load config ${file}: trust.policy_signers[${i}].public_key: signers "${first}" and ` +
+          `"${s.id}" have the same public key; policy_threshold counts distinct keys, so list each ` +
+          `signer's own key once`,
+        { path: `trust.policy_signers[${i}].public_key` },
+      );
+    }
+    byKey.set(s.public_key, s.id);
+  }
   const tools: Config["tools"] = Object.create(null);
   for (const [name, t] of Object.entries(c.tools)) {
     tools[name] = { ...t, ...(t.cwd ? { cwd: resolvePath(dir, t.cwd) } : {}) };

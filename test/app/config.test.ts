@@ -76,6 +76,18 @@ describe("config", () => {
       ...minimal,
       trust: { policy_signers: [{ id: "ops", public_key: KEY }, { id: "ops", public_key: KEY }] },
     }, /duplicate signer id "ops"/],
+    ["one key under two signer ids", {
+      ...minimal,
+      trust: {
+        policy_signers: [{ id: "ops", public_key: KEY }, { id: "ops2", public_key: KEY }],
+        policy_threshold: 2,
+      },
+    }, /signers "ops" and "ops2" have the same public key/],
+    ["a witness inside the store's folder", {
+      ...minimal,
+      store: { path: "data/warrant.db" },
+      audit: { checkpoint_key: "k.key", witness: "data/witness" },
+    }, /audit\.witness .* is the store's folder or inside it/],
     [
       "negative timeout",
       { ...minimal, gate: { tool_exec_timeout_ms: -1 } },
