@@ -294,3 +294,8 @@ export function parseConfig(text: string, file: string): Config {
     dir,
   };
 }
+
+/** Sessions whose heartbeat is older than this are dead (10 heartbeats, at least 10 s). */
+export function staleAfterMs(config: Config): number {
+  return Math.max(10 * config.gate.heartbeat_ms, 10_000);
+}

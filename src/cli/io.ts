@@ -3,6 +3,7 @@
  * `Verb`: parsed flags in, exit code out; human text by default, `--json`
  * for machines. Verbs print through `io`, never console.log.
  */
+import type { ProcessIO, Runtime } from "../app/ports/runtime.ts";
 import { WarrantError } from "../core/errors.ts";
 
 /** Exit codes (SPEC §7). */
@@ -15,13 +16,9 @@ export const EXIT = {
   pending: 5,
 } as const;
 
-export interface CliIO {
-  /** Write a line to stdout. */
-  out(line: string): void;
-  /** Write a line to stderr. */
-  err(line: string): void;
-  env: Record<string, string | undefined>;
-  cwd: string;
+/** The process (printers, env, cwd) and the composition root, handed to every verb. */
+export interface CliIO extends ProcessIO {
+  runtime: Runtime;
   /** True when stdout is a terminal: verbs then print tables instead of JSON lines. */
   stdoutIsTTY?: boolean;
 }

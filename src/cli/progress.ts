@@ -13,7 +13,7 @@ import type { CliIO } from "./io.ts";
  * @example const tick = progress(io, "audit verify", "events"); tick(5000, 1_000_000);
  */
 export function progress(
-  io: CliIO,
+  io: Pick<CliIO, "err" | "env">,
   label: string,
   unit: string,
   now: () => number = Date.now,

@@ -1,9 +1,15 @@
 /**
- * Bun adapters: the bun:sqlite driver and process helpers. One of the only
- * files allowed to name Bun runtime modules (DESIGN.md, layout).
+ * The Bun platform: bun:sqlite and Bun.serve, plus the runtime-neutral
+ * adapters (node:crypto AEAD, process runner, clock, ids, logger). One of the
+ * only files allowed to name Bun runtime modules (DESIGN.md, layout).
  */
 import { Database, type SQLQueryBindings } from "bun:sqlite";
+import type { FetchHandler, HttpServer, Platform, ServeOptions } from "../app/ports/platform.ts";
 import type { SqlDriver, SqlDriverFactory, SqlRow, SqlValue } from "../app/ports/sql.ts";
+import { nodeAead } from "./aead.ts";
+import { isPidAlive } from "./process.ts";
+import { processRunner } from "./process-runner.ts";
+import { stderrLogger, systemClock, systemIds } from "./system.ts";
 
 /**
  * Open (creating) a SQLite file with bun:sqlite. `strict: true` binds
@@ -49,4 +55,51 @@ function immutableUri(path: string): string {
   return `file:${encodeURI(path).replace(/[?#]/g, encodeURIComponent)}?immutable=1`;
 }
 
-export { isPidAlive } from "./process.ts";
+/**
+ * Listen on `hostname:port` with Bun.serve and serve `fetch`. Bun refuses
+ * bodies over `maxRequestBodySize` before the handler runs. Throws when the
+ * address cannot be bound (in use, not permitted).
+ *
+ * @example const s = bunServe(app.fetch, { hostname: "127.0.0.1", port: 0, maxRequestBodySize: 16384 });
+ */
+export function bunServe(fetch: FetchHandler, opts: ServeOptions): HttpServer {
+  const server = Bun.serve({
+    hostname: opts.hostname,
+    port: opts.port,
+    maxRequestBodySize: opts.maxRequestBodySize,
+    idleTimeout: opts.idleTimeoutSec ?? 60,
+    development: false,
+    fetch(req, srv) {
+      const ip = srv.requestIP(req)?.address;
+      return fetch(req, ip ? { ip } : {});
+    },
+    error() {
+      return new Response(
+        JSON.stringify({ error: { code: "internal_error", message: "unexpected server error" } }),
+        { status: 500, headers: { "content-type": "application/json" } },
+      );
+    },
+  });
+  return {
+    hostname: server.hostname ?? opts.hostname,
+    port: server.port ?? opts.port,
+    async stop(force = false) {
+      await server.stop(force);
+    },
+  };
+}
+
+/** The product on Bun (what dist/warrant runs). */
+export const bunPlatform: Platform = {
+  name: "bun",
+  sqlite: bunSqlite,
+  serveHttp: bunServe,
+  aead: nodeAead,
+  clock: systemClock,
+  ids: systemIds,
+  logger: stderrLogger,
+  isPidAlive,
+  processRunner,
+};
+
+export { isPidAlive };

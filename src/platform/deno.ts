@@ -1,7 +1,78 @@
 /**
- * Deno adapters: the store runs on node:sqlite under Deno 2; the pid probe
- * goes through node:process, which Deno provides.
+ * The Deno platform: node:sqlite (Deno 2) and Deno.serve, plus the
+ * runtime-neutral adapters (node:crypto AEAD, process runner, clock, ids,
+ * logger). One of the only files allowed to name Deno APIs (DESIGN.md).
  */
-export { nodeSqlite as denoSqlite } from "./node-sqlite.ts";
+import type { FetchHandler, HttpServer, Platform, ServeOptions } from "../app/ports/platform.ts";
+import { nodeAead } from "./aead.ts";
+import { nodeSqlite } from "./node-sqlite.ts";
+import { isPidAlive } from "./process.ts";
+import { processRunner } from "./process-runner.ts";
+import { stderrLogger, systemClock, systemIds } from "./system.ts";
 
-export { isPidAlive } from "./process.ts";
+/** The slice of Deno's API used here (the project typechecks against Bun's types). */
+interface DenoServer {
+  addr: { hostname: string; port: number };
+  shutdown(): Promise<void>;
+  finished: Promise<void>;
+}
+declare const Deno: {
+  serve(
+    opts: {
+      hostname: string;
+      port: number;
+      signal: AbortSignal;
+      onListen(addr: unknown): void;
+      onError(e: unknown): Response;
+    },
+    handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Promise<Response>,
+  ): DenoServer;
+};
+
+const SERVER_ERROR = JSON.stringify({
+  error: { code: "internal_error", message: "unexpected server error" },
+});
+
+/**
+ * Listen on `hostname:port` with Deno.serve and serve `fetch`. Deno has no
+ * pre-handler body limit; the HTTP app caps every body it reads. Throws when
+ * the address cannot be bound (in use, not permitted).
+ *
+ * @example const s = denoServe(app.fetch, { hostname: "127.0.0.1", port: 0, maxRequestBodySize: 16384 });
+ */
+export function denoServe(fetch: FetchHandler, opts: ServeOptions): HttpServer {
+  const abort = new AbortController();
+  const server = Deno.serve({
+    hostname: opts.hostname,
+    port: opts.port,
+    signal: abort.signal,
+    onListen() {}, // the caller prints its own readiness line
+    onError: () =>
+      new Response(SERVER_ERROR, { status: 500, headers: { "content-type": "application/json" } }),
+  }, async (req, info) => await fetch(req, { ip: info.remoteAddr.hostname }));
+  return {
+    hostname: server.addr.hostname,
+    port: server.addr.port,
+    async stop(force = false) {
+      if (force) abort.abort();
+      else await server.shutdown();
+      await server.finished;
+    },
+  };
+}
+
+/** The product on Deno (what scripts/warrant-deno runs). */
+export const denoPlatform: Platform = {
+  name: "deno",
+  sqlite: nodeSqlite,
+  serveHttp: denoServe,
+  aead: nodeAead,
+  clock: systemClock,
+  ids: systemIds,
+  logger: stderrLogger,
+  isPidAlive,
+  processRunner,
+};
+
+export { isPidAlive };
+export { nodeSqlite as denoSqlite };

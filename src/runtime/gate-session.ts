@@ -8,7 +8,8 @@
 import { GateService } from "../app/gate-service.ts";
 import type { ToolRunner } from "../app/ports/tool-runner.ts";
 import type { ResumeScope } from "../app/start-approved.ts";
-import { keepPolicyCurrent, staleAfterMs } from "./open.ts";
+import { staleAfterMs } from "../app/config.ts";
+import { keepPolicyCurrent } from "./open.ts";
 import type { RuntimeEnv } from "./open.ts";
 
 export interface GateSession {

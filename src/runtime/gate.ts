@@ -7,9 +7,11 @@
 import { GateService } from "../app/gate-service.ts";
 import { toWarrantError } from "../core/errors.ts";
 import { StdioGate } from "../transport/stdio-gate.ts";
+import { staleAfterMs } from "../app/config.ts";
+import type { Platform } from "../app/ports/platform.ts";
+import type { ProcessIO } from "../app/ports/runtime.ts";
 import { EXIT } from "../cli/io.ts";
-import type { CliIO } from "../cli/io.ts";
-import { keepPolicyCurrent, staleAfterMs } from "./open.ts";
+import { keepPolicyCurrent, openFace } from "./open.ts";
 import { startHttp } from "./http.ts";
 import type { HttpHandle } from "./http.ts";
 import type { RuntimeEnv } from "./open.ts";
@@ -26,14 +28,26 @@ function reconcileOnStart(env: RuntimeEnv): void {
 }
 
 /**
- * Serve the stdio gate for an opened runtime until stdin closes, a shutdown
- * message arrives or SIGTERM/SIGINT; `httpListen` also serves the HTTP face
- * in this process. Returns the exit code; prints why on stderr when the gate
- * cannot start.
+ * Open `configPath` and serve the stdio gate on this process's stdin/stdout
+ * until stdin closes, a shutdown message arrives or SIGTERM/SIGINT;
+ * `httpListen` also serves the HTTP face in this process. Returns the exit
+ * code; prints why on stderr (one line) when the gate cannot start.
  */
-export async function serveGate(
+export async function runGate(
+  platform: Platform,
+  configPath: string,
+  httpListen: string | undefined,
+  io: ProcessIO,
+): Promise<number> {
+  const env = openFace(platform, "gate", configPath, io);
+  if (!env) return EXIT.error;
+  return await serveGate(platform, env, io, httpListen);
+}
+
+async function serveGate(
+  platform: Platform,
   env: RuntimeEnv,
-  io: CliIO,
+  io: ProcessIO,
   httpListen: string | undefined,
 ): Promise<number> {
   const { config, store, clock, ids, logger } = env;
@@ -46,7 +60,7 @@ export async function serveGate(
     store.tx((tx) =>
       tx.openSession({ id: sessionId, project: config.project, pid: process.pid, at: clock.now() })
     );
-    if (httpListen !== undefined) http = await startHttp(env, httpListen, io);
+    if (httpListen !== undefined) http = await startHttp(platform, env, httpListen, io);
   } catch (e) {
     const err = toWarrantError(e);
     io.err(`warrant: gate not started: ${err.message} [${err.code}]`);

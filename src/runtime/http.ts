@@ -6,13 +6,14 @@
 import { EventBus } from "../bus/event-bus.ts";
 import { SseHub } from "../bus/sse-hub.ts";
 import { webhookSink } from "../bus/webhook-sink.ts";
-import { WarrantError } from "../core/errors.ts";
-import { serveHttp } from "../platform/http-server.ts";
+import { toWarrantError, WarrantError } from "../core/errors.ts";
+import type { Platform } from "../app/ports/platform.ts";
+import type { ProcessIO } from "../app/ports/runtime.ts";
 import { BODY_DRAIN_MAX_BYTES, createHttpApp } from "../transport/http-app.ts";
 import type { RateLimit } from "../transport/http-guards.ts";
 import { countPending, createHttpMetrics } from "../transport/http-metrics.ts";
-import { UsageError } from "../cli/io.ts";
-import type { CliIO } from "../cli/io.ts";
+import { EXIT, UsageError } from "../cli/io.ts";
+import { keepPolicyCurrent, openFace } from "./open.ts";
 import { precomputeBaseTable } from "../core/ed25519.ts";
 import type { RuntimeEnv } from "./open.ts";
 import { requestView } from "../app/request-view.ts";
@@ -61,7 +62,12 @@ function rateFromEnv(v: string | undefined): RateLimit | null | undefined {
  * variable, UsageError on a bad address, and the bind error when the port is
  * taken. Installs no signal handlers: the caller owns the process.
  */
-export async function startHttp(env: RuntimeEnv, listen: string, io: CliIO): Promise<HttpHandle> {
+export async function startHttp(
+  platform: Platform,
+  env: RuntimeEnv,
+  listen: string,
+  io: ProcessIO,
+): Promise<HttpHandle> {
   precomputeBaseTable(); // a server verifies many resolutions: pay the table once
   const { config, store, logger } = env;
   const { hostname, port } = parseListen(listen);
@@ -154,7 +160,7 @@ export async function startHttp(env: RuntimeEnv, listen: string, io: CliIO): Pro
   });
   let server;
   try {
-    server = serveHttp((req, b) => app.fetch(req, b), {
+    server = platform.serveHttp((req, b) => app.fetch(req, b), {
       hostname,
       port,
       // Larger than the app's own limit on purpose: the app answers 413 with
@@ -192,4 +198,47 @@ export async function startHttp(env: RuntimeEnv, listen: string, io: CliIO): Pro
       return stopping;
     },
   };
+}
+
+/**
+ * `warrant serve`: open `configPath`, serve HTTP on `listen` (default
+ * http.listen) until SIGTERM/SIGINT, reload the policy on SIGHUP or file
+ * change. Returns the exit code; prints why when it cannot start. Throws
+ * UsageError on a malformed address.
+ */
+export async function runServe(
+  platform: Platform,
+  configPath: string,
+  listen: string | undefined,
+  io: ProcessIO,
+): Promise<number> {
+  const env = openFace(platform, "serve", configPath, io);
+  if (!env) return EXIT.error;
+  let http: HttpHandle;
+  try {
+    http = await startHttp(platform, env, listen ?? env.config.http.listen, io);
+  } catch (e) {
+    await env.close();
+    if (e instanceof UsageError) throw e;
+    const err = toWarrantError(e);
+    io.err(`warrant: serve not started: ${err.message} [${err.code}]`);
+    return EXIT.error;
+  }
+  const stopReloading = keepPolicyCurrent(env);
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: string) => {
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onInt);
+      env.logger.log("info", "serve stopping", { reason: sig });
+      resolve();
+    };
+    const onTerm = () => onSignal("SIGTERM");
+    const onInt = () => onSignal("SIGINT");
+    process.on("SIGTERM", onTerm);
+    process.on("SIGINT", onInt);
+  });
+  stopReloading();
+  await http.stop();
+  await env.close();
+  return EXIT.ok;
 }

@@ -4,13 +4,13 @@
  * {"t":...,"level":"info","msg":"listening","url":...} on stderr once bound, like `warrant serve`.
  */
 import { WarrantError } from "../core/errors.ts";
-import { serveHttp } from "../platform/http-server.ts";
+import type { Platform } from "../app/ports/platform.ts";
 import { McpHttpFace } from "../transport/mcp-http-face.ts";
 import type { McpProxyOptions } from "../transport/mcp-proxy.ts";
 import type { Upstream } from "../transport/mcp-upstream.ts";
 import type { GateSession } from "./gate-session.ts";
 import { EXIT } from "../cli/io.ts";
-import type { CliIO } from "../cli/io.ts";
+import type { ProcessIO } from "../app/ports/runtime.ts";
 import type { RuntimeEnv } from "./open.ts";
 import { parseListen } from "./http.ts";
 
@@ -19,11 +19,12 @@ const isLoopback = (h: string) =>
 
 /** Serve until a signal; returns the exit code. Bind errors exit 1 with the reason. */
 export async function serveMcpHttp(
+  platform: Platform,
   env: RuntimeEnv,
   session: GateSession,
   upstream: Upstream,
   listen: string,
-  io: CliIO,
+  io: ProcessIO,
   proxy: McpProxyOptions,
 ): Promise<number> {
   const { hostname, port } = parseListen(listen);
@@ -54,7 +55,7 @@ export async function serveMcpHttp(
   });
   let server;
   try {
-    server = serveHttp((req) => face.fetch(req), {
+    server = platform.serveHttp((req) => face.fetch(req), {
       hostname,
       port,
       maxRequestBodySize: 4 * 1024 * 1024,

@@ -15,9 +15,26 @@ import type { Upstream } from "../transport/mcp-upstream.ts";
 import { startGateSession } from "./gate-session.ts";
 import type { GateSession } from "./gate-session.ts";
 import { EXIT } from "../cli/io.ts";
-import type { CliIO } from "../cli/io.ts";
 import { serveMcpHttp } from "./mcp-listen.ts";
 import type { RuntimeEnv } from "./open.ts";
+import { openFace } from "./open.ts";
+import type { Platform } from "../app/ports/platform.ts";
+import type { McpTarget, ProcessIO } from "../app/ports/runtime.ts";
+
+/**
+ * `warrant mcp`: open `configPath` as a face and serve the MCP proxy (see
+ * serveMcp). Returns the exit code; prints why when it cannot start.
+ */
+export async function runMcp(
+  platform: Platform,
+  configPath: string,
+  target: McpTarget,
+  io: ProcessIO,
+): Promise<number> {
+  const env = openFace(platform, "mcp", configPath, io);
+  if (!env) return EXIT.error;
+  return await serveMcp(platform, env, io, target);
+}
 
 /**
  * Run `warrant mcp` for an opened runtime: the upstream is `command` (stdio)
@@ -26,8 +43,9 @@ import type { RuntimeEnv } from "./open.ts";
  * it cannot start (the runtime is closed then).
  */
 export async function serveMcp(
+  platform: Platform,
   env: RuntimeEnv,
-  io: CliIO,
+  io: ProcessIO,
   target: { command: string[]; url?: string; listen?: string },
 ): Promise<number> {
   let upstream: Upstream;
@@ -60,6 +78,7 @@ export async function serveMcp(
   if (target.listen === undefined) return await serveMcpStdio(env, session, upstream, io);
   try {
     return await serveMcpHttp(
+      platform,
       env,
       session,
       upstream,
@@ -75,7 +94,7 @@ export async function serveMcp(
   }
 }
 
-function upstreamToken(env: RuntimeEnv, io: CliIO): string | null {
+function upstreamToken(env: RuntimeEnv, io: ProcessIO): string | null {
   const name = env.config.mcp.upstream_token_env;
   if (!name) return null;
   const token = io.env[name] ?? "";
@@ -112,7 +131,7 @@ async function serveMcpStdio(
   env: RuntimeEnv,
   session: GateSession,
   upstream: Upstream,
-  io: CliIO,
+  io: ProcessIO,
 ): Promise<number> {
   const client = new StdioServerTransport(process.stdin, process.stdout);
   const proxy = new McpProxy(client, upstream.connect(), proxyOptions(env, session, upstream));

@@ -8,34 +8,23 @@ import { basename, dirname, resolve } from "node:path";
 import { parseConfig } from "../app/config.ts";
 import type { Config } from "../app/config.ts";
 import { PolicyHolder } from "../app/policy-holder.ts";
-import type { Clock, Ids, Logger, LogLevel } from "../app/ports/system.ts";
-import type { DataCodec, Store } from "../app/ports/store.ts";
+import type { Logger, LogLevel } from "../app/ports/system.ts";
+import type { DataCodec } from "../app/ports/store.ts";
 import { EventBus } from "../bus/event-bus.ts";
 import { jsonlSink, stderrSink } from "../bus/jsonl-sink.ts";
 import { toWarrantError, WarrantError } from "../core/errors.ts";
-import { nodeAead } from "../platform/aead.ts";
-import { bunSqlite, isPidAlive } from "../platform/bun.ts";
-import { processRunner } from "../platform/process-runner.ts";
-import { stderrLogger, systemClock, systemIds } from "../platform/system.ts";
+import type { Platform } from "../app/ports/platform.ts";
+import type { Opened, ProcessIO } from "../app/ports/runtime.ts";
 import type { ToolRunner } from "../app/ports/tool-runner.ts";
 import { codecFromEnv } from "../store/payload-codec.ts";
 import { openStore } from "../store/sqlite-store.ts";
 import { ensurePrivateDir, ensurePrivateFile } from "../platform/private-files.ts";
-import type { CliIO } from "../cli/io.ts";
 import { startCheckpoints } from "./checkpoints.ts";
 import type { CheckpointHandle } from "./checkpoints.ts";
 
-export interface RuntimeEnv {
-  config: Config;
-  store: Store;
+/** What the runtime keeps open for one config: the CLI's `Opened`, plus the event bus faces add sinks to. */
+export interface RuntimeEnv extends Opened {
   bus: EventBus;
-  logger: Logger;
-  clock: Clock;
-  ids: Ids;
-  isAlive: (pid: number) => boolean;
-  /** Present when opened with `policy: true`. */
-  policy?: PolicyHolder;
-  close(): Promise<void>;
 }
 
 /** Read a file's bytes, or null when it does not exist. */
@@ -61,9 +50,9 @@ export function loadConfigFile(path: string, cwd: string): Config {
 }
 
 /** The configured stderr logger (WARRANT_LOG=debug|info|warn|error). */
-export function envLogger(io: CliIO): Logger {
+export function envLogger(platform: Platform, io: ProcessIO): Logger {
   const level = (io.env.WARRANT_LOG ?? "info") as LogLevel;
-  return stderrLogger(
+  return platform.logger(
     ["debug", "info", "warn", "error"].includes(level) ? level : "info",
     (s) => io.err(s.replace(/\n$/, "")),
   );
@@ -75,13 +64,14 @@ export function envLogger(io: CliIO): Logger {
  * nothing stays open.
  */
 export function openRuntime(
+  platform: Platform,
   configPath: string,
-  io: CliIO,
+  io: ProcessIO,
   opts: { policy?: boolean; readOnly?: boolean } = {},
 ): RuntimeEnv {
   const config = loadConfigFile(configPath, io.cwd);
-  const logger = envLogger(io);
-  const codec = codecFromEnv(config.store.encryption_key_env, io.env, nodeAead);
+  const logger = envLogger(platform, io);
+  const codec = codecFromEnv(config.store.encryption_key_env, io.env, platform.aead);
   if (opts.readOnly) {
     if (!existsSync(config.store.path)) {
       throw new WarrantError(
@@ -104,7 +94,7 @@ export function openRuntime(
   }
   const store = openStore({
     path: config.store.path,
-    driver: bunSqlite,
+    driver: platform.sqlite,
     codec,
     synchronous: config.store.synchronous,
     busyTimeoutMs: config.store.busy_timeout_ms,
@@ -115,7 +105,7 @@ export function openRuntime(
   let checkpoints: CheckpointHandle | null = null;
   if (!opts.readOnly) {
     try {
-      checkpoints = startCheckpoints(config, store, systemClock, logger);
+      checkpoints = startCheckpoints(config, store, platform.clock, logger);
     } catch (e) {
       store.close();
       throw e;
@@ -152,9 +142,9 @@ export function openRuntime(
     store,
     bus,
     logger,
-    clock: systemClock,
-    ids: systemIds(),
-    isAlive: isPidAlive,
+    clock: platform.clock,
+    ids: platform.ids(),
+    isAlive: (pid) => platform.isPidAlive(pid),
     async close() {
       await bus.close();
       checkpoints?.stop(); // the last checkpoint, after the last write
@@ -173,7 +163,7 @@ export function openRuntime(
           project: config.project,
         },
         store,
-        systemClock,
+        platform.clock,
         logger,
         !!opts.readOnly,
       );
@@ -199,9 +189,14 @@ export function openRuntime(
  * Open a long-running face (`gate`, `serve`), or print why it cannot start
  * (one line on stderr: file, field, fix, code) and return null.
  */
-export function openFace(face: string, configPath: string, io: CliIO): RuntimeEnv | null {
+export function openFace(
+  platform: Platform,
+  face: string,
+  configPath: string,
+  io: ProcessIO,
+): RuntimeEnv | null {
   try {
-    return openRuntime(configPath, io, { policy: true });
+    return openRuntime(platform, configPath, io, { policy: true });
   } catch (e) {
     const err = toWarrantError(e);
     io.err(`warrant: ${face} not started: ${err.message} [${err.code}]`);
@@ -258,15 +253,11 @@ export function keepPolicyCurrent(env: RuntimeEnv): () => void {
  * `store rotate-key`). Throws payload_key_missing / key_invalid.
  */
 export function dataCodecFromEnv(
+  platform: Platform,
   varName: string,
   from: Record<string, string | undefined>,
 ): DataCodec {
-  return codecFromEnv(varName, from, nodeAead);
-}
-
-/** Sessions whose heartbeat is older than this are dead (10 heartbeats, at least 10 s). */
-export function staleAfterMs(config: Config): number {
-  return Math.max(10 * config.gate.heartbeat_ms, 10_000);
+  return codecFromEnv(varName, from, platform.aead);
 }
 
 /**
@@ -276,13 +267,14 @@ export function staleAfterMs(config: Config): number {
  * other secret exported to warrant.
  */
 export function declaredToolRunner(
-  env: RuntimeEnv,
+  platform: Platform,
+  config: Config,
   from: Record<string, string | undefined>,
 ): ToolRunner {
-  return processRunner(
-    env.config.tools,
-    env.config.dir,
-    env.config.gate.tool_exec_timeout_ms,
+  return platform.processRunner(
+    config.tools,
+    config.dir,
+    config.gate.tool_exec_timeout_ms,
     from,
   );
 }

@@ -1,6 +1,8 @@
 import { expect, test } from "bun:test";
 import { runCli } from "../../src/cli/run.ts";
 import { VERBS } from "../../src/cli/verbs/all.ts";
+import { bunPlatform } from "../../src/platform/bun.ts";
+import { createRuntime } from "../../src/runtime/runtime.ts";
 
 function capture() {
   const out: string[] = [];
@@ -13,6 +15,7 @@ function capture() {
       err: (l: string) => void err.push(l),
       env: {},
       cwd: "/tmp",
+      runtime: createRuntime(bunPlatform),
     },
   };
 }

@@ -53,7 +53,7 @@ class GateClient:
     """A gate session over the child's stdio.
 
     ``launcher`` is the command that starts warrant (e.g. ``["dist/warrant"]``
-    or ``["bun", "src/main.ts"]``); ``runtime gate --config PATH`` is appended.
+    or ``["bun", "src/main.bun.ts"]``); ``runtime gate --config PATH`` is appended.
     Raises ``GateError`` (with the gate's stderr) if it exits or stays silent
     before ``ready``.
     """

@@ -28,6 +28,16 @@ import { GateClient, type GateClientOptions } from "../../src/client/gate-client
 export const ROOT: string = resolve(import.meta.dir, "../..");
 /** The compiled binary the e2e tests drive. */
 export const BINARY: string = join(ROOT, "dist/warrant");
+/**
+ * The product under test: dist/warrant by default; WARRANT_E2E_BIN names
+ * another executable with the same argv (scripts/warrant-deno runs the same
+ * suite on Deno). Relative paths are from the repository root.
+ */
+export const PRODUCT: string = process.env.WARRANT_E2E_BIN
+  ? resolve(ROOT, process.env.WARRANT_E2E_BIN)
+  : BINARY;
+/** True when the suite drives something other than the compiled Bun binary. */
+export const OTHER_PRODUCT: boolean = PRODUCT !== BINARY;
 const LOCK = join(ROOT, "dist/.build.lock");
 
 function newestMtime(path: string): number {
@@ -49,7 +59,8 @@ export function binaryIsStale(): boolean {
 let ensured: Promise<string> | undefined;
 
 /**
- * Builds dist/warrant with `scripts/build` when missing or stale, once per
+ * Resolves with the product under test ({@link PRODUCT}); for dist/warrant,
+ * builds it with `scripts/build` when missing or stale, once per
  * test process; a lock directory (dist/.build.lock, created atomically) keeps
  * parallel test processes from building at the same time — the others wait,
  * then re-check. A lock older than 5 minutes is considered abandoned.
@@ -58,6 +69,7 @@ let ensured: Promise<string> | undefined;
  * @throws Error with the build output when `scripts/build` fails.
  */
 export function ensureBinary(): Promise<string> {
+  if (OTHER_PRODUCT) return Promise.resolve(PRODUCT);
   ensured ??= (async () => {
     if (!binaryIsStale()) return BINARY;
     mkdirSync(join(ROOT, "dist"), { recursive: true });

@@ -10,6 +10,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli as runInProcess } from "../../src/cli/run.ts";
+import { bunPlatform } from "../../src/platform/bun.ts";
+import { createRuntime } from "../../src/runtime/runtime.ts";
 import { e2ePolicy } from "./fixtures.ts";
 import { ensureBinary, makeWorkspace, runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
@@ -128,6 +130,7 @@ describe("views for people", () => {
         env: {},
         cwd: ws.dir,
         stdoutIsTTY: tty,
+        runtime: createRuntime(bunPlatform),
       },
     };
   };

@@ -16,14 +16,21 @@ async function runCli(argv: string[], io: CliIO): Promise<number> {
     return reportError(io, e, argv.includes("--json"));
   }
 }
-import { bunSqlite } from "../../src/platform/bun.ts";
+import { bunPlatform, bunSqlite } from "../../src/platform/bun.ts";
+import { createRuntime } from "../../src/runtime/runtime.ts";
 import { openStore } from "../../src/store/sqlite-store.ts";
 import { actionIn } from "./harness.ts";
 
 function io(cwd: string) {
   const out: string[] = [];
   const err: string[] = [];
-  const cli: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), env: {}, cwd };
+  const cli: CliIO = {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    env: {},
+    cwd,
+    runtime: createRuntime(bunPlatform),
+  };
   return { cli, out, err };
 }
 

@@ -14,8 +14,7 @@ import { readSecretKey } from "../key-files.ts";
 import { durationMs } from "../../core/policy/schema.ts";
 import { EXIT, flagString, printJson, requireFlag, UsageError } from "../io.ts";
 import type { CliIO, ParsedArgs, Verb } from "../io.ts";
-import { openRuntime } from "../../runtime/open.ts";
-import type { RuntimeEnv } from "../../runtime/open.ts";
+import type { Opened } from "../../app/ports/runtime.ts";
 import { describeRequest, requestView } from "../../app/request-view.ts";
 import type { RequestView } from "../../protocol/http-views.ts";
 
@@ -49,7 +48,7 @@ Example:
         `--state must be pending, approved, rejected or expired, not "${state}"`,
       );
     }
-    const env = openRuntime(configPath(args, io), io, { policy: true, readOnly: true });
+    const env = io.runtime.open(configPath(args, io), io, { policy: true, readOnly: true });
     try {
       const reqs = env.store.listRequests({ state, limit: 1000 });
       const views = reqs.map((r) => requestView(env, r));
@@ -77,7 +76,7 @@ Example:
   async run(args, io) {
     const id = args.positionals[0];
     if (!id) throw new UsageError("missing ID (an action id act_… or a request id req_…)");
-    const env = openRuntime(configPath(args, io), io, { policy: true, readOnly: true });
+    const env = io.runtime.open(configPath(args, io), io, { policy: true, readOnly: true });
     try {
       const req = env.store.getRequest(id);
       const action = req ? env.store.getAction(req.action_id) : env.store.getAction(id);
@@ -178,7 +177,7 @@ async function resolve_(
       json: !!args.flags.json,
     });
   }
-  const env = openRuntime(configPath(args, io), io, { policy: true });
+  const env = io.runtime.open(configPath(args, io), io, { policy: true });
   try {
     return await submitLocal(
       env,
@@ -192,7 +191,7 @@ async function resolve_(
 }
 
 async function submitLocal(
-  env: RuntimeEnv,
+  env: Opened,
   o: {
     requestId: string;
     decision: "approve" | "deny";
@@ -316,7 +315,7 @@ export function pendingTable(views: RequestView[], now: number): string[] {
 }
 
 /** What happens now to a request's action, and who makes it happen (README "Using it", step 6). */
-function nextStep(env: RuntimeEnv, r: { state: string; action_id: string }): string | null {
+function nextStep(env: Opened, r: { state: string; action_id: string }): string | null {
   const action = env.store.getAction(r.action_id);
   if (!action) return null;
   if (r.state === "approved") {

@@ -5,10 +5,9 @@
  */
 import { compileGlob } from "../../core/policy/glob.ts";
 import type { EventRecord } from "../../core/records.ts";
-import { auditStorePath, openAuditStore, STORE_FLAGS } from "../../runtime/audit-store.ts";
 import { EXIT, flagString, UsageError } from "../io.ts";
 import type { Verb } from "../io.ts";
-import { exportedEvent, forEachEvent, parseSince } from "./audit.ts";
+import { auditStorePath, exportedEvent, forEachEvent, parseSince, STORE_FLAGS } from "./audit.ts";
 
 const TIME_KEY = /(^|_)(at|deadline|expires_at|issued_at|created_at)$/;
 const MAX_VALUE = 48;
@@ -84,7 +83,7 @@ export const auditLogVerb: Verb = {
     if (last !== null && (!Number.isInteger(last) || last < 1)) {
       throw new UsageError(`--last ${lastText}: give a whole number of events, e.g. --last 20`);
     }
-    const store = openAuditStore(auditStorePath(args, io));
+    const store = io.runtime.openAuditStore(auditStorePath(args, io));
     try {
       const kept: EventRecord[] = [];
       let seen = 0;

@@ -7,15 +7,48 @@ import type { EventRecord } from "../../core/records.ts";
 import { EXIT, flagString, printJson, UsageError } from "../io.ts";
 import { progress } from "../progress.ts";
 import type { Verb } from "../io.ts";
-import {
-  auditConfig,
-  auditStorePath,
-  openAuditStore,
-  STORE_FLAGS,
-  witnessVerdict,
-} from "../../runtime/audit-store.ts";
+import { resolve } from "node:path";
+import type { Config } from "../../app/config.ts";
+import { isWarrantError, WarrantError } from "../../core/errors.ts";
+import type { CliIO, ParsedArgs } from "../io.ts";
 
 const PAGE = 1000;
+
+/* How the audit verbs find the store: `--store PATH`, or `--config FILE` (its store.path). */
+
+/** Flags shared by the audit verbs. */
+export const STORE_FLAGS = {
+  store: { type: "string" },
+  config: { type: "string" },
+} as const;
+
+/**
+ * The store path named by --store, or by the config: --config, else
+ * $WARRANT_CONFIG, else ./warrant.json (as every verb that touches the
+ * store). UsageError when both flags are given.
+ */
+export function auditStorePath(args: ParsedArgs, io: CliIO): string {
+  const store = flagString(args, "store");
+  const config = flagString(args, "config");
+  if (store && config) throw new UsageError("pass either --store or --config, not both");
+  if (store) return resolve(io.cwd, store);
+  const named = config ?? (io.env.WARRANT_CONFIG || undefined);
+  try {
+    return io.runtime.loadConfig(named ?? "warrant.json", io.cwd).store.path;
+  } catch (e) {
+    if (named || !isWarrantError(e, "config_not_found")) throw e;
+    throw new WarrantError(
+      "config_not_found",
+      `No warrant.json in ${io.cwd} and $WARRANT_CONFIG is not set; pass --config FILE or --store PATH`,
+    );
+  }
+}
+
+/** The config named by --config, or null (with --store). */
+function auditConfig(args: ParsedArgs, io: CliIO): Config | null {
+  const config = flagString(args, "config");
+  return config ? io.runtime.loadConfig(config, io.cwd) : null;
+}
 
 export const auditVerifyVerb: Verb = {
   name: "audit verify",
@@ -46,10 +79,10 @@ export const auditVerifyVerb: Verb = {
   async run(args, io) {
     const path = auditStorePath(args, io);
     const config = auditConfig(args, io);
-    const store = openAuditStore(path);
+    const store = io.runtime.openAuditStore(path);
     try {
       const r = store.verifyAudit(progress(io, "audit verify", "events checked"));
-      const w = witnessVerdict(config, store);
+      const w = io.runtime.witness(config, store);
       const ok = r.ok && (w === null || w.ok);
       if (args.flags.json) {
         printJson(io, { store: path, ...r, ok, ...(w ? { witness: w } : {}) });
@@ -162,7 +195,7 @@ export const auditExportVerb: Verb = {
       throw new UsageError(`--format ${format}: use jsonl or csv`);
     }
     const since = parseSince(flagString(args, "since"));
-    const store = openAuditStore(auditStorePath(args, io));
+    const store = io.runtime.openAuditStore(auditStorePath(args, io));
     try {
       if (format === "csv") io.out(CSV_COLUMNS.join(","));
       forEachEvent(store, since, (e) => {

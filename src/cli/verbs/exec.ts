@@ -14,8 +14,8 @@ import { expandArgv } from "../../app/declared-tool.ts";
 import { configPath } from "./approval.ts";
 import { EXIT, flagString, printJson, UsageError } from "../io.ts";
 import type { CliIO, Verb } from "../io.ts";
-import { declaredToolRunner, openRuntime, staleAfterMs } from "../../runtime/open.ts";
-import type { RuntimeEnv } from "../../runtime/open.ts";
+import { staleAfterMs } from "../../app/config.ts";
+import type { Opened } from "../../app/ports/runtime.ts";
 
 /** Exit code of an outcome (SPEC §7). */
 export function exitFor(o: GovernOutcome): number {
@@ -44,7 +44,7 @@ function printOutcome(io: CliIO, o: GovernOutcome, json: boolean): void {
 }
 
 /** A short-lived session for this CLI process; closed by `end`. */
-function cliSession(env: RuntimeEnv): { service: GateService; end(): void } {
+function cliSession(env: Opened): { service: GateService; end(): void } {
   const sessionId = env.ids.next("session");
   env.store.tx((tx) =>
     tx.openSession({
@@ -100,7 +100,7 @@ Example:
     if (callArgs === null || typeof callArgs !== "object" || Array.isArray(callArgs)) {
       throw new UsageError('--args must be a JSON object, e.g. \'{"env":"prod"}\'');
     }
-    const env = openRuntime(configPath(args, io), io, { policy: true });
+    const env = io.runtime.open(configPath(args, io), io, { policy: true });
     try {
       const decl = Object.hasOwn(env.config.tools, tool) ? env.config.tools[tool] : undefined;
       if (!decl) {
@@ -121,7 +121,7 @@ Example:
             idempotency_key: flagString(args, "idempotency-key") ?? null,
           },
           true,
-          declaredToolRunner(env, io.env),
+          io.runtime.toolRunner(env.config, io.env),
         );
         printOutcome(io, o, !!args.flags.json);
         return exitFor(o);
@@ -153,7 +153,7 @@ Example:
     const actionId = args.positionals[0];
     if (!actionId) throw new UsageError("missing ACTION_ID");
     const waitMs = args.flags.wait ? durationMs(String(args.flags.wait)) : 0;
-    const env = openRuntime(configPath(args, io), io, { policy: true });
+    const env = io.runtime.open(configPath(args, io), io, { policy: true });
     try {
       const a = env.store.getAction(actionId);
       if (!a) {
@@ -167,7 +167,7 @@ Example:
             actionId,
             a.request_id ?? "",
             waitMs,
-            declaredToolRunner(env, io.env),
+            io.runtime.toolRunner(env.config, io.env),
             {
               origin: "declared",
               registered: (tool) => Object.hasOwn(env.config.tools, tool),
@@ -187,7 +187,7 @@ Example:
 
 /** Ask the live gate session that owns a hook action to run it, and wait for the record. */
 async function resumeHookAction(
-  env: RuntimeEnv,
+  env: Opened,
   actionId: string,
   requestId: string,
   waitMs: number,

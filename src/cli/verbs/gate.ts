@@ -1,10 +1,9 @@
 /**
  * `warrant runtime gate --config FILE`: the stdio sidecar an agent's hook
- * spawns. The wiring lives in runtime/gate.ts.
+ * spawns. The wiring lives in runtime/gate.ts, reached
+ * through the Runtime port.
  */
-import { serveGate } from "../../runtime/gate.ts";
-import { openFace } from "../../runtime/open.ts";
-import { EXIT, flagString, requireFlag } from "../io.ts";
+import { flagString, requireFlag } from "../io.ts";
 import type { Verb } from "../io.ts";
 
 const HELP = `warrant runtime gate — the stdio gate (NDJSON) an agent's hook talks to
@@ -32,9 +31,7 @@ export const runtimeGateVerb: Verb = {
   flags: { config: { type: "string", short: "c" }, http: { type: "string" } },
   async run(args, io) {
     const configPath = requireFlag(args, "config", "the path to warrant.json");
-    const env = openFace("gate", configPath, io);
-    if (!env) return EXIT.error;
-    return await serveGate(env, io, flagString(args, "http"));
+    return await io.runtime.gate(configPath, flagString(args, "http"), io);
   },
 };
 

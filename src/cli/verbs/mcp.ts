@@ -2,9 +2,7 @@
  * `warrant mcp`: govern an MCP server's tools without changing the agent.
  * The wiring lives in runtime/mcp.ts.
  */
-import { serveMcp } from "../../runtime/mcp.ts";
-import { openFace } from "../../runtime/open.ts";
-import { EXIT, flagString, requireFlag, UsageError } from "../io.ts";
+import { flagString, requireFlag, UsageError } from "../io.ts";
 import type { Verb } from "../io.ts";
 
 const HELP = `warrant mcp — govern an MCP server's tools without changing the agent
@@ -53,13 +51,11 @@ export const mcpVerb: Verb = {
         "give the upstream either after -- (COMMAND [ARGS...]) or with --url URL",
       );
     }
-    const env = openFace("mcp", configPath, io);
-    if (!env) return EXIT.error;
     const listen = flagString(args, "listen");
-    return await serveMcp(env, io, {
+    return await io.runtime.mcp(configPath, {
       command,
       ...(url !== undefined ? { url } : {}),
       ...(listen !== undefined ? { listen } : {}),
-    });
+    }, io);
   },
 };

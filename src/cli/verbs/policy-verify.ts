@@ -11,7 +11,6 @@ import { storeVersionGuard } from "../../app/policy-holder.ts";
 import { InMemoryPolicyVersions } from "../../app/policy-versions-memory.ts";
 import type { PolicyVersionGuard } from "../../app/ports/policy-source.ts";
 import type { Store } from "../../app/ports/store.ts";
-import { openAuditStore } from "../../runtime/audit-store.ts";
 import { WarrantError } from "../../core/errors.ts";
 import type { PolicySigner } from "../../core/policy-signature.ts";
 import { EXIT, flagString, printJson, UsageError } from "../io.ts";
@@ -74,7 +73,7 @@ export const policyVerifyVerb: Verb = {
       signers = config.trust.policy_signers;
       // Rollback, as the gate checks it: against the versions this store accepted.
       if (existsSync(config.store.path)) {
-        store = openAuditStore(config.store.path);
+        store = io.runtime.openAuditStore(config.store.path);
         versions = storeVersionGuard(store, config.project, true);
         against = `rollback checked against ${config.store.path}`;
       } else against = `no store at ${config.store.path} yet: nothing to roll back from`;

@@ -15,7 +15,6 @@ import type { Counters } from "../../core/policy/types.ts";
 import { configPath } from "./approval.ts";
 import { EXIT, flagString, printJson, UsageError } from "../io.ts";
 import type { Verb } from "../io.ts";
-import { loadConfigFile } from "../../runtime/open.ts";
 
 function readPolicy(file: string): { text: string; policy: CompiledPolicy } {
   let text: string;
@@ -195,7 +194,7 @@ Example:
     }
     const file = args.positionals[0]
       ? resolve(io.cwd, args.positionals[0])
-      : loadConfigFile(configPath(args, io), io.cwd).policy.file;
+      : io.runtime.loadConfig(configPath(args, io), io.cwd).policy.file;
     const { policy } = readPolicy(file);
     const d = evaluate(policy, { tool, args: callArgs }, { now: Date.now() });
     const traces = policy.candidates(tool).map((r) => {

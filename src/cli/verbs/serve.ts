@@ -1,13 +1,9 @@
 /**
  * `warrant serve --config FILE [--listen HOST:PORT]`: the HTTP approval
  * endpoint over the same store as the gates. The wiring lives in
- * runtime/http.ts.
+ * runtime/http.ts, reached through the Runtime port.
  */
-import { toWarrantError } from "../../core/errors.ts";
-import { startHttp } from "../../runtime/http.ts";
-import type { HttpHandle } from "../../runtime/http.ts";
-import { keepPolicyCurrent, openFace } from "../../runtime/open.ts";
-import { EXIT, flagString, UsageError } from "../io.ts";
+import { flagString } from "../io.ts";
 import type { Verb } from "../io.ts";
 
 const HELP = `warrant serve — the HTTP approval endpoint
@@ -55,34 +51,6 @@ export const serveVerb: Verb = {
   flags: { config: { type: "string" }, listen: { type: "string" } },
   async run(args, io) {
     const configPath = flagString(args, "config") ?? (io.env.WARRANT_CONFIG || "warrant.json");
-    const env = openFace("serve", configPath, io);
-    if (!env) return EXIT.error;
-    let http: HttpHandle;
-    try {
-      http = await startHttp(env, flagString(args, "listen") ?? env.config.http.listen, io);
-    } catch (e) {
-      await env.close();
-      if (e instanceof UsageError) throw e;
-      const err = toWarrantError(e);
-      io.err(`warrant: serve not started: ${err.message} [${err.code}]`);
-      return EXIT.error;
-    }
-    const stopReloading = keepPolicyCurrent(env);
-    await new Promise<void>((resolve) => {
-      const onSignal = (sig: string) => {
-        process.off("SIGTERM", onTerm);
-        process.off("SIGINT", onInt);
-        env.logger.log("info", "serve stopping", { reason: sig });
-        resolve();
-      };
-      const onTerm = () => onSignal("SIGTERM");
-      const onInt = () => onSignal("SIGINT");
-      process.on("SIGTERM", onTerm);
-      process.on("SIGINT", onInt);
-    });
-    stopReloading();
-    await http.stop();
-    await env.close();
-    return EXIT.ok;
+    return await io.runtime.serve(configPath, flagString(args, "listen"), io);
   },
 };

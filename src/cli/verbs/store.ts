@@ -7,7 +7,6 @@ import { WarrantError } from "../../core/errors.ts";
 import { configPath } from "./approval.ts";
 import { EXIT, printJson, requireFlag, UsageError } from "../io.ts";
 import type { Verb } from "../io.ts";
-import { dataCodecFromEnv, openRuntime } from "../../runtime/open.ts";
 
 export const rotateKeyVerb: Verb = {
   name: "store rotate-key",
@@ -36,8 +35,8 @@ Example:
         `--new-key-env takes a variable name, not a key ("${varName.slice(0, 8)}…")`,
       );
     }
-    const next = dataCodecFromEnv(varName, io.env);
-    const env = openRuntime(configPath(args, io), io);
+    const next = io.runtime.dataCodec(varName, io.env);
+    const env = io.runtime.open(configPath(args, io), io);
     try {
       if (!env.config.store.encryption_key_env) {
         throw new WarrantError(

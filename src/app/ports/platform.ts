@@ -1,0 +1,67 @@
+/**
+ * The Platform port: everything that differs between Bun and Deno, so that
+ * the composition root (runtime/) builds the same product on either. Two
+ * adapters: platform/bun.ts (bun:sqlite, Bun.serve) and platform/deno.ts
+ * (node:sqlite, Deno.serve). The entry points main.bun.ts and main.deno.ts
+ * pick one and nothing else.
+ */
+import type { DeclaredTool } from "../declared-tool.ts";
+import type { Aead } from "./aead.ts";
+import type { SqlDriverFactory } from "./sql.ts";
+import type { Clock, Ids, Logger, LogLevel } from "./system.ts";
+import type { ToolRunner } from "./tool-runner.ts";
+
+/** A web-standard fetch handler; the client's address is passed as `{ ip }`. */
+export type FetchHandler = (
+  req: Request,
+  bindings: { ip?: string },
+) => Response | Promise<Response>;
+
+export interface ServeOptions {
+  hostname: string;
+  /** 0 picks a free port; read the bound one from the result. */
+  port: number;
+  /** Bodies larger than this may be refused before the handler runs (the app caps them too). */
+  maxRequestBodySize: number;
+  /** Seconds a connection may stay silent where the runtime supports it (SSE heartbeats keep streams alive). Default 60. */
+  idleTimeoutSec?: number;
+}
+
+/** A listening HTTP server. */
+export interface HttpServer {
+  hostname: string;
+  port: number;
+  /** Stop accepting; resolve when in-flight requests have finished (or `force` closes them). */
+  stop(force?: boolean): Promise<void>;
+}
+
+export interface Platform {
+  /** "bun" or "deno": shown by `warrant --version` and in diagnostics. */
+  readonly name: "bun" | "deno";
+  /** Opens (creating) a SQLite file: bun:sqlite or node:sqlite. */
+  readonly sqlite: SqlDriverFactory;
+  /**
+   * Listen on `hostname:port` and serve `fetch`. Throws when the address
+   * cannot be bound (in use, not permitted).
+   */
+  serveHttp(fetch: FetchHandler, opts: ServeOptions): HttpServer;
+  /** The synchronous AEAD for payloads at rest. */
+  readonly aead: Aead;
+  readonly clock: Clock;
+  /** A fresh time-ordered id source. */
+  ids(): Ids;
+  /** JSON-lines logger at or above `min`, written through `write`. */
+  logger(min: LogLevel, write: (line: string) => void): Logger;
+  /** True when a process with this pid exists. */
+  isPidAlive(pid: number): boolean;
+  /**
+   * A ToolRunner spawning declared tools (no shell); each tool's environment
+   * is allow-listed from `env`.
+   */
+  processRunner(
+    tools: Record<string, DeclaredTool>,
+    defaultCwd: string,
+    defaultTimeoutMs: number,
+    env: Record<string, string | undefined>,
+  ): ToolRunner;
+}

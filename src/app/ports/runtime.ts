@@ -1,0 +1,84 @@
+/**
+ * The Runtime port: the composition root (runtime/runtime.ts) as the CLI
+ * sees it. The CLI receives one and never names a store, platform or bus
+ * class; every concrete class is chosen behind this interface.
+ */
+import type { Config } from "../config.ts";
+import type { PolicyHolder } from "../policy-holder.ts";
+import type { DataCodec, Store } from "./store.ts";
+import type { Clock, Ids, Logger } from "./system.ts";
+import type { ToolRunner } from "./tool-runner.ts";
+
+/** The process as a face sees it: line printers, environment, working folder. */
+export interface ProcessIO {
+  /** Write a line to stdout. */
+  out(line: string): void;
+  /** Write a line to stderr. */
+  err(line: string): void;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+/** What is open for one config file: store, policy and the world's ports. */
+export interface Opened {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+  isAlive: (pid: number) => boolean;
+  /** Present when opened with `policy: true`. */
+  policy?: PolicyHolder;
+  /** Flush event sinks, close the store. */
+  close(): Promise<void>;
+}
+
+/** What `warrant mcp` proxies: an upstream command (stdio) or URL, and where agents connect. */
+export interface McpTarget {
+  command: string[];
+  url?: string;
+  /** Serve agents over Streamable HTTP on HOST:PORT instead of stdio. */
+  listen?: string;
+}
+
+/** An audit store judged against the checkpoints in its config's witness. */
+export interface WitnessVerdict {
+  ok: boolean;
+  public_key: string;
+  witness: string;
+  checkpoints: number;
+  kind?: string;
+  problem?: string;
+}
+
+export interface Runtime {
+  /** "bun" or "deno". */
+  readonly platform: string;
+  /** Load and validate a config file (path relative to `cwd`). Throws config_not_found / config_invalid. */
+  loadConfig(path: string, cwd: string): Config;
+  /**
+   * Open config, store (and policy when asked). Throws WarrantError with the
+   * file, field and fix on any failure; on failure nothing stays open.
+   */
+  open(configPath: string, io: ProcessIO, opts?: { policy?: boolean; readOnly?: boolean }): Opened;
+  /**
+   * The runner for the config's declared tools: a tool's environment is
+   * allow-listed from `from` (never the data key or the HTTP token).
+   */
+  toolRunner(config: Config, from: Record<string, string | undefined>): ToolRunner;
+  /** The payload codec keyed by variable `varName` of `from` (store rotate-key). */
+  dataCodec(varName: string, from: Record<string, string | undefined>): DataCodec;
+  /** Open an existing store read-only-in-spirit for its audit log; not_found when absent. */
+  openAuditStore(path: string): Store;
+  /** Judge `store` against every checkpoint in the config's witness; null without an `audit` block. */
+  witness(config: Config | null, store: Store): WitnessVerdict | null;
+  /** Serve the stdio gate on this process's stdin/stdout until it ends; returns the exit code. */
+  gate(configPath: string, httpListen: string | undefined, io: ProcessIO): Promise<number>;
+  /** Serve the MCP proxy until its client leaves or a signal; returns the exit code. */
+  mcp(configPath: string, target: McpTarget, io: ProcessIO): Promise<number>;
+  /**
+   * Serve the HTTP face until SIGTERM/SIGINT; returns the exit code. Throws
+   * UsageError on a malformed `listen`.
+   */
+  serve(configPath: string, listen: string | undefined, io: ProcessIO): Promise<number>;
+}

@@ -1,0 +1,25 @@
+/**
+ * The process around the CLI: argv, stdout/stderr, environment and exit
+ * code, for whichever platform the entry point picked. (No top-level await:
+ * the Bun binary is compiled to bytecode, which needs it.)
+ */
+import type { Platform } from "../app/ports/platform.ts";
+import { runCli } from "../cli/run.ts";
+import { createRuntime } from "./runtime.ts";
+
+/** Run the CLI on `platform` with this process's argv, then exit with its code. */
+export function main(platform: Platform): void {
+  const io = {
+    out: (line: string) => void process.stdout.write(`${line}\n`),
+    err: (line: string) => void process.stderr.write(`${line}\n`),
+    env: process.env,
+    cwd: process.cwd(),
+    stdoutIsTTY: process.stdout.isTTY === true,
+    runtime: createRuntime(platform),
+  };
+  void runCli(process.argv.slice(2), io).then((code) => {
+    // Let stdout drain (protocol lines, JSON output), then exit even if a
+    // library left a handle open: every face has closed its store by now.
+    process.stdout.write("", () => process.exit(code));
+  });
+}

@@ -1,0 +1,33 @@
+/**
+ * The composition root: the only place that knows every concrete class.
+ * Given a Platform (Bun or Deno), it builds the Runtime the CLI receives:
+ * config loading, the store, the gate, the HTTP face, the audit store and
+ * the process runner, all on that platform's SQLite and HTTP server.
+ */
+import type { Platform } from "../app/ports/platform.ts";
+import type { Runtime } from "../app/ports/runtime.ts";
+import { openAuditStore, witnessVerdict } from "./audit-store.ts";
+import { runGate } from "./gate.ts";
+import { runServe } from "./http.ts";
+import { runMcp } from "./mcp.ts";
+import { dataCodecFromEnv, declaredToolRunner, loadConfigFile, openRuntime } from "./open.ts";
+
+/**
+ * Build the runtime for `platform`. Nothing is opened until a verb asks.
+ *
+ * @example const rt = createRuntime(bunPlatform); const env = rt.open("warrant.json", io);
+ */
+export function createRuntime(platform: Platform): Runtime {
+  return {
+    platform: platform.name,
+    loadConfig: (path, cwd) => loadConfigFile(path, cwd),
+    open: (configPath, io, opts) => openRuntime(platform, configPath, io, opts),
+    toolRunner: (config, from) => declaredToolRunner(platform, config, from),
+    dataCodec: (varName, from) => dataCodecFromEnv(platform, varName, from),
+    openAuditStore: (path) => openAuditStore(platform, path),
+    witness: (config, store) => witnessVerdict(platform, config, store),
+    gate: (configPath, httpListen, io) => runGate(platform, configPath, httpListen, io),
+    serve: (configPath, listen, io) => runServe(platform, configPath, listen, io),
+    mcp: (configPath, target, io) => runMcp(platform, configPath, target, io),
+  };
+}
