@@ -23,7 +23,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "warrant-release-"));
   out = join(dir, "release");
   const key = sh(
-    `bun src/main.ts keygen --id release --out ${dir}/release.key --json`,
+    `bun src/main.bun.ts keygen --id release --out ${dir}/release.key --json`,
     ROOT,
   );
   expect(key.status).toBe(0);

@@ -38,6 +38,7 @@ export const PRODUCT: string = process.env.WARRANT_E2E_BIN
   : BINARY;
 /** True when the suite drives something other than the compiled Bun binary. */
 export const OTHER_PRODUCT: boolean = PRODUCT !== BINARY;
+const DEFAULT_TIMEOUT_MS = OTHER_PRODUCT ? 90_000 : 30_000;
 const LOCK = join(ROOT, "dist/.build.lock");
 
 function newestMtime(path: string): number {
@@ -111,7 +112,11 @@ export interface RunOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
   stdin?: string | Uint8Array;
-  /** Kill the process after this long (default 30000 ms); `code` is then null. */
+  /**
+   * Kill the process after this long (default 30000 ms, 90000 ms for another
+   * product: scripts/warrant-deno starts with ~3x the CPU of the compiled
+   * binary); `code` is then null.
+   */
   timeoutMs?: number;
 }
 
@@ -128,7 +133,7 @@ function run(argv: string[], opts: RunOptions = {}): Promise<CliResult> {
     child.stderr.on("data", (c: Buffer) => err.push(c));
     child.stdin.on("error", () => {});
     child.on("error", reject);
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     child.on("close", (code) => {
       clearTimeout(timer);
       resolvePromise({
