@@ -18,7 +18,7 @@ beforeAll(async () => {
   ws = await makeWorkspace({
     signed: true,
     keys: APPROVERS,
-    policy: (k) => e2ePolicy(k, {}),
+    policy: (k) => e2ePolicy(k, {}, { deployTimeout: "2m" }),
     config: {
       tools: {
         deploy: { command: ["./deploy.sh", "{env}"] },

@@ -7,10 +7,16 @@ import type { TestKey } from "./harness.ts";
 
 export const APPROVERS = ["alice", "bob", "carol", "dave"];
 
-/** The e2e policy for a set of generated keys. */
+/**
+ * The e2e policy for a set of generated keys. `deployTimeout` is the deploy
+ * hold's deadline: 2 s by default (the expiry tests wait it out); suites
+ * that approve a deploy through several CLI processes give it room, since a
+ * loaded machine or the slower-starting Deno build can spend 2 s on them.
+ */
 export function e2ePolicy(
   k: Record<string, TestKey>,
   overrides: Record<string, unknown> = {},
+  opts: { deployTimeout?: string } = {},
 ): object {
   return {
     policy: "e2e",
@@ -56,7 +62,7 @@ export function e2ePolicy(
         id: "deploys",
         tool: "deploy",
         effect: "hold",
-        approval: { quorum: 1, roles: ["ops"], timeout: "2s" },
+        approval: { quorum: 1, roles: ["ops"], timeout: opts.deployTimeout ?? "2s" },
       },
     ],
     ...overrides,

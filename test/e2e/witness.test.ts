@@ -27,7 +27,7 @@ async function workspace(): Promise<Workspace> {
   const ws = await makeWorkspace({
     signed: true,
     keys: [...APPROVERS, "witness"],
-    policy: (k) => e2ePolicy(k),
+    policy: (k) => e2ePolicy(k, {}, { deployTimeout: "2m" }),
     config: {
       tools: { deploy: { command: ["./deploy.sh", "{env}"] } },
       audit: {
