@@ -9,7 +9,7 @@
  *   bun bench/echo-gate.ts runtime gate --config X   (arguments are ignored)
  *   bun build --compile bench/echo-gate.ts --outfile bench/out/echo-gate
  */
-import { encodeLine, LineSplitter } from "../src/transport/ndjson.ts";
+import { encodeLine, LineSplitter } from "../src/protocol/ndjson.ts";
 
 interface InFlight {
   reqId: number;

@@ -1,7 +1,8 @@
 /**
- * Fails (exit 1) when an import points the wrong way (DESIGN.md rule 1), when
- * a runtime-specific module is named outside src/platform, or on an import
- * cycle. Run by scripts/test.
+ * Fails (exit 1) when an import points the wrong way (docs/architecture.md), when
+ * a runtime-specific module (bun:*, node:* with I/O, Bun./Deno. globals) is
+ * named outside src/platform and not listed below, or on an import cycle.
+ * Run by scripts/test. `--table` prints the layer table as Markdown.
  *
  *   main → runtime → cli | transport → app → protocol → core
  *   store, bus, platform implement ports declared in app/ports/
@@ -11,19 +12,26 @@ import { dirname, join, relative, resolve } from "node:path";
 
 const SRC = resolve(import.meta.dir, "../src");
 
-/** Which src/ layers each layer may import. */
+/** Which src/ layers each layer may import (docs/architecture.md; docs/architecture.md). */
 const ALLOWED: Record<string, string[]> = {
   core: ["core"],
   protocol: ["core", "protocol"],
   app: ["core", "protocol", "app"],
   store: ["core", "app", "store"],
   bus: ["core", "protocol", "app", "bus"],
-  platform: ["core", "app", "store", "platform"],
-  client: ["core", "protocol", "transport", "client"],
-  transport: ["core", "protocol", "app", "bus", "client", "transport"],
-  cli: ["core", "protocol", "app", "client", "transport", "cli"],
+  platform: ["core", "app", "platform"],
+  client: ["core", "protocol", "client"],
+  transport: ["core", "protocol", "app", "transport"],
+  cli: ["core", "protocol", "app", "cli"],
   runtime: ["core", "protocol", "app", "store", "bus", "platform", "transport", "cli", "runtime"],
   main: ["platform", "runtime", "main"],
+};
+/**
+ * Type-only imports tolerated against the table, each with its reason. They
+ * carry no code at run time; each is a port still to be named in app/ports/.
+ */
+const TYPE_ONLY: Record<string, string> = {
+  "transport→bus": "the SSE hub's Subscription/SseHub and the bus's SinkStats types",
 };
 /** Layers that must stay free of any runtime module or global (pure or port-only). */
 const PURE = new Set(["core", "protocol", "app"]);
@@ -33,6 +41,37 @@ const PURE_PACKAGES: Record<string, RegExp> = {
   protocol: /^zod$/,
   app: /^zod$/,
 };
+/** node:* modules without I/O, the same in Bun and Deno: allowed outside the pure layers. */
+const NEUTRAL_NODE = new Set(["node:path", "node:util"]);
+/**
+ * node:* I/O outside src/platform that is known and listed, file by file,
+ * with why. Anything else fails. The client is a library that runs in the
+ * caller's process (it spawns the gate); the others are file access still to
+ * move behind the Runtime/Platform ports.
+ */
+const NODE_EXCEPTIONS: Record<string, string> = {
+  "client/gate-client.ts node:child_process": "library: spawns the gate in the caller's process",
+  "bus/jsonl-sink.ts node:fs": "the JSONL destination appends to its file",
+  "runtime/open.ts node:fs": "config read, store folder check, policy folder watch",
+  "runtime/audit-store.ts node:fs": "existence check before opening read-only",
+  "cli/key-files.ts node:fs": "key files (to move behind the Runtime port)",
+  "cli/verbs/keygen.ts node:fs": "writes key files (to move behind the Runtime port)",
+  "cli/verbs/policy-sign.ts node:fs": "writes .sig files (to move behind the Runtime port)",
+  "cli/verbs/policy-verify.ts node:fs": "reads policies (to move behind the Runtime port)",
+  "cli/verbs/policy.ts node:fs": "reads policy folders (to move behind the Runtime port)",
+  "cli/verbs/release.ts node:fs": "reads release files (to move behind the Runtime port)",
+  "cli/verbs/import.ts node:fs":
+    "reads and writes imported files (to move behind the Runtime port)",
+};
+
+if (process.argv.includes("--table")) {
+  const layers = Object.keys(ALLOWED);
+  process.stdout.write(`| layer | may import |\n|---|---|\n`);
+  for (const l of layers) {
+    process.stdout.write(`| ${l} | ${ALLOWED[l]!.filter((x) => x !== l).join(", ") || "—"} |\n`);
+  }
+  process.exit(0);
+}
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -48,8 +87,7 @@ function layerOf(file: string): string {
 
 const problems: string[] = [];
 const graph = new Map<string, string[]>();
-const importRe =
-  /(?:^|\n)\s*(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\s+from\s+)?["']([^"']+)["']/g;
+const importRe = /(?:^|\n)\s*(?:import|export)\s+(type\s+)?(?:[^'"]*?\s+from\s+)?["']([^"']+)["']/g;
 const dynamicRe = /import\(\s*["']([^"']+)["']\s*\)/g;
 
 for (const file of walk(SRC)) {
@@ -57,20 +95,34 @@ for (const file of walk(SRC)) {
   const layer = layerOf(file);
   const rel = relative(SRC, file);
   const edges: string[] = [];
-  const specs = [...text.matchAll(importRe), ...text.matchAll(dynamicRe)].map((m) => m[1]!);
-  for (const spec of specs) {
+  const specs = [
+    ...[...text.matchAll(importRe)].map((m) => ({ spec: m[2]!, typeOnly: m[1] !== undefined })),
+    ...[...text.matchAll(dynamicRe)].map((m) => ({ spec: m[1]!, typeOnly: false })),
+  ];
+  const used = new Set<string>();
+  for (const { spec, typeOnly } of specs) {
     if (spec.startsWith(".")) {
       const target = resolve(dirname(file), spec);
       if (!spec.endsWith(".ts")) {
         problems.push(`${rel}: import "${spec}" needs an explicit .ts suffix (Deno)`);
       }
       const tl = layerOf(target);
-      if (!(ALLOWED[layer] ?? []).includes(tl)) {
+      if (!(ALLOWED[layer] ?? []).includes(tl) && !(typeOnly && TYPE_ONLY[`${layer}→${tl}`])) {
         problems.push(`${rel}: ${layer} must not import ${tl} ("${spec}"); imports point inward`);
       }
       edges.push(target);
     } else if (/^(bun:|bun$)/.test(spec) && layer !== "platform") {
       problems.push(`${rel}: "${spec}" may only be imported in src/platform`);
+    } else if (
+      spec.startsWith("node:") && layer !== "platform" && !PURE.has(layer) &&
+      !NEUTRAL_NODE.has(spec)
+    ) {
+      used.add(`${rel} ${spec}`);
+      if (!NODE_EXCEPTIONS[`${rel} ${spec}`]) {
+        problems.push(
+          `${rel}: "${spec}" belongs in src/platform (reach it through a port: app/ports/platform.ts)`,
+        );
+      }
     } else if (PURE.has(layer) && !PURE_PACKAGES[layer]!.test(spec)) {
       problems.push(`${rel}: the ${layer} layer may not import "${spec}"`);
     } else if (spec === "@noble/ed25519" && rel !== "core/ed25519.ts") {
@@ -92,6 +144,11 @@ for (const file of walk(SRC)) {
     );
   }
   graph.set(file, edges);
+  for (const key of Object.keys(NODE_EXCEPTIONS)) {
+    if (key.startsWith(`${rel} `) && !used.has(key)) {
+      problems.push(`${rel}: no longer imports ${key.split(" ")[1]}; drop it from NODE_EXCEPTIONS`);
+    }
+  }
 }
 
 // Cycle detection (DFS, colours).

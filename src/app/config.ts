@@ -126,7 +126,7 @@ function jsonPath(path: PropertyKey[]): string {
 
 function fixFor(path: string, code: string): string {
   if (code === "unrecognized_keys") {
-    return "remove the field (see SPEC section 2 for the fields warrant knows)";
+    return "remove the field (README.md, Configuration, lists the fields warrant knows)";
   }
   if (path.startsWith("trust.policy_signers")) {
     return 'use {"id": "ops", "public_key": "ed25519:BASE64"} as printed by warrant keygen';

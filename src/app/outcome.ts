@@ -4,18 +4,13 @@
  * the recorded outcome.
  */
 import type { ActionRecord } from "../core/records.ts";
+import type { GovernResultMessage } from "../protocol/gate-outbound.ts";
+import type { RejectionKind } from "../protocol/kinds.ts";
 
-export type Phase = "completed" | "pending_approval" | "rejected" | "failed";
+type WithoutEnvelope<T> = T extends unknown ? Omit<T, "type" | "id" | "correlation_id"> : never;
 
-export interface GovernOutcome {
-  phase: Phase;
-  action_id: string;
-  output?: unknown;
-  request_id?: string;
-  deadline?: string;
-  reason?: string;
-  kind?: string;
-}
+/** The outcome of a govern or resume: a govern_result without its envelope (type, id, correlation). */
+export type GovernOutcome = WithoutEnvelope<GovernResultMessage>;
 
 /** The reason with the tool's own text after it (the caller is entitled to both). */
 function withDetail(a: ActionRecord, fallback: string): string {
@@ -67,6 +62,6 @@ export function outcomeOf(a: ActionRecord): GovernOutcome | null {
 }
 
 /** A rejection that is not (or not yet) an action state, e.g. unknown_action. */
-export function rejection(actionId: string, kind: string, reason: string): GovernOutcome {
+export function rejection(actionId: string, kind: RejectionKind, reason: string): GovernOutcome {
   return { phase: "rejected", action_id: actionId, reason, kind };
 }

@@ -1,20 +1,15 @@
 /**
- * The CLI's printer, argument parser and exit codes. Every verb is a
+ * The CLI's printer and argument parser (node:util parseArgs; exit codes in
+ * exit-codes.ts). Every verb is a
  * `Verb`: parsed flags in, exit code out; human text by default, `--json`
  * for machines. Verbs print through `io`, never console.log.
  */
+import { parseArgs as nodeParseArgs } from "node:util";
 import type { ProcessIO, Runtime } from "../app/ports/runtime.ts";
 import { WarrantError } from "../core/errors.ts";
+import { EXIT, EXIT_FOR_CODE } from "./exit-codes.ts";
 
-/** Exit codes (SPEC §7). */
-export const EXIT = {
-  ok: 0,
-  error: 1,
-  usage: 2,
-  not_found: 3,
-  rejected: 4,
-  pending: 5,
-} as const;
+export { EXIT } from "./exit-codes.ts";
 
 /** The process (printers, env, cwd) and the composition root, handed to every verb. */
 export interface CliIO extends ProcessIO {
@@ -50,9 +45,12 @@ export class UsageError extends Error {
 }
 
 /**
- * Parse `argv` against `spec`. Accepts `--flag value`, `--flag=value`,
- * `--bool`, `-s value`, and `--` to end flags. `--json` and `--help` are
- * always accepted. Throws UsageError on an unknown flag or a missing value.
+ * Parse `argv` against `spec` with node:util `parseArgs` (strict). Accepts
+ * `--flag value`, `--flag=value`, `--bool`, `-s value`, and `--` to end
+ * flags; a string flag takes the next argument even when it starts with "-"
+ * (`--since -1h`). `--json` and `--help` are always accepted. Throws
+ * UsageError on an unknown flag, a missing value or a value given to a
+ * boolean flag.
  *
  * @example parseArgs(["x.json", "--key", "k"], { key: { type: "string" } })
  *   // → { positionals: ["x.json"], flags: { key: "k" } }
@@ -65,40 +63,52 @@ export function parseArgs(argv: string[], spec: FlagSpec): ParsedArgs {
   };
   const byShort = new Map<string, string>();
   for (const [name, s] of Object.entries(all)) if (s.short) byShort.set(s.short, name);
-  const positionals: string[] = [];
-  const flags: ParsedArgs["flags"] = {};
+  // node:util calls "--key -5" ambiguous; warrant has always read it as key = "-5".
+  const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--") {
-      positionals.push(...argv.slice(i + 1));
+      args.push(...argv.slice(i));
       break;
     }
-    let name: string | undefined;
-    let inline: string | undefined;
-    if (a.startsWith("--")) {
-      const eq = a.indexOf("=");
-      name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-      inline = eq >= 0 ? a.slice(eq + 1) : undefined;
-    } else if (a.startsWith("-") && a.length === 2) {
-      name = byShort.get(a.slice(1));
-      if (!name) throw new UsageError(`unknown flag ${a}`);
-    } else {
-      positionals.push(a);
-      continue;
-    }
-    const s = all[name];
-    if (!s) throw new UsageError(`unknown flag --${name}`);
-    if (s.type === "boolean") {
-      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
-      flags[name] = true;
-      continue;
-    }
-    const v = inline ?? argv[++i];
-    if (v === undefined) throw new UsageError(`--${name} needs a value`);
-    if (s.multiple) flags[name] = [...((flags[name] as string[] | undefined) ?? []), v];
-    else flags[name] = v;
+    const name = a.startsWith("--") && !a.includes("=")
+      ? a.slice(2)
+      : /^-[^-]$/.test(a)
+      ? byShort.get(a.slice(1))
+      : undefined;
+    const next = argv[i + 1];
+    if (name && all[name]?.type === "string" && next !== undefined && next.startsWith("-")) {
+      args.push(`--${name}=${next}`);
+      i++;
+    } else args.push(a);
   }
-  return { positionals, flags };
+  try {
+    const { values, positionals } = nodeParseArgs({
+      args,
+      options: all,
+      strict: true,
+      allowPositionals: true,
+    });
+    return { positionals, flags: values as ParsedArgs["flags"] };
+  } catch (e) {
+    throw new UsageError(usageMessage(e));
+  }
+}
+
+/** node:util's parse errors, in warrant's words ("unknown flag --x", "--key needs a value"). */
+function usageMessage(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const flag = /'(-{1,2}[^' <]+)/.exec(msg)?.[1] ?? "";
+  switch ((e as { code?: string }).code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown flag ${flag}`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return /does not take an argument/.test(msg)
+        ? `${flag} takes no value`
+        : `${flag} needs a value`;
+    default:
+      return msg.split("\n")[0]!;
+  }
 }
 
 /** The string value of a flag, or undefined. */
@@ -131,9 +141,5 @@ export function reportError(io: CliIO, e: unknown, json: boolean): number {
   const message = e instanceof Error ? e.message : String(e);
   if (json) io.err(JSON.stringify({ error: { code, message } }));
   else io.err(`warrant: ${message} [${code}]`);
-  if (code === "request_closed") return EXIT.rejected; // README: 4, the request is no longer open
-  return code === "not_found" || code === "request_not_found" || code === "policy_not_found" ||
-      code === "config_not_found"
-    ? EXIT.not_found
-    : EXIT.error;
+  return EXIT_FOR_CODE[code];
 }

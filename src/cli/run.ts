@@ -1,6 +1,6 @@
 /**
- * argv → exit code. The only place that knows every verb; `main.ts` wires it
- * to the process.
+ * argv → exit code. The only place that knows every verb; runtime/main.ts
+ * wires it to the process with a runtime.
  */
 import { closest } from "../core/suggest.ts";
 import { EXIT, parseArgs, reportError, UsageError } from "./io.ts";
@@ -26,7 +26,8 @@ function topHelp(verbs: Verb[]): string {
     "  warrant policy sign policies/acme.policy.json --key ops.key",
     "  warrant runtime gate --config warrant.json",
     "",
-    "Run `warrant <verb> --help` for a verb's flags and an example.",
+    "Run `warrant help VERB` (or `warrant VERB --help`) for a verb's flags and an example,",
+    "and `warrant help GROUP` (or `warrant GROUP --help`) for a group's verbs.",
   ].join("\n");
 }
 
@@ -48,19 +49,66 @@ export function findVerb(
   return best;
 }
 
+/** The verbs of a group ("policy" → policy sign, policy verify, ...), or none. */
+function groupOf(group: string, verbs: Verb[]): Verb[] {
+  return verbs.filter((v) => v.name.startsWith(`${group} `));
+}
+
+function groupHelp(group: string, members: Verb[]): string {
+  const width = Math.max(...members.map((v) => v.name.length));
+  return [
+    `warrant ${group} — ${members.length} verbs`,
+    "",
+    ...members.map((v) => `  warrant ${v.name.padEnd(width)}  ${v.summary}`),
+    "",
+    "Example:",
+    `  warrant help ${members[0]!.name}`,
+    "",
+    `Run \`warrant help ${group} VERB\` or \`warrant ${group} VERB --help\` for a verb's flags.`,
+  ].join("\n");
+}
+
+/**
+ * `warrant help [VERB | GROUP]`: the verb's help, a group's verbs, or the
+ * top-level help. Exit 0, or 2 naming the unknown word.
+ */
+function help(words: string[], io: CliIO, verbs: Verb[]): number {
+  if (words.length === 0) {
+    io.out(topHelp(verbs));
+    return EXIT.ok;
+  }
+  const exact = verbs.find((v) => v.name === words.join(" "));
+  if (exact) {
+    io.out(exact.help);
+    return EXIT.ok;
+  }
+  const members = words.length === 1 ? groupOf(words[0]!, verbs) : [];
+  if (members.length > 0) {
+    io.out(groupHelp(words[0]!, members));
+    return EXIT.ok;
+  }
+  io.err(`warrant help: no verb or group "${words.join(" ")}" (see warrant --help)`);
+  return EXIT.usage;
+}
+
 /** Run the CLI. Never throws: every failure is an exit code and a stderr line. */
 export async function runCli(argv: string[], io: CliIO, verbs: Verb[] = VERBS): Promise<number> {
-  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h") {
     (argv.length === 0 ? io.err : io.out)(topHelp(verbs));
     return argv.length === 0 ? EXIT.usage : EXIT.ok;
   }
+  if (argv[0] === "help") return help(argv.slice(1), io, verbs);
   if (argv[0] === "--version" || argv[0] === "version") {
     io.out(`warrant ${VERSION}`);
     return EXIT.ok;
   }
   const found = findVerb(argv, verbs);
   if (!found) {
-    const group = verbs.filter((v) => v.name.startsWith(`${argv[0]} `));
+    const group = groupOf(argv[0]!, verbs);
+    if (group.length > 0 && argv.length === 2 && (argv[1] === "--help" || argv[1] === "-h")) {
+      io.out(groupHelp(argv[0]!, group));
+      return EXIT.ok;
+    }
     if (group.length > 0) {
       io.err(
         `warrant: "${argv.slice(0, 2).join(" ")}" is not a verb; try one of: ${

@@ -1,5 +1,5 @@
 /**
- * A typed client of the gate's stdio protocol (shared/protocol.md), for
+ * A typed client of the gate's stdio protocol (docs/protocol.md), for
  * library users and tests. It spawns the gate (`warrant runtime gate --config
  * FILE`, or anything speaking the same protocol), waits for `ready`, and
  * multiplexes requests by integer id; `run_tool` callbacks are answered
@@ -15,14 +15,13 @@
  * await gate.close();
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { encodeLine, LineSplitter } from "../transport/ndjson.ts";
+import { encodeLine, LineSplitter } from "../protocol/ndjson.ts";
+import type { GovernMessage, ResumeMessage } from "../protocol/gate-inbound.ts";
 import type {
   GateMessage,
-  GovernMessage,
   GovernResultMessage,
   ReadyMessage,
   RegisteredMessage,
-  ResumeMessage,
   RunToolMessage,
 } from "../protocol/gate-outbound.ts";
 

@@ -4,6 +4,7 @@
  * over `ActionState` lives in action.ts. Pure types: no I/O.
  */
 import type { ActionState } from "./action.ts";
+import type { RejectionKind } from "./rejection-kind.ts";
 import type { ApprovalRequirement, Effect } from "./policy/types.ts";
 
 export type ActionOrigin = "hook" | "declared";
@@ -24,8 +25,8 @@ export interface ActionRecord {
   via: string | null;
   state: ActionState;
   effect: Effect | null;
-  /** A rejection / failure kind (protocol.md), when state says so. */
-  kind: string | null;
+  /** A rejection / failure kind (docs/protocol.md), when state says so. */
+  kind: RejectionKind | null;
   reason: string | null;
   /** Rules that produced the decision. */
   rules: string[];
@@ -64,7 +65,7 @@ export interface NewAction {
 /** Fields a transition may set. Unset fields keep their value. */
 export interface ActionPatch {
   effect?: Effect | null;
-  kind?: string | null;
+  kind?: RejectionKind | null;
   reason?: string | null;
   rules?: string[];
   policy_id?: string | null;

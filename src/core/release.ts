@@ -58,7 +58,7 @@ export function signChecksums(sums: Uint8Array, secret: Uint8Array): Uint8Array 
  * Check SHA256SUMS against its signature by any of `publicKeys`. Throws
  * signature_invalid (wrong length, or no key verifies it) with the fix;
  * returns the parsed entries when it verifies. Verify the bytes before
- * trusting a single line (DESIGN rule 4).
+ * trusting a single line (verify bytes before parsing).
  */
 export function verifyChecksums(
   sums: Uint8Array,

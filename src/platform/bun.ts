@@ -1,7 +1,7 @@
 /**
  * The Bun platform: bun:sqlite and Bun.serve, plus the runtime-neutral
  * adapters (node:crypto AEAD, process runner, clock, ids, logger). One of the
- * only files allowed to name Bun runtime modules (DESIGN.md, layout).
+ * only files allowed to name Bun runtime modules (docs/architecture.md).
  */
 import { Database, type SQLQueryBindings } from "bun:sqlite";
 import type { FetchHandler, HttpServer, Platform, ServeOptions } from "../app/ports/platform.ts";

@@ -1,7 +1,7 @@
 /**
  * The Deno platform: node:sqlite (Deno 2) and Deno.serve, plus the
  * runtime-neutral adapters (node:crypto AEAD, process runner, clock, ids,
- * logger). One of the only files allowed to name Deno APIs (DESIGN.md).
+ * logger). One of the only files allowed to name Deno APIs (docs/architecture.md).
  */
 import type { FetchHandler, HttpServer, Platform, ServeOptions } from "../app/ports/platform.ts";
 import { nodeAead } from "./aead.ts";

@@ -1,6 +1,8 @@
 /**
- * Inbound gate messages (hook → gate), validated strictly: unknown fields
- * and wrong types are refused. protocol.md is the reference.
+ * The gate's stdio protocol, hook → gate: zod schemas for every message a
+ * hook sends, validated strictly (unknown fields and wrong types are
+ * refused), and the types inferred from them. docs/protocol.md is the
+ * reference; gate-outbound.ts is the other direction.
  */
 import { z } from "zod";
 
@@ -36,7 +38,19 @@ export const InboundSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("shutdown"), id: id.optional() }),
 ]);
 
+/** A hook message after parsing (defaults applied). */
 export type Inbound = z.infer<typeof InboundSchema>;
+
+/** Every message a hook may send, as it writes it (defaults not yet applied). */
+export type HookMessage = z.input<typeof InboundSchema>;
+export type RegisterToolMessage = Extract<HookMessage, { type: "register_tool" }>;
+export type GovernMessage = Extract<HookMessage, { type: "govern" }>;
+export type ResumeMessage = Extract<HookMessage, { type: "resume" }>;
+export type ToolResultMessage = Extract<HookMessage, { type: "tool_result" }>;
+export type ToolErrorMessage = Extract<HookMessage, { type: "tool_error" }>;
+export type ShutdownMessage = Extract<HookMessage, { type: "shutdown" }>;
+/** An untrusted document a tool surfaced (page, file). */
+export type ToolDocument = NonNullable<ToolResultMessage["documents"]>[number];
 
 /** Nesting depth of a JSON value, iteratively (a hostile line cannot blow the stack). */
 export function jsonDepth(value: unknown, limit: number): number {

@@ -1,189 +1,103 @@
 /**
- * The gate's stdio protocol (shared/protocol.md) as TypeScript types: every
- * message in both directions. Types only — the gate server validates inbound
- * messages with its own strict schemas; the client trusts the gate's replies.
+ * The gate's stdio protocol, gate → hook: zod schemas for every message the
+ * gate writes, and the types inferred from them (docs/protocol.md). The gate
+ * (transport/stdio-gate.ts) writes only these types; the TS client
+ * (client/gate-client.ts) reads them; the transcript tests validate every
+ * line the gate writes against `GateMessageSchema`.
  *
  * Two id spaces: request ids are chosen by the hook (`register_tool`,
  * `govern`, `resume`) and echoed on the reply; callback ids are chosen by the
  * gate (`run_tool`) and echoed on `tool_result` / `tool_error`.
  */
+import { z } from "zod";
+import { RejectionKindSchema } from "./kinds.ts";
 
 /** Any JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** Outcome phase of a `govern` or `resume`. */
-export type Phase = "completed" | "pending_approval" | "rejected" | "failed";
+const id = z.number().int().min(0);
+const args = z.record(z.string(), z.unknown());
 
-/** Kinds shared with the reference implementation. */
-export type ReferenceKind =
-  | "policy_denied"
-  | "approval_denied"
-  | "approval_timeout"
-  | "unregistered_tool"
-  | "unknown_action"
-  | "precondition_failed"
-  | "approval_required"
-  | "execution_failed"
-  | "internal_error";
+/** First line on stdout: the gate is serving. Extra fields (store, policy) are allowed. */
+export const ReadySchema = z.looseObject({
+  type: z.literal("ready"),
+  session_id: z.string(),
+  project_id: z.string(),
+});
 
-/** Kinds warrant adds. */
-export type WarrantKind =
-  | "budget_exhausted"
-  | "rate_limited"
-  | "lease_expired"
-  | "execution_timeout"
-  | "outcome_unknown";
+/** Answer to `register_tool`: 0 = always allowed … 4 = always held for approval. */
+export const RegisteredSchema = z.strictObject({
+  type: z.literal("registered"),
+  id,
+  name: z.string(),
+  required_level: z.number().int().min(0).max(4),
+});
 
-/** The class of a rejection or failure. */
-export type RejectionKind = ReferenceKind | WarrantKind;
-
-/** Every kind, as a runtime list (for exhaustive tables and validation). */
-export const REJECTION_KINDS: readonly RejectionKind[] = [
-  "policy_denied",
-  "approval_denied",
-  "approval_timeout",
-  "unregistered_tool",
-  "unknown_action",
-  "precondition_failed",
-  "approval_required",
-  "execution_failed",
-  "internal_error",
-  "budget_exhausted",
-  "rate_limited",
-  "lease_expired",
-  "execution_timeout",
-  "outcome_unknown",
-];
-
-/** An untrusted document a tool surfaced (page, file). */
-export interface ToolDocument {
-  text: string;
-  source?: string;
-}
-
-// ── hook → gate ────────────────────────────────────────────────────────────
-
-export interface RegisterToolMessage {
-  type: "register_tool";
-  id: number;
-  name: string;
-}
-
-export interface GovernMessage {
-  type: "govern";
-  id: number;
-  tool: string;
-  args?: Record<string, unknown>;
-  correlation_id?: string;
-}
-
-export interface ResumeMessage {
-  type: "resume";
-  id: number;
-  action_id: string;
-  request_id: string;
-  wait_ms?: number;
-}
-
-export interface ToolResultMessage {
-  type: "tool_result";
-  /** The callback id of the `run_tool`. */
-  id: number;
-  output: unknown;
-  documents?: ToolDocument[];
-}
-
-export interface ToolErrorMessage {
-  type: "tool_error";
-  /** The callback id of the `run_tool`. */
-  id: number;
-  message: string;
-}
-
-export interface ShutdownMessage {
-  type: "shutdown";
-}
-
-/** Every message a hook sends. */
-export type HookMessage =
-  | RegisterToolMessage
-  | GovernMessage
-  | ResumeMessage
-  | ToolResultMessage
-  | ToolErrorMessage
-  | ShutdownMessage;
-
-// ── gate → hook ────────────────────────────────────────────────────────────
-
-export interface ReadyMessage {
-  type: "ready";
-  session_id: string;
-  project_id: string;
-  /** Extra fields (e.g. the store path) are allowed. */
-  [extra: string]: unknown;
-}
-
-export interface RegisteredMessage {
-  type: "registered";
-  id: number;
-  name: string;
-  /** 0 = always allowed … 4 = always held for approval. */
-  required_level: number;
-}
-
-interface GovernResultBase {
-  type: "govern_result";
-  id: number;
-  action_id: string;
-  correlation_id?: string;
-}
-
-export interface GovernCompleted extends GovernResultBase {
-  phase: "completed";
-  output: unknown;
-}
-
-export interface GovernPending extends GovernResultBase {
-  phase: "pending_approval";
-  request_id: string;
-  /** ISO 8601. */
-  deadline: string;
-}
-
-export interface GovernRejected extends GovernResultBase {
-  phase: "rejected";
-  reason: string;
-  kind: RejectionKind;
-}
-
-export interface GovernFailed extends GovernResultBase {
-  phase: "failed";
-  reason: string;
-  kind: RejectionKind;
-}
+const resultBase = {
+  type: z.literal("govern_result"),
+  id,
+  action_id: z.string(),
+  correlation_id: z.string().optional(),
+};
 
 /** The outcome of `govern` or `resume`, discriminated by `phase`. */
-export type GovernResultMessage = GovernCompleted | GovernPending | GovernRejected | GovernFailed;
+export const GovernResultSchema = z.discriminatedUnion("phase", [
+  z.strictObject({ ...resultBase, phase: z.literal("completed"), output: z.unknown() }),
+  z.strictObject({
+    ...resultBase,
+    phase: z.literal("pending_approval"),
+    request_id: z.string(),
+    /** ISO 8601. */
+    deadline: z.string(),
+  }),
+  z.strictObject({
+    ...resultBase,
+    phase: z.literal("rejected"),
+    reason: z.string(),
+    kind: RejectionKindSchema,
+  }),
+  z.strictObject({
+    ...resultBase,
+    phase: z.literal("failed"),
+    reason: z.string(),
+    kind: RejectionKindSchema,
+  }),
+]);
 
-export interface RunToolMessage {
-  type: "run_tool";
-  /** Callback id, chosen by the gate. */
-  id: number;
-  tool: string;
-  args: Record<string, unknown>;
-  action_id: string;
-}
+/** The gate asks the hook to run an approved or allowed body (callback id chosen by the gate). */
+export const RunToolSchema = z.strictObject({
+  type: z.literal("run_tool"),
+  id,
+  tool: z.string(),
+  args,
+  action_id: z.string(),
+});
 
-export interface ErrorMessage {
-  type: "error";
-  id?: number;
-  message: string;
-}
+/** A line the gate could not act on (malformed, oversize, shutting down); `id` when known. */
+export const ErrorSchema = z.strictObject({
+  type: z.literal("error"),
+  id: id.optional(),
+  message: z.string(),
+});
 
-/** Every message a gate sends. */
-export type GateMessage =
-  | ReadyMessage
-  | RegisteredMessage
-  | GovernResultMessage
-  | RunToolMessage
-  | ErrorMessage;
+/** Every message a gate writes. */
+export const GateMessageSchema = z.union([
+  ReadySchema,
+  RegisteredSchema,
+  GovernResultSchema,
+  RunToolSchema,
+  ErrorSchema,
+]);
+
+export type ReadyMessage = z.infer<typeof ReadySchema>;
+export type RegisteredMessage = z.infer<typeof RegisteredSchema>;
+export type GovernResultMessage = z.infer<typeof GovernResultSchema>;
+export type GovernCompleted = Extract<GovernResultMessage, { phase: "completed" }>;
+export type GovernPending = Extract<GovernResultMessage, { phase: "pending_approval" }>;
+export type GovernRejected = Extract<GovernResultMessage, { phase: "rejected" }>;
+export type GovernFailed = Extract<GovernResultMessage, { phase: "failed" }>;
+export type RunToolMessage = z.infer<typeof RunToolSchema>;
+export type ErrorMessage = z.infer<typeof ErrorSchema>;
+export type GateMessage = z.infer<typeof GateMessageSchema>;
+
+export type { Phase, RejectionKind } from "./kinds.ts";

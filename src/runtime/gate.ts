@@ -9,7 +9,7 @@ import { toWarrantError } from "../core/errors.ts";
 import { StdioGate } from "../transport/stdio-gate.ts";
 import { staleAfterMs } from "../app/config.ts";
 import type { Platform } from "../app/ports/platform.ts";
-import type { ProcessIO } from "../app/ports/runtime.ts";
+import type { GateStdio, ProcessIO } from "../app/ports/runtime.ts";
 import { EXIT } from "../cli/io.ts";
 import { keepPolicyCurrent, openFace } from "./open.ts";
 import { startHttp } from "./http.ts";
@@ -38,10 +38,24 @@ export async function runGate(
   configPath: string,
   httpListen: string | undefined,
   io: ProcessIO,
+  stdio: GateStdio,
 ): Promise<number> {
   const env = openFace(platform, "gate", configPath, io);
   if (!env) return EXIT.error;
-  return await serveGate(platform, env, io, httpListen);
+  return await serveGate(platform, env, io, httpListen, stdio);
+}
+
+/** This process's stdin and stdout, as the gate's streams. */
+export function processStdio(): GateStdio {
+  return {
+    write: (line) => void process.stdout.write(line),
+    onData: (listener) => void process.stdin.on("data", listener),
+    onEnd(listener) {
+      process.stdin.on("end", () => listener("stdin closed"));
+      process.stdin.on("error", () => listener("stdin error"));
+    },
+    pause: () => void process.stdin.pause(),
+  };
 }
 
 async function serveGate(
@@ -49,6 +63,7 @@ async function serveGate(
   env: RuntimeEnv,
   io: ProcessIO,
   httpListen: string | undefined,
+  stdio: GateStdio,
 ): Promise<number> {
   const { config, store, clock, ids, logger } = env;
   const policy = env.policy!;
@@ -87,7 +102,7 @@ async function serveGate(
   const gate = new StdioGate({
     service,
     logger,
-    write: (line) => process.stdout.write(line),
+    write: (line) => stdio.write(line),
     ready: {
       session_id: sessionId,
       project_id: config.project,
@@ -166,12 +181,11 @@ async function serveGate(
   process.on("SIGINT", onInt);
 
   gate.start();
-  process.stdin.on("data", (chunk: Uint8Array) => gate.push(chunk));
-  process.stdin.on("end", () => void stop("hook_gone", "stdin closed"));
-  process.stdin.on("error", () => void stop("hook_gone", "stdin error"));
+  stdio.onData((chunk) => gate.push(chunk));
+  stdio.onEnd((why) => void stop("hook_gone", why));
   await done;
   process.off("SIGTERM", onTerm);
   process.off("SIGINT", onInt);
-  process.stdin.pause();
+  stdio.pause();
   return EXIT.ok;
 }

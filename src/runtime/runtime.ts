@@ -7,7 +7,7 @@
 import type { Platform } from "../app/ports/platform.ts";
 import type { Runtime } from "../app/ports/runtime.ts";
 import { openAuditStore, witnessVerdict } from "./audit-store.ts";
-import { runGate } from "./gate.ts";
+import { processStdio, runGate } from "./gate.ts";
 import { runServe } from "./http.ts";
 import { runMcp } from "./mcp.ts";
 import { dataCodecFromEnv, declaredToolRunner, loadConfigFile, openRuntime } from "./open.ts";
@@ -26,7 +26,8 @@ export function createRuntime(platform: Platform): Runtime {
     dataCodec: (varName, from) => dataCodecFromEnv(platform, varName, from),
     openAuditStore: (path) => openAuditStore(platform, path),
     witness: (config, store) => witnessVerdict(platform, config, store),
-    gate: (configPath, httpListen, io) => runGate(platform, configPath, httpListen, io),
+    gate: (configPath, httpListen, io, stdio) =>
+      runGate(platform, configPath, httpListen, io, stdio ?? processStdio()),
     serve: (configPath, listen, io) => runServe(platform, configPath, listen, io),
     mcp: (configPath, target, io) => runMcp(platform, configPath, target, io),
   };

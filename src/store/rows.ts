@@ -66,7 +66,7 @@ export function actionFromRow(r: SqlRow, codec: PayloadCodec): ActionRecord {
     via: strOrNull(r.via ?? null),
     state: str(r.state) as ActionRecord["state"],
     effect: strOrNull(r.effect) as ActionRecord["effect"],
-    kind: strOrNull(r.kind),
+    kind: strOrNull(r.kind) as ActionRecord["kind"],
     reason: strOrNull(r.reason),
     rules: json<string[]>(r.rules, `actions.rules of ${id}`),
     policy_id: strOrNull(r.policy_id),

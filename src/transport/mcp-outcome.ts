@@ -17,9 +17,9 @@ export interface HoldHint {
 
 function meta(o: GovernOutcome): Record<string, unknown> {
   const m: Record<string, unknown> = { phase: o.phase, action_id: o.action_id };
-  if (o.kind) m.kind = o.kind;
-  if (o.request_id) m.request_id = o.request_id;
-  if (o.deadline) m.deadline = o.deadline;
+  if ("kind" in o && o.kind) m.kind = o.kind;
+  if ("request_id" in o && o.request_id) m.request_id = o.request_id;
+  if ("deadline" in o && o.deadline) m.deadline = o.deadline;
   return { [OUTCOME_META_KEY]: m };
 }
 

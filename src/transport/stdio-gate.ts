@@ -1,6 +1,6 @@
 /**
  * The stdio gate server: NDJSON in, NDJSON out, wire-compatible with
- * lodestar-runtime-client's GateClient (protocol.md). Requests are
+ * lodestar-runtime-client's GateClient (docs/protocol.md). Requests are
  * multiplexed by id; the gate calls back into the hook with run_tool.
  * stdout carries protocol lines only.
  */
@@ -11,9 +11,10 @@ import type { Logger } from "../app/ports/system.ts";
 import type { ToolOutcome } from "../app/ports/tool-runner.ts";
 import { isWarrantError } from "../core/errors.ts";
 import { parseJsonStrict } from "../core/canonical-json.ts";
-import { LineSplitter } from "./ndjson.ts";
+import { LineSplitter } from "../protocol/ndjson.ts";
 import { describeIssue, InboundSchema, jsonDepth } from "../protocol/gate-inbound.ts";
 import type { Inbound } from "../protocol/gate-inbound.ts";
+import type { GateMessage } from "../protocol/gate-outbound.ts";
 
 export interface StdioGateOptions {
   service: GateService;
@@ -146,7 +147,7 @@ export class StdioGate implements ToolRunner {
     });
   }
 
-  private send(msg: Record<string, unknown>): void {
+  private send(msg: GateMessage): void {
     this.o.write(`${JSON.stringify(msg)}\n`);
   }
 

@@ -186,9 +186,12 @@ export interface Workspace {
   cleanup(): void;
 }
 
-async function keygen(dir: string, id: string): Promise<TestKey> {
+/** Runs a CLI verb for {@link makeWorkspace}: the product by default, or an in-process CLI. */
+export type WorkspaceCli = (args: string[], opts: { cwd: string }) => Promise<CliResult>;
+
+async function keygen(dir: string, id: string, cli: WorkspaceCli): Promise<TestKey> {
   const path = join(dir, "keys", `${id}.key`);
-  const r = await runCli(["keygen", "--id", id, "--out", path], { cwd: dir });
+  const r = await cli(["keygen", "--id", id, "--out", path], { cwd: dir });
   const publicKey = /ed25519:[A-Za-z0-9+/]{43}=/.exec(r.stdout)?.[0];
   if (r.code !== 0 || !publicKey) {
     throw new Error(`warrant keygen --id ${id} failed (${r.code}): ${r.stderr}${r.stdout}`);
@@ -205,7 +208,10 @@ async function keygen(dir: string, id: string): Promise<TestKey> {
  *
  * @throws Error when a `keygen` or `policy sign` subprocess fails.
  */
-export async function makeWorkspace(opts: WorkspaceOptions): Promise<Workspace> {
+export async function makeWorkspace(
+  opts: WorkspaceOptions,
+  cli: WorkspaceCli = runCli,
+): Promise<Workspace> {
   const dir = mkdtempSync(join(tmpdir(), "warrant-e2e-"));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   try {
@@ -213,13 +219,13 @@ export async function makeWorkspace(opts: WorkspaceOptions): Promise<Workspace> 
     mkdirSync(join(dir, "keys"));
     const keys: Record<string, TestKey> = {};
     const ids = [...(opts.keys ?? []), ...(opts.signed ? ["ops"] : [])];
-    for (const id of new Set(ids)) keys[id] = await keygen(dir, id);
+    for (const id of new Set(ids)) keys[id] = await keygen(dir, id, cli);
 
     const policy = typeof opts.policy === "function" ? opts.policy(keys) : opts.policy;
     const policyPath = join(dir, "policies/x.policy.json");
     writeFileSync(policyPath, `${JSON.stringify(policy, null, 2)}\n`);
     if (opts.signed) {
-      const r = await runCli(["policy", "sign", policyPath, "--key", keys.ops!.path], { cwd: dir });
+      const r = await cli(["policy", "sign", policyPath, "--key", keys.ops!.path], { cwd: dir });
       if (r.code !== 0) {
         throw new Error(`warrant policy sign failed (${r.code}): ${r.stderr}${r.stdout}`);
       }

@@ -1,4 +1,4 @@
-/** Opens the store at argv[2], records a session, prints "ok" (used by concurrent-open.test.ts). */
+/** Opens the store at argv[2], records a session, prints "ok" (used by concurrent-open.slow.test.ts). */
 import { bunSqlite } from "../../src/platform/bun.ts";
 import { openStore } from "../../src/store/sqlite-store.ts";
 

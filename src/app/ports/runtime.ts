@@ -33,6 +33,20 @@ export interface Opened {
   close(): Promise<void>;
 }
 
+/**
+ * The byte streams a stdio gate serves: this process's stdin/stdout, or a
+ * test's in-memory pipes (the in-process transcript tests).
+ */
+export interface GateStdio {
+  /** Write one protocol line (already ending in "\n"). */
+  write(line: string): void;
+  onData(listener: (chunk: Uint8Array) => void): void;
+  /** Input ended or failed; `why` is logged ("stdin closed", "stdin error"). */
+  onEnd(listener: (why: string) => void): void;
+  /** Stop reading, once the gate has stopped. */
+  pause(): void;
+}
+
 /** What `warrant mcp` proxies: an upstream command (stdio) or URL, and where agents connect. */
 export interface McpTarget {
   command: string[];
@@ -72,8 +86,17 @@ export interface Runtime {
   openAuditStore(path: string): Store;
   /** Judge `store` against every checkpoint in the config's witness; null without an `audit` block. */
   witness(config: Config | null, store: Store): WitnessVerdict | null;
-  /** Serve the stdio gate on this process's stdin/stdout until it ends; returns the exit code. */
-  gate(configPath: string, httpListen: string | undefined, io: ProcessIO): Promise<number>;
+  /**
+   * Serve the stdio gate until its input ends, a shutdown message or a
+   * signal; on this process's stdin/stdout unless `stdio` is given. Returns
+   * the exit code.
+   */
+  gate(
+    configPath: string,
+    httpListen: string | undefined,
+    io: ProcessIO,
+    stdio?: GateStdio,
+  ): Promise<number>;
   /** Serve the MCP proxy until its client leaves or a signal; returns the exit code. */
   mcp(configPath: string, target: McpTarget, io: ProcessIO): Promise<number>;
   /**

@@ -1,6 +1,6 @@
 /**
  * Clock, ids and logs: the world's time, randomness and diagnostics, passed
- * in so that every use case and test is deterministic (DESIGN rule 2).
+ * in so that every use case and test is deterministic (time and randomness are arguments).
  * Adapters: platform/system.ts.
  */
 

@@ -12,7 +12,7 @@ Usage: warrant runtime gate --config FILE [--http HOST:PORT]
        warrant runtime gate -c FILE        (Lodestar's spelling)
 
 Reads requests from stdin and writes replies to stdout, one JSON object per
-line (see protocol.md); diagnostics go to stderr as JSON lines.
+line (see docs/protocol.md); diagnostics go to stderr as JSON lines.
 
 Flags:
   -c, --config FILE  warrant.json (required)

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { encodeLine, LineSplitter } from "../../src/transport/ndjson.ts";
+import { encodeLine, LineSplitter } from "../../src/protocol/ndjson.ts";
 
 const enc = new TextEncoder();
 
