@@ -94,7 +94,7 @@ example: bun bench/gate.ts --binary bench/out/echo-gate   (echo vs echo)`);
 
 /** Compiles bench/echo-gate.ts into `out` unless it is newer than its sources. */
 function ensureEchoBinary(out: string): void {
-  const sources = [join(ROOT, "bench/echo-gate.ts"), join(ROOT, "src/transport/ndjson.ts")];
+  const sources = [join(ROOT, "bench/echo-gate.ts"), join(ROOT, "src/protocol/ndjson.ts")];
   if (existsSync(out) && sources.every((s) => statSync(s).mtimeMs <= statSync(out).mtimeMs)) return;
   mkdirSync(resolve(out, ".."), { recursive: true });
   console.error(`bench: compiling ${out}`);

@@ -2,7 +2,7 @@
  * Synchronous AES-256-GCM through node:crypto (available in Bun and Deno).
  *
  * Why not WebCrypto: `crypto.subtle` is async-only, and the store API is
- * synchronous on purpose (app/ports.ts) so that evaluate + record counters +
+ * synchronous on purpose (app/ports/store.ts) so that evaluate + record counters +
  * record the decision run in one transaction that nothing else on the event
  * loop can interleave with. Encrypting a payload inside that transaction
  * therefore needs a synchronous cipher.

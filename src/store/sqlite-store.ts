@@ -1,5 +1,5 @@
 /**
- * The Store (app/ports.ts) over any SqlDriver: one SQLite file in WAL mode.
+ * The Store (app/ports/store.ts) over any SqlDriver: one SQLite file in WAL mode.
  *
  * Durability: `synchronous = FULL`. A decision returned to the agent must
  * survive kill -9 *and* power loss, because the body runs only after it is

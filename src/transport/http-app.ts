@@ -1,7 +1,7 @@
 /**
  * The HTTP approval endpoint (SPEC §6) as a Hono app over web-standard
  * Request/Response: routes, guards, and the one table mapping error codes to
- * statuses. No listen(): platform/http-server.ts serves `app.fetch`, and
+ * statuses. No listen(): the Platform's serveHttp (platform/bun.ts, platform/deno.ts) serves `app.fetch`, and
  * tests call it directly. The client's address comes in as the `ip` binding.
  *
  *   const app = createHttpApp(deps);
