@@ -29,6 +29,13 @@ export interface SseHubOptions {
   queueMax?: number;
   /** Events per store read (default 500). */
   pageSize?: number;
+  /** Events per page of a replay (default 200): small pages, the loop yields between them. */
+  replayPageSize?: number;
+  /**
+   * Replays (subscriptions catching up from the store) allowed at once
+   * (default 16); `subscribe` refuses more with ReplayCapacityError.
+   */
+  maxReplays?: number;
   /** Told about a failing store read (the hub keeps going). */
   onError?: (e: unknown) => void;
 }
@@ -91,10 +98,15 @@ export class Subscription {
   async next(timeoutMs: number): Promise<EventRecord[] | null> {
     if (this.closed) return null;
     if (this.catching) {
+      // One replay page per turn of the event loop, across all replays: I/O
+      // (a govern, a heartbeat) runs between any two pages.
+      await this.hub.replayTurn();
+      if (this.closed) return null;
       const page = this.hub.readAfter(this.cursor, this.filter);
       if (page.length > 0) this.cursor = page[page.length - 1]!.seq;
-      if (page.length < this.hub.pageSize) {
+      if (page.length < this.hub.replayPageSize) {
         this.catching = false;
+        this.hub.replayDone(this);
         this.cursor = Math.max(this.cursor, this.hub.seq);
       }
       if (page.length > 0) return page;
@@ -117,8 +129,19 @@ export class Subscription {
     if (this.closed) return;
     this.closed = true;
     this.queue = [];
+    if (this.catching) this.hub.replayDone(this);
     this.hub.unsubscribe(this);
     this.wake();
+  }
+}
+
+/** Full replay pages kept for other replays of the same range. */
+const PAGE_CACHE = 64;
+
+/** Thrown by `subscribe` when `maxReplays` replays are already running. */
+export class ReplayCapacityError extends Error {
+  constructor(readonly max: number) {
+    super(`${max} event replays are already running; retry shortly`);
   }
 }
 
@@ -127,6 +150,9 @@ export class SseHub implements EventSink {
   readonly name = "sse";
   readonly queueMax: number;
   readonly pageSize: number;
+  readonly replayPageSize: number;
+  readonly maxReplays: number;
+  private readonly replaying = new Set<Subscription>();
   private lastSeq = 0;
   private readonly subs = new Set<Subscription>();
   private readonly taps: Array<(events: EventRecord[]) => void> = [];
@@ -136,6 +162,8 @@ export class SseHub implements EventSink {
   constructor(private readonly reads: Reads, private readonly opts: SseHubOptions = {}) {
     this.queueMax = opts.queueMax ?? 1024;
     this.pageSize = opts.pageSize ?? 500;
+    this.replayPageSize = opts.replayPageSize ?? 200;
+    this.maxReplays = opts.maxReplays ?? 16;
   }
 
   /** Highest seq dispatched so far. */
@@ -197,12 +225,54 @@ export class SseHub implements EventSink {
 
   /** A page of stored events after `seq` matching `filter` (replay). */
   readAfter(seq: number, filter: EventFilter): EventRecord[] {
-    return this.reads.events({
+    // Replays of one range share pages: clients catching up together read
+    // (and the stream frames) each page once.
+    const key = `${seq}|${filter.actionId ?? ""}|${filter.types?.join(",") ?? ""}`;
+    const hit = this.pageCache.get(key);
+    if (hit) return hit;
+    const page = this.reads.events({
       afterSeq: seq,
-      limit: this.pageSize,
+      limit: this.replayPageSize,
       ...(filter.actionId !== undefined ? { actionId: filter.actionId } : {}),
       ...(filter.types !== undefined ? { types: filter.types } : {}),
     });
+    // Only full pages are stable (a short one may still grow).
+    if (page.length === this.replayPageSize) {
+      this.pageCache.set(key, page);
+      if (this.pageCache.size > PAGE_CACHE) {
+        this.pageCache.delete(this.pageCache.keys().next().value as string);
+      }
+    }
+    return page;
+  }
+
+  private readonly pageCache = new Map<string, EventRecord[]>();
+  private turns: Array<() => void> = [];
+  private turning = false;
+
+  /**
+   * Resolves when it is this replay's turn to read a page: one page per
+   * event-loop turn (setImmediate) across every replay of the hub, so the
+   * loop polls I/O between any two pages however many replays run.
+   */
+  replayTurn(): Promise<void> {
+    return new Promise((resolve) => {
+      this.turns.push(resolve);
+      if (!this.turning) {
+        this.turning = true;
+        setImmediate(() => this.nextTurn());
+      }
+    });
+  }
+
+  private nextTurn(): void {
+    const next = this.turns.shift();
+    if (!next) {
+      this.turning = false;
+      return;
+    }
+    next();
+    setImmediate(() => this.nextTurn());
   }
 
   /**
@@ -211,12 +281,29 @@ export class SseHub implements EventSink {
    */
   subscribe(after: number | null, filter: EventFilter = {}): Subscription {
     this.pump();
-    const sub = after === null || after >= this.lastSeq
+    const live = after === null || after >= this.lastSeq;
+    if (!live && !this.stopped && this.replaying.size >= this.maxReplays) {
+      throw new ReplayCapacityError(this.maxReplays);
+    }
+    const sub = live
       ? new Subscription(this, Math.max(after ?? this.lastSeq, this.lastSeq), filter, false)
       : new Subscription(this, Math.max(0, after), filter, true);
     if (this.stopped) sub.close();
-    else this.subs.add(sub);
+    else {
+      this.subs.add(sub);
+      if (!live) this.replaying.add(sub);
+    }
     return sub;
+  }
+
+  /** Replays running now. */
+  get replays(): number {
+    return this.replaying.size;
+  }
+
+  /** A subscription finished (or abandoned) its replay. */
+  replayDone(sub: Subscription): void {
+    this.replaying.delete(sub);
   }
 
   unsubscribe(sub: Subscription): void {

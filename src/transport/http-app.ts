@@ -14,6 +14,7 @@ import { publicRefusalMessage, RefusalLog } from "../app/refusal-log.ts";
 import type { ApprovalRequestRecord } from "../core/records.ts";
 import type { Clock, Logger } from "../app/ports/system.ts";
 import type { Store } from "../app/ports/store.ts";
+import { ReplayCapacityError } from "../bus/sse-hub.ts";
 import type { SseHub } from "../bus/sse-hub.ts";
 import { isWarrantError } from "../core/errors.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
@@ -110,7 +111,9 @@ function errorBody(c: Context, code: HttpCode, message: string): Response {
   const body = problemBody(code, message);
   const headers: Record<string, string> = { "content-type": "application/problem+json" };
   if (code === "unauthorized") headers["www-authenticate"] = 'Bearer realm="warrant"';
-  if (code === "rate_limited" || code === "store_busy") headers["retry-after"] = "1";
+  if (code === "rate_limited" || code === "store_busy" || code === "too_many_replays") {
+    headers["retry-after"] = "1";
+  }
   if (code === "method_not_allowed") headers.allow = "GET, POST";
   return c.body(JSON.stringify(body), body.status as 400, headers);
 }
@@ -317,10 +320,22 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
     const q = queryOf(EventsQuery.omit({ after: true }), c, ["type"]);
     const types = q.type?.split(",");
     const action = q.action;
-    const sub = deps.hub.subscribe(after, {
-      ...(types ? { types } : {}),
-      ...(action !== undefined ? { actionId: action } : {}),
-    });
+    let sub;
+    try {
+      sub = deps.hub.subscribe(after, {
+        ...(types ? { types } : {}),
+        ...(action !== undefined ? { actionId: action } : {}),
+      });
+    } catch (e) {
+      // Replays read history page by page; past the cap, clients come back later.
+      if (e instanceof ReplayCapacityError) {
+        throw new HttpError(
+          "too_many_replays",
+          `${e.max} replays of the event history are running; retry after 1 s (or subscribe live without after)`,
+        );
+      }
+      throw e;
+    }
     c.req.raw.signal.addEventListener("abort", () => sub.close());
     return new Response(sseStream(sub, deps.heartbeatMs ?? SSE_HEARTBEAT_MS), {
       headers: {

@@ -115,7 +115,7 @@ export function openApiDocument(serverUrl?: string): Json {
           parameters: queryParams(ListQuery),
           responses: {
             "200": { description: "a page", content: json(ref("RequestList")) },
-            ...problems(["invalid_argument", ...READ_ERRORS]),
+            ...problems(["invalid_argument", "too_many_replays", ...READ_ERRORS]),
           },
         },
       },

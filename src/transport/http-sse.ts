@@ -12,6 +12,18 @@ export const SSE_HEARTBEAT_MS = 15_000;
 
 const enc = new TextEncoder();
 
+/** Encoded pages, by page: replays sharing a page (sse-hub's cache) share its bytes. */
+const encodedPages = new WeakMap<EventRecord[], Uint8Array>();
+
+function framed(batch: EventRecord[]): Uint8Array {
+  let bytes = encodedPages.get(batch);
+  if (!bytes) {
+    bytes = enc.encode(batch.map(sseFrame).join(""));
+    encodedPages.set(batch, bytes);
+  }
+  return bytes;
+}
+
 /** One event in SSE wire form. The JSON never contains a raw newline. */
 export function sseFrame(e: EventRecord): string {
   const data = JSON.stringify({
@@ -53,7 +65,7 @@ export function sseStream(
         }
         return;
       }
-      controller.enqueue(enc.encode(batch.length ? batch.map(sseFrame).join("") : ": ping\n\n"));
+      controller.enqueue(batch.length ? framed(batch) : enc.encode(": ping\n\n"));
     },
     cancel() {
       sub.close();

@@ -10,7 +10,8 @@ export type HttpOnlyCode =
   | "payload_too_large"
   | "headers_too_large"
   | "method_not_allowed"
-  | "unsupported_media_type";
+  | "unsupported_media_type"
+  | "too_many_replays";
 export type HttpCode = ErrorCode | HttpOnlyCode;
 
 /**
@@ -75,4 +76,5 @@ export const HTTP_STATUS: Record<HttpCode, number> = {
   headers_too_large: 431,
   method_not_allowed: 405,
   unsupported_media_type: 415,
+  too_many_replays: 503,
 };
