@@ -38,7 +38,12 @@ test("gate p99 stays within 2x while 300 SSE clients replay 100,000 events", asy
     }
     store.close();
 
-    const gate = await spawnGate(ws.configPath, {}, ["--http", "127.0.0.1:0"]);
+    // Every client here shares one address: the per-address rate limit would
+    // model one client, not 300.
+    const gate = await spawnGate(ws.configPath, { env: { WARRANT_HTTP_RATE: "off" } }, [
+      "--http",
+      "127.0.0.1:0",
+    ]);
     const url = await waitForStderr(gate, /"url":"([^"]+)"/, 15_000);
     await gate.registerTool("echo", ({ args }) => args);
 
