@@ -5,6 +5,7 @@
  * action_digest (SPEC §5). Events carry only what the action row does not
  * already say.
  */
+import { encodeBase64 } from "../core/base64.ts";
 import { actionDigest } from "../core/digest.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
 import type { Decision } from "../core/policy/types.ts";
@@ -65,12 +66,16 @@ export function recordDecision(tx: StoreTx, deps: DecisionDeps, r: DecisionToRec
   const timeouts = d.approvals.map((q) => q.timeout_ms ?? deps.defaultHoldTimeoutMs);
   const deadline = now + Math.min(...timeouts, Number.MAX_SAFE_INTEGER);
   const requestId = deps.ids.next("request");
+  // A random salt makes the digest of small arguments impossible to invert
+  // by guessing; approvers are shown it with the arguments and recompute.
+  const salt = encodeBase64(deps.ids.random(16));
   const digest = actionDigest({
     action_id: id,
     session_id: deps.sessionId,
     tool: r.tool,
     args: r.args,
     policy: { id: policy.id, version: policy.version },
+    salt,
   });
   tx.insertRequest({
     id: requestId,
@@ -80,6 +85,7 @@ export function recordDecision(tx: StoreTx, deps: DecisionDeps, r: DecisionToRec
     policy_id: policy.id,
     policy_version: policy.version,
     action_digest: digest,
+    salt,
     deadline,
     at: now,
   });

@@ -7,7 +7,6 @@
  * hears the rejection instead of opening a new hold. Past the window the
  * call is proposed afresh.
  */
-import { jsonDigest } from "../core/digest.ts";
 import type { ActionRecord } from "../core/records.ts";
 import type { StoreReads } from "./ports/store.ts";
 
@@ -30,7 +29,7 @@ export function findAttachable(
 ): ActionRecord | null {
   let digest: string;
   try {
-    digest = jsonDigest(q.args);
+    digest = store.argsDigest(q.args); // keyed like the stored one when encryption is on
   } catch {
     return null;
   }

@@ -29,6 +29,7 @@ export function requestView(env: ViewEnv, r: ApprovalRequestRecord): RequestView
     requirements: r.requirements,
     policy: { id: r.policy_id, version: r.policy_version },
     action_digest: r.action_digest,
+    salt: r.salt,
     deadline: new Date(r.deadline).toISOString(),
     created_at: new Date(r.created_at).toISOString(),
     resolved_at: r.resolved_at === null ? null : new Date(r.resolved_at).toISOString(),

@@ -56,6 +56,7 @@ export function checkApprovalAtUse(
       tool: a.tool,
       args: a.args,
       policy: { id: req.policy_id, version: req.policy_version },
+      salt: req.salt,
     });
     if (req.action_digest !== expected) {
       return unverified(

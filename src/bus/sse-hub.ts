@@ -100,7 +100,7 @@ export class Subscription {
     if (this.catching) {
       // One replay page per turn of the event loop, across all replays: I/O
       // (a govern, a heartbeat) runs between any two pages.
-      await this.hub.replayTurn();
+      await this.hub.replayTurn(this.cursor, this.filter);
       if (this.closed) return null;
       const page = this.hub.readAfter(this.cursor, this.filter);
       if (page.length > 0) this.cursor = page[page.length - 1]!.seq;
@@ -137,6 +137,9 @@ export class Subscription {
 
 /** Full replay pages kept for other replays of the same range. */
 const PAGE_CACHE = 64;
+
+const pageKey = (seq: number, f: EventFilter) =>
+  `${seq}|${f.actionId ?? ""}|${f.types?.join(",") ?? ""}`;
 
 /** Thrown by `subscribe` when `maxReplays` replays are already running. */
 export class ReplayCapacityError extends Error {
@@ -227,7 +230,7 @@ export class SseHub implements EventSink {
   readAfter(seq: number, filter: EventFilter): EventRecord[] {
     // Replays of one range share pages: clients catching up together read
     // (and the stream frames) each page once.
-    const key = `${seq}|${filter.actionId ?? ""}|${filter.types?.join(",") ?? ""}`;
+    const key = pageKey(seq, filter);
     const hit = this.pageCache.get(key);
     if (hit) return hit;
     const page = this.reads.events({
@@ -247,17 +250,19 @@ export class SseHub implements EventSink {
   }
 
   private readonly pageCache = new Map<string, EventRecord[]>();
-  private turns: Array<() => void> = [];
+  private turns: Array<{ key: string; go: () => void }> = [];
   private turning = false;
 
   /**
-   * Resolves when it is this replay's turn to read a page: one page per
-   * event-loop turn (setImmediate) across every replay of the hub, so the
-   * loop polls I/O between any two pages however many replays run.
+   * Resolves when this replay may read its next page. Per turn of the event
+   * loop (setImmediate), every replay whose page is already cached goes
+   * (cheap: shared bytes), but at most one that must read the store: however
+   * many replays run, the loop polls I/O (a govern, a heartbeat) between any
+   * two page reads.
    */
-  replayTurn(): Promise<void> {
-    return new Promise((resolve) => {
-      this.turns.push(resolve);
+  replayTurn(cursor: number, filter: EventFilter): Promise<void> {
+    return new Promise((go) => {
+      this.turns.push({ key: pageKey(cursor, filter), go });
       if (!this.turning) {
         this.turning = true;
         setImmediate(() => this.nextTurn());
@@ -266,18 +271,27 @@ export class SseHub implements EventSink {
   }
 
   private nextTurn(): void {
-    const next = this.turns.shift();
-    if (!next) {
+    let read = false;
+    const waiting: typeof this.turns = [];
+    for (const t of this.turns) {
+      if (this.pageCache.has(t.key)) t.go();
+      else if (!read) {
+        read = true;
+        t.go();
+      } else waiting.push(t);
+    }
+    this.turns = waiting;
+    if (waiting.length === 0) {
       this.turning = false;
       return;
     }
-    next();
     setImmediate(() => this.nextTurn());
   }
 
   /**
    * Subscribe from `after` (replay events with a greater seq, then live), or
-   * from now when `after` is null.
+   * from now when `after` is null. Throws ReplayCapacityError when a replay
+   * is asked for and maxReplays are running.
    */
   subscribe(after: number | null, filter: EventFilter = {}): Subscription {
     this.pump();

@@ -67,6 +67,7 @@ export async function submitOverHttp(o: HttpSubmit): Promise<number> {
   const shown = `request  ${req.request_id}  ${req.state}\naction   ${req.action_id}\n` +
     `session  ${req.session_id}\ntool     ${req.tool}\nargs     ${JSON.stringify(req.args)}\n` +
     `policy   ${req.policy.id} v${req.policy.version}\n` +
+    (req.salt ? `salt     ${req.salt}\n` : "") +
     `digest   ${digest} (recomputed here from the fields above; matches the server's)`;
   if (!o.json) o.io.err(`${o.decision === "approve" ? "approving" : "denying"}:\n${shown}`);
   if (req.state !== "pending") {
@@ -119,6 +120,8 @@ interface ShownRequest {
   args: Record<string, unknown>;
   policy: { id: string; version: number };
   action_digest: string;
+  /** An input of the digest when the server sends one (null/absent: an unsalted request). */
+  salt?: string | null;
 }
 
 /**
@@ -134,7 +137,8 @@ function checkedView(raw: unknown, typed: string, url: string): ShownRequest {
     typeof v.session_id !== "string" || typeof v.tool !== "string" || !isObj(v.args) ||
     !isObj(v.policy) || typeof v.policy.id !== "string" ||
     !Number.isSafeInteger(v.policy.version) || typeof v.action_digest !== "string" ||
-    typeof v.state !== "string"
+    typeof v.state !== "string" ||
+    (v.salt !== undefined && v.salt !== null && typeof v.salt !== "string")
   ) {
     throw new WarrantError(
       "action_mismatch",
@@ -162,6 +166,7 @@ function recomputedDigest(req: ShownRequest, url: string): string {
       tool: req.tool,
       args: req.args,
       policy: { id: req.policy.id, version: req.policy.version },
+      salt: req.salt ?? null,
     });
   } catch (e) {
     throw new WarrantError(

@@ -1,6 +1,7 @@
 /**
  * SHA-256 helpers and the approval `action_digest` (SPEC §5).
  */
+import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { encodeHex } from "./base64.ts";
 import { canonicalBytes } from "./canonical-json.ts";
@@ -36,12 +37,20 @@ export interface ActionDigestInput {
   tool: string;
   args: Record<string, unknown>;
   policy: { id: string; version: number };
+  /**
+   * The request's random salt (base64 of 16 bytes), shown to approvers with
+   * the arguments: without it the digest of small arguments could be
+   * inverted by trying values. Requests made before salts have none.
+   */
+  salt?: string | null;
 }
 
 /**
  * The approval request's `action_digest`:
- * "sha256:" + hex(sha256(JCS({action_id, session_id, tool, args, policy: {id, version}}))).
- * Only those fields are hashed, whatever else `input` carries. Throws
+ * "sha256:" + hex(sha256(JCS({action_id, session_id, tool, args, policy: {id, version}, salt}))),
+ * `salt` included when the request has one. Only those fields are hashed,
+ * whatever else `input` carries. The one definition: the gate, the CLI
+ * approver and the inbox page all compute it this way. Throws
  * canonical_json_invalid when args hold a value JSON cannot carry.
  *
  * @example actionDigest({ action_id: "act_1", session_id: "ses_1", tool: "pay",
@@ -54,5 +63,18 @@ export function actionDigest(input: ActionDigestInput): string {
     tool: input.tool,
     args: input.args,
     policy: { id: input.policy.id, version: input.policy.version },
+    ...(input.salt ? { salt: input.salt } : {}),
   });
+}
+
+/**
+ * A keyed digest of a JSON value: "hmac-sha256:" + hex(HMAC-SHA256(key,
+ * JCS(value))). What the store records for arguments, outputs and tool text
+ * when encryption at rest is on: without the key, nobody can test guesses
+ * against it. Fails like canonicalize().
+ *
+ * @example keyedDigest(new Uint8Array(32), { a: 1 }) // "hmac-sha256:…"
+ */
+export function keyedDigest(key: Uint8Array, value: unknown): string {
+  return `hmac-sha256:${encodeHex(hmac(sha256, key, canonicalBytes(value)))}`;
 }

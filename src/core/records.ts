@@ -92,6 +92,8 @@ export interface ApprovalRequestRecord {
   policy_id: string;
   policy_version: number;
   action_digest: string;
+  /** The request's salt (base64), an input of action_digest; null for requests made before salts. */
+  salt: string | null;
   deadline: number;
   state: RequestState;
   created_at: number;
@@ -106,6 +108,8 @@ export interface NewApprovalRequest {
   policy_id: string;
   policy_version: number;
   action_digest: string;
+  /** The salt action_digest was computed with (stored through the payload codec). */
+  salt?: string | null;
   deadline: number;
   at: number;
 }

@@ -83,7 +83,12 @@ export const RequestViewSchema = z.object({
   requirements: z.array(RequirementSchema),
   policy: z.object({ id: z.string(), version: z.number().int() }),
   action_digest: z.string().regex(/^sha256:[0-9a-f]{64}$/).describe(
-    "sha256: + hex(sha256(JCS({action_id, session_id, tool, args, policy: {id, version}})))",
+    "sha256: + hex(sha256(JCS({action_id, session_id, tool, args, policy: {id, version}, salt}))), " +
+      "salt included when not null",
+  ),
+  salt: z.string().nullable().describe(
+    "an input of action_digest: the request's random salt (base64 of 16 bytes), so that the " +
+      "digest of small arguments cannot be inverted by guessing; null on requests made before salts",
   ),
   deadline: isoTime,
   created_at: isoTime,

@@ -76,9 +76,20 @@ export function digestOf(value: unknown): string {
   }
 }
 
+/** The digest the store records: keyed (HMAC) when the codec carries a digest key. */
+export function storedDigest(codec: PayloadCodec, value: unknown): string {
+  if (!codec.digest) return digestOf(value);
+  try {
+    return codec.digest(value);
+  } catch {
+    // Not canonicalisable (a lone surrogate): key the JSON text, as digestOf does.
+    return codec.digest(JSON.stringify(value ?? null)).replace("hmac-sha256:", "hmac-sha256-json:");
+  }
+}
+
 /** Insert an action in state "proposed" + event "action.proposed". */
 export function insertAction(w: Writer, a: NewAction): ActionRecord {
-  const args_digest = digestOf(a.args);
+  const args_digest = storedDigest(w.codec, a.args);
   const argsBlob = w.codec.encode(a.args, payloadAad("actions", a.id, "args"));
   try {
     w.db.run(
@@ -203,14 +214,14 @@ export function transitionAction(
       detail === null ? null : w.codec.encode(detail, payloadAad("actions", id, "detail")),
     );
     if (detail !== null) {
-      summary.detail_digest = digestOf(detail);
+      summary.detail_digest = storedDigest(w.codec, detail);
       summary.detail_bytes = utf8.encode(detail).length;
     }
   }
   if (patch.output !== undefined) {
     sets.push("output = ?");
     params.push(w.codec.encode(patch.output, payloadAad("actions", id, "output")));
-    summary.output_digest = digestOf(patch.output);
+    summary.output_digest = storedDigest(w.codec, patch.output);
   }
   params.push(id, ...from);
   // Compare-and-set: the row moves only if it is still in a source state.

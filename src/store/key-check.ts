@@ -89,3 +89,60 @@ export function checkDataKey(
     throw e;
   }
 }
+
+const DIGEST_META = "digest_key";
+const DIGEST_AAD = "meta:digest_key";
+
+/**
+ * The store's digest key: 32 random bytes made once, kept in `meta` sealed
+ * under the data key (so `rotate-key` re-seals it and digests already in
+ * the audit chain stay valid). With it, the digests the store records for
+ * arguments, outputs and tool text are HMACs nobody without the data key can
+ * test guesses against. Null without encryption, or for a read-only open of
+ * a store that has none yet.
+ */
+export function loadDigestKey(
+  db: SqlDriver,
+  codec: DataCodec,
+  opts: { readOnly?: boolean; random: (n: number) => Uint8Array },
+): Uint8Array | null {
+  if (!codec.encrypted) return null;
+  const read = () => {
+    const row = db.get("SELECT value FROM meta WHERE key = ?", [DIGEST_META]);
+    if (!row) return null;
+    const sealed = decodeBase64(String(row.value));
+    const text = sealed ? codec.decode(sealed, DIGEST_AAD) : null;
+    const key = typeof text === "string" ? decodeBase64(text, 32) : null;
+    if (!key) {
+      throw new WarrantError("store_corrupt", `meta.${DIGEST_META} is not a sealed 32-byte key`);
+    }
+    return key;
+  };
+  const have = read();
+  if (have || opts.readOnly) return have;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    if (!db.get("SELECT 1 AS x FROM meta WHERE key = ?", [DIGEST_META])) {
+      const sealed = codec.encode(encodeBase64(opts.random(32)), DIGEST_AAD);
+      db.run("INSERT INTO meta (key, value) VALUES (?, ?)", [DIGEST_META, encodeBase64(sealed)]);
+    }
+    db.exec("COMMIT");
+  } catch (e) {
+    db.exec("ROLLBACK");
+    throw e;
+  }
+  return read();
+}
+
+/** Re-seal the digest key under `next` (inside rotate-key's transaction). */
+export function resealDigestKey(db: SqlDriver, prev: DataCodec, next: DataCodec): void {
+  const row = db.get("SELECT value FROM meta WHERE key = ?", [DIGEST_META]);
+  if (!row) return;
+  const sealed = decodeBase64(String(row.value));
+  if (!sealed) throw new WarrantError("store_corrupt", `meta.${DIGEST_META} is not base64`);
+  const key = prev.decode(sealed, DIGEST_AAD);
+  db.run("UPDATE meta SET value = ? WHERE key = ?", [
+    encodeBase64(next.encode(key, DIGEST_AAD)),
+    DIGEST_META,
+  ]);
+}

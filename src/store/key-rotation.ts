@@ -10,8 +10,24 @@ import { payloadAad } from "./rows.ts";
 const COLUMNS = ["args", "output", "detail"] as const;
 const PAGE = 500;
 
+/** Re-seal every approval request's salt under `next`. */
+function reencryptSalts(db: SqlDriver, prev: DataCodec, next: DataCodec, verifyOnly = false): void {
+  for (const r of db.all("SELECT id, salt FROM approval_requests WHERE salt IS NOT NULL")) {
+    const aad = payloadAad("approval_requests", String(r.id), "salt");
+    if (verifyOnly) {
+      next.decode(r.salt as Uint8Array, aad);
+      continue;
+    }
+    db.run("UPDATE approval_requests SET salt = ? WHERE id = ?", [
+      next.encode(prev.decode(r.salt as Uint8Array, aad), aad),
+      String(r.id),
+    ]);
+  }
+}
+
 /** Rewrite every payload under `next`; returns the number of actions. */
 export function reencryptAll(db: SqlDriver, prev: DataCodec, next: DataCodec): number {
+  reencryptSalts(db, prev, next);
   let n = 0;
   let after = "";
   for (;;) {
@@ -42,6 +58,7 @@ export function reencryptAll(db: SqlDriver, prev: DataCodec, next: DataCodec): n
 
 /** Decode every payload with `codec`; throws (payload_decrypt_failed) on the first that fails. */
 export function verifyAll(db: SqlDriver, codec: DataCodec): void {
+  reencryptSalts(db, codec, codec, true);
   let after = "";
   for (;;) {
     const rows = db.all(

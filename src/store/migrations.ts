@@ -197,6 +197,13 @@ ALTER TABLE actions ADD COLUMN via TEXT;
 CREATE INDEX actions_repeat ON actions(args_digest, tool) WHERE request_id IS NOT NULL;
 `,
   },
+  {
+    // The approval request's random salt, an input of action_digest, stored
+    // through the payload codec (encrypted at rest when encryption is on):
+    // without it, the digest of small arguments cannot be inverted by guessing.
+    version: 6,
+    sql: `ALTER TABLE approval_requests ADD COLUMN salt BLOB;`,
+  },
 ];
 
 /** The schema version recorded in the file (0 for a new one), read without a write lock. */

@@ -20,6 +20,12 @@ export interface PayloadCodec {
   readonly encrypted: boolean;
   encode(value: unknown, aad: string): Uint8Array;
   decode(blob: Uint8Array, aad: string): unknown;
+  /**
+   * The keyed digest the store records for arguments, outputs and tool text
+   * (set by the store when encryption is on; see key-check.ts). Absent: the
+   * plain sha256 digest, which is fine when the values are stored in clear anyway.
+   */
+  digest?(value: unknown): string;
 }
 
 export const CODEC_PLAINTEXT = 0;

@@ -17,6 +17,7 @@ import type {
 import type { SqlDriver, SqlValue } from "../app/ports/sql.ts";
 import type { StoreReads } from "../app/ports/store.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
+import { storedDigest } from "./action-writes.ts";
 import {
   actionFromRow,
   eventFromRow,
@@ -44,6 +45,10 @@ export class SqlReads implements StoreReads {
   findActionByIdempotencyKey(key: string): ActionRecord | null {
     const r = this.db.get("SELECT * FROM actions WHERE idempotency_key = ?", [key]);
     return r ? actionFromRow(r, this.codec) : null;
+  }
+
+  argsDigest(args: Record<string, unknown>): string {
+    return storedDigest(this.codec, args);
   }
 
   findHeldRepeat(q: { tool: string; args_digest: string; via: string }): ActionRecord | null {

@@ -8,7 +8,7 @@
 import type { SqlDriver, SqlRow } from "../app/ports/sql.ts";
 import { sha256Hex } from "../core/digest.ts";
 import { isWarrantError } from "../core/errors.ts";
-import { digestOf } from "./action-writes.ts";
+import { digestOf, storedDigest } from "./action-writes.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
 import { payloadAad } from "./rows.ts";
 
@@ -88,7 +88,9 @@ function checkAction(db: SqlDriver, codec: PayloadCodec, a: SqlRow, out: RowProb
   }
   try {
     const args = codec.decode(a.args as Uint8Array, payloadAad("actions", id, "args"));
-    if (digestOf(args) !== String(a.args_digest)) {
+    const stored = String(a.args_digest);
+    const want = stored.startsWith("hmac-") ? storedDigest(codec, args) : digestOf(args);
+    if (want !== stored) {
       bad("actions", id, "args do not match args_digest (arguments edited)");
     }
   } catch (e) {

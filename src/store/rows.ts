@@ -17,9 +17,9 @@ import type { PayloadCodec } from "./payload-codec.ts";
 
 /** Associated data naming a payload's row and column. */
 export function payloadAad(
-  table: "actions",
+  table: "actions" | "approval_requests",
   id: string,
-  column: "args" | "output" | "detail",
+  column: "args" | "output" | "detail" | "salt",
 ): string {
   return `${table}:${id}:${column}`;
 }
@@ -103,6 +103,12 @@ export function requestFromRow(r: SqlRow, codec: PayloadCodec): ApprovalRequestR
     policy_id: str(r.policy_id),
     policy_version: num(r.policy_version),
     action_digest: str(r.action_digest),
+    salt: r.salt === null || r.salt === undefined ? null : String(
+      codec.decode(
+        blob(r.salt, `approval_requests.salt of ${id}`),
+        payloadAad("approval_requests", id, "salt"),
+      ),
+    ),
     deadline: num(r.deadline),
     state: str(r.state) as ApprovalRequestRecord["state"],
     created_at: num(r.created_at),

@@ -26,7 +26,8 @@ import type { SqlDriver, SqlDriverFactory } from "../app/ports/sql.ts";
 import { ChainVerifier } from "../core/audit-chain.ts";
 import { isWarrantError, WarrantError } from "../core/errors.ts";
 import { readHeadOrNull, writeHead } from "./audit-head.ts";
-import { checkDataKey, writeKeyCheck } from "./key-check.ts";
+import { checkDataKey, loadDigestKey, resealDigestKey, writeKeyCheck } from "./key-check.ts";
+import { keyedDigest } from "../core/digest.ts";
 import { reencryptAll, verifyAll } from "./key-rotation.ts";
 import { migrate, SCHEMA_VERSION } from "./migrations.ts";
 import { crossCheckRows } from "./row-audit.ts";
@@ -291,6 +292,7 @@ class SqliteStore extends SqlReads implements Store {
   rotateKey(next: DataCodec, at: number): { actions: number } {
     const rewritten = this.tx((t) => {
       const n = reencryptAll(this.db, this.codec, next);
+      resealDigestKey(this.db, this.codec, next);
       writeKeyCheck(this.db, next);
       t.appendEvent({
         type: "store.key_rotated",
@@ -386,6 +388,7 @@ function openReadOnly(opts: OpenStoreOptions, busyMs: number): Store {
   const { path } = opts;
   const codec = opts.codec ?? createPayloadCodec();
   let db: SqlDriver | undefined;
+  let digestKey: Uint8Array | null = null;
   try {
     try {
       db = opts.driver(path, { readOnly: true });
@@ -413,6 +416,7 @@ function openReadOnly(opts: OpenStoreOptions, busyMs: number): Store {
       readOnly: true,
       ...(opts.keyEnvName ? { envName: opts.keyEnvName } : {}),
     });
+    digestKey = loadDigestKey(db, codec, { readOnly: true, random: randomBytes });
   } catch (e) {
     try {
       db?.close();
@@ -425,7 +429,14 @@ function openReadOnly(opts: OpenStoreOptions, busyMs: number): Store {
       { locked: isBusy(e) },
     );
   }
-  return new SqliteStore(db, codec, path, true);
+  return new SqliteStore(db, withDigestKey(codec, digestKey), path, true);
+}
+
+const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+
+/** The codec the store uses: digests keyed with the store's digest key when there is one. */
+function withDigestKey(codec: PayloadCodec, key: Uint8Array | null): PayloadCodec {
+  return key ? { ...codec, digest: (v: unknown) => keyedDigest(key, v) } : codec;
 }
 
 function openOnce(opts: OpenStoreOptions, busyMs: number): Store {
@@ -434,6 +445,7 @@ function openOnce(opts: OpenStoreOptions, busyMs: number): Store {
   const now = opts.clock?.now() ?? Date.now();
   const codec = opts.codec ?? createPayloadCodec();
   let db: SqlDriver | undefined;
+  let digestKey: Uint8Array | null = null;
   try {
     db = opts.driver(path);
     db.exec(`PRAGMA busy_timeout = ${busyMs}`);
@@ -451,6 +463,7 @@ function openOnce(opts: OpenStoreOptions, busyMs: number): Store {
       db.run("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)", [newStoreId()]);
     }
     checkDataKey(db, codec, path, opts.keyEnvName ? { envName: opts.keyEnvName } : {});
+    digestKey = loadDigestKey(db, codec, { random: randomBytes });
   } catch (e) {
     try {
       db?.close();
@@ -464,5 +477,5 @@ function openOnce(opts: OpenStoreOptions, busyMs: number): Store {
       { locked: isBusy(e) },
     );
   }
-  return new SqliteStore(db, codec, path);
+  return new SqliteStore(db, withDigestKey(codec, digestKey), path);
 }

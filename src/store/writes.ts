@@ -24,7 +24,7 @@ import { WarrantError } from "../core/errors.ts";
 import { type AuditHead, readHead } from "./audit-head.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
 import { SqlReads } from "./reads.ts";
-import { hashBytes } from "./rows.ts";
+import { hashBytes, payloadAad } from "./rows.ts";
 import {
   insertAction,
   isConstraint,
@@ -143,7 +143,7 @@ export class SqlTx extends SqlReads implements StoreTx {
     this.live();
     this.db.run(
       "INSERT INTO approval_requests (id, action_id, requirements, rules, policy_id, policy_version, " +
-        "action_digest, deadline, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+        "action_digest, salt, deadline, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
       [
         r.id,
         r.action_id,
@@ -152,6 +152,7 @@ export class SqlTx extends SqlReads implements StoreTx {
         r.policy_id,
         r.policy_version,
         r.action_digest,
+        r.salt ? this.codec.encode(r.salt, payloadAad("approval_requests", r.id, "salt")) : null,
         r.deadline,
         r.at,
       ],

@@ -52,6 +52,8 @@ export interface StoreReads {
    * tool, arguments digest and face (`via`): what a repeated MCP call attaches to.
    */
   findHeldRepeat(q: { tool: string; args_digest: string; via: string }): ActionRecord | null;
+  /** The args_digest this store records for `args` (keyed when encryption is on). */
+  argsDigest(args: Record<string, unknown>): string;
   getRequest(id: string): ApprovalRequestRecord | null;
   listRequests(q: {
     state?: RequestState;

@@ -113,6 +113,8 @@ export function actionDigestInput(view) {
     tool: view.tool,
     args: view.args,
     policy: { id: view.policy.id, version: view.policy.version },
+    // The request's random salt, when it has one (requests made before salts do not).
+    ...(view.salt ? { salt: view.salt } : {}),
   };
 }
 

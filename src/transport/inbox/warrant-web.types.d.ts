@@ -17,6 +17,7 @@ export interface ShownView {
   args: Record<string, unknown>;
   policy: { id: string; version: number };
   action_digest: string;
+  salt?: string | null;
   resolution_template?: { request_id: string; action_id: string; action_digest: string };
 }
 export function actionDigestInput(view: ShownView): Record<string, unknown>;
