@@ -77,7 +77,7 @@ test("tool stderr and tool_error messages are never stored in clear", async () =
   expect(failed.length).toBe(2);
   for (const l of failed) {
     const e = JSON.parse(l) as { payload: Record<string, unknown> };
-    expect(String(e.payload.detail_digest)).toMatch(/^sha256/);
+    expect(String(e.payload.detail_digest)).toMatch(/^hmac-sha256:/); // keyed: encryption is on
     expect(Number(e.payload.detail_bytes)).toBeGreaterThan(0);
   }
   expect(await gate.close()).toBe(0);
