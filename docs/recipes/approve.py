@@ -51,6 +51,8 @@ def call(url, body=None):
 def main(url, request_id, key_file, approver, decision, reason=None):
     view = call(f"{url}/v1/approvals/{request_id}")
     digest_input = {k: view[k] for k in ("action_id", "session_id", "tool", "args", "policy")}
+    if view.get("salt"):  # the request's random salt, an input of the digest
+        digest_input["salt"] = view["salt"]
     digest = "sha256:" + hashlib.sha256(jcs(digest_input).encode()).hexdigest()
     if digest != view["action_digest"]:
         sys.exit(f"refusing to sign: the shown fields hash to {digest}, not {view['action_digest']}")

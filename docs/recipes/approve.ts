@@ -56,10 +56,14 @@ async function call(path: string, body?: object): Promise<any> {
 }
 
 const view = await call(`/v1/approvals/${encodeURIComponent(requestId)}`);
-const { action_id, session_id, tool, args, policy } = view;
-const digest = `sha256:${await sha256(jcs({ action_id, session_id, tool, args, policy }))}`;
+const { action_id, session_id, tool, args, policy, salt } = view;
+// salt: the request's random salt, an input of the digest (absent on old requests)
+const input = { action_id, session_id, tool, args, policy, ...(salt ? { salt } : {}) };
+const digest = `sha256:${await sha256(jcs(input))}`;
 if (digest !== view.action_digest) {
-  throw new Error(`refusing to sign: the shown fields hash to ${digest}, not ${view.action_digest}`);
+  throw new Error(
+    `refusing to sign: the shown fields hash to ${digest}, not ${view.action_digest}`,
+  );
 }
 console.log(`${decision} ${tool} ${JSON.stringify(args)} (held by ${view.rules.join(", ")})`);
 const now = Math.floor(Date.now() / 1000) * 1000;
