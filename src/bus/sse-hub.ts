@@ -310,6 +310,13 @@ export class SseHub implements EventSink {
     return sub;
   }
 
+  /** True when subscribing from `after` would start a replay and maxReplays are running. */
+  replayFull(after: number | null): boolean {
+    this.pump();
+    const live = after === null || after >= this.lastSeq;
+    return !live && !this.stopped && this.replaying.size >= this.maxReplays;
+  }
+
   /** Replays running now. */
   get replays(): number {
     return this.replaying.size;

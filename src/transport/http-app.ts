@@ -14,7 +14,6 @@ import { publicRefusalMessage, RefusalLog } from "../app/refusal-log.ts";
 import type { ApprovalRequestRecord } from "../core/records.ts";
 import type { Clock, Logger } from "../app/ports/system.ts";
 import type { Store } from "../app/ports/store.ts";
-import { ReplayCapacityError } from "../bus/sse-hub.ts";
 import type { SseHub } from "../bus/sse-hub.ts";
 import { isWarrantError } from "../core/errors.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
@@ -320,22 +319,18 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
     const q = queryOf(EventsQuery.omit({ after: true }), c, ["type"]);
     const types = q.type?.split(",");
     const action = q.action;
-    let sub;
-    try {
-      sub = deps.hub.subscribe(after, {
-        ...(types ? { types } : {}),
-        ...(action !== undefined ? { actionId: action } : {}),
-      });
-    } catch (e) {
-      // Replays read history page by page; past the cap, clients come back later.
-      if (e instanceof ReplayCapacityError) {
-        throw new HttpError(
-          "too_many_replays",
-          `${e.max} replays of the event history are running; retry after 1 s (or subscribe live without after)`,
-        );
-      }
-      throw e;
+    // Replays read history page by page; past the cap, clients come back later.
+    if (deps.hub.replayFull(after)) {
+      throw new HttpError(
+        "too_many_replays",
+        `${deps.hub.maxReplays} replays of the event history are running; retry after 1 s ` +
+          `(or subscribe live, without after)`,
+      );
     }
+    const sub = deps.hub.subscribe(after, {
+      ...(types ? { types } : {}),
+      ...(action !== undefined ? { actionId: action } : {}),
+    });
     c.req.raw.signal.addEventListener("abort", () => sub.close());
     return new Response(sseStream(sub, deps.heartbeatMs ?? SSE_HEARTBEAT_MS), {
       headers: {
