@@ -122,6 +122,9 @@ export const ActionViewSchema = z.object({
   tool: z.string(),
   args_digest: z.string(),
   origin: z.string(),
+  via: z.string().nullable().describe(
+    'the face it came through: null for a hook or the CLI, "mcp stdio: COMMAND…" or "mcp http: URL" for warrant mcp',
+  ),
   effect: z.string().nullable(),
   kind: z.string().nullable(),
   reason: z.string().nullable(),

@@ -295,6 +295,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
       tool: a.tool,
       args_digest: a.args_digest,
       origin: a.origin,
+      via: a.via,
       effect: a.effect,
       kind: a.kind,
       reason: a.reason,

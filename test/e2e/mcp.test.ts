@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeWorkspace, runCli } from "./harness.ts";
+import { ensureBinary, makeWorkspace, runCli } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
 import {
   childrenOf,
@@ -17,6 +17,7 @@ import {
   eventually,
   everythingServer,
   filesystemServer,
+  spawnListening,
   textOf,
 } from "./mcp-harness.ts";
 import type { WarrantAgent } from "./mcp-harness.ts";
@@ -252,6 +253,36 @@ describe("holds across sessions, denials and warrant resume", () => {
     expect(show.history.filter((e) => e.type === "action.executing")).toHaveLength(1);
     await auditVerifies();
   });
+});
+
+describe("warrant serve on MCP actions", () => {
+  test("pending lists an MCP hold and GET /v1/actions shows the face it came through", async () => {
+    const file = join(data, "served.txt");
+    const held = await agent.client.callTool({
+      name: "write_file",
+      arguments: { path: file, content: "x" },
+    });
+    const actionId = /act_[0-9a-z]+/.exec(textOf(held))![0];
+    const requestId = /req_[0-9a-z]+/.exec(textOf(held))![0];
+    expect((await cli("pending", "--json")).stdout).toContain(requestId);
+    const bin = await ensureBinary();
+    const serve = await spawnListening(
+      [bin, "serve", "--config", ws.configPath, "--listen", "127.0.0.1:0"],
+      /"msg":"listening","url":"([^"]+)"/,
+      { cwd: ws.dir },
+    );
+    try {
+      const r = await fetch(`${serve.url}/v1/actions/${actionId}`);
+      expect(r.status).toBe(200);
+      const view = (await r.json()) as { state: string; via: string; tool: string };
+      expect(view.state).toBe("held");
+      expect(view.tool).toBe("fs.write_file");
+      expect(view.via).toContain("mcp stdio:");
+      expect(view.via).toContain("server-filesystem");
+    } finally {
+      await serve.stop();
+    }
+  }, 60_000);
 });
 
 describe("warrant mcp when the upstream dies", () => {

@@ -113,7 +113,9 @@ describe("approvals", () => {
 
     const act = await f.fetch(`/v1/actions/${R.action_id}`);
     expect(act.status).toBe(200);
-    expect(((await act.json()) as { state: string }).state).toBe("approved");
+    const view = (await act.json()) as { state: string; via: string | null };
+    expect(view.state).toBe("approved");
+    expect(view.via).toBe(null);
     const late = await f.post(
       R.id,
       JSON.stringify(signedResolution(req, "alice", { now: f.clock.t })),
