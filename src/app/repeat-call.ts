@@ -17,8 +17,7 @@ export function attachWindowEnd(a: ActionRecord): number {
 }
 
 /**
- * The held action a repeated call attaches to, or null. Never throws for
- * arguments that have no canonical JSON form: such a call is simply new.
+ * The held action a repeated call attaches to, or null.
  *
  * @example findAttachable(store, { tool: "fs.write_file", args, via: "mcp stdio: npx …" }, now)
  */
@@ -27,13 +26,7 @@ export function findAttachable(
   q: { tool: string; args: Record<string, unknown>; via: string },
   now: number,
 ): ActionRecord | null {
-  let digest: string;
-  try {
-    digest = store.argsDigest(q.args); // keyed like the stored one when encryption is on
-  } catch {
-    return null;
-  }
-  const a = store.findHeldRepeat({ tool: q.tool, args_digest: digest, via: q.via });
+  const a = store.findHeldRepeat(q);
   if (!a || a.request_id === null) return null;
   return now < attachWindowEnd(a) ? a : null;
 }

@@ -51,11 +51,15 @@ export class SqlReads implements StoreReads {
     return storedDigest(this.codec, args);
   }
 
-  findHeldRepeat(q: { tool: string; args_digest: string; via: string }): ActionRecord | null {
+  findHeldRepeat(
+    q: { tool: string; args: Record<string, unknown>; via: string },
+  ): ActionRecord | null {
+    // The digest as the store records it (keyed when encryption at rest is on).
+    const args_digest = storedDigest(this.codec, q.args);
     const r = this.db.get(
       "SELECT * FROM actions WHERE args_digest = ? AND tool = ? AND request_id IS NOT NULL " +
         "AND via = ? ORDER BY created_at DESC, id DESC LIMIT 1",
-      [q.args_digest, q.tool, q.via],
+      [args_digest, q.tool, q.via],
     );
     return r ? actionFromRow(r, this.codec) : null;
   }

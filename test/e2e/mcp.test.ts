@@ -26,7 +26,11 @@ let ws: Workspace;
 let data: string;
 let agent: WarrantAgent;
 
-const cli = (...args: string[]) => runCli([...args, "--config", ws.configPath], { cwd: ws.dir });
+// Encryption at rest is on: arguments, outputs and the digests a repeated call is matched by are keyed.
+const DATA_KEY = "07".repeat(32);
+const ENV = { WARRANT_DATA_KEY: DATA_KEY };
+const cli = (...args: string[]) =>
+  runCli([...args, "--config", ws.configPath], { cwd: ws.dir, env: ENV });
 
 async function auditVerifies(): Promise<void> {
   const r = await cli("audit", "verify");
@@ -76,13 +80,16 @@ beforeAll(async () => {
         },
       ],
     }),
-    config: { mcp: { tool_prefix: "fs." } },
+    config: {
+      mcp: { tool_prefix: "fs." },
+      store: { path: ".warrant/warrant.db", encryption_key_env: "WARRANT_DATA_KEY" },
+    },
   });
   data = join(ws.dir, "data");
   mkdirSync(data);
   writeFileSync(join(data, "protected.txt"), "original\n");
   writeFileSync(join(data, "readme.txt"), "hello from the filesystem server\n");
-  agent = await connectThroughWarrant(ws.configPath, filesystemServer(data));
+  agent = await connectThroughWarrant(ws.configPath, filesystemServer(data), { env: ENV });
 }, 60_000);
 
 afterAll(async () => {
@@ -197,13 +204,17 @@ describe("holds across sessions, denials and warrant resume", () => {
     async () => {
       const file = join(data, "later.txt");
       const args = { path: file, content: "from a later session" };
-      const first = await connectThroughWarrant(ws.configPath, filesystemServer(data));
+      const first = await connectThroughWarrant(ws.configPath, filesystemServer(data), {
+        env: ENV,
+      });
       const held = await first.client.callTool({ name: "write_file", arguments: args });
       await first.close();
       expect(await first.exited).toBe(0);
       const requestId = heldRequest(held);
       expect((await cli("approve", requestId, "--key", ws.keys.alice!.path)).code).toBe(0);
-      const later = await connectThroughWarrant(ws.configPath, filesystemServer(data));
+      const later = await connectThroughWarrant(ws.configPath, filesystemServer(data), {
+        env: ENV,
+      });
       try {
         const ran = await later.client.callTool({ name: "write_file", arguments: args });
         expect(ran.isError).toBeFalsy();
@@ -269,7 +280,7 @@ describe("warrant serve on MCP actions", () => {
     const serve = await spawnListening(
       [bin, "serve", "--config", ws.configPath, "--listen", "127.0.0.1:0"],
       /"msg":"listening","url":"([^"]+)"/,
-      { cwd: ws.dir },
+      { cwd: ws.dir, env: ENV },
     );
     try {
       const r = await fetch(`${serve.url}/v1/actions/${actionId}`);
@@ -289,7 +300,7 @@ describe("warrant mcp when the upstream dies", () => {
   test(
     "killed mid-call: the call answers an error, the action is recorded unknown, warrant exits 1",
     async () => {
-      const dying = await connectThroughWarrant(ws.configPath, everythingServer());
+      const dying = await connectThroughWarrant(ws.configPath, everythingServer(), { env: ENV });
       const upstreamPids = await eventually(() => {
         const c = childrenOf(dying.pid);
         return c.length > 0 ? c : null;

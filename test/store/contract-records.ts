@@ -243,11 +243,11 @@ export function recordsContract(name: string, driver: SqlDriverFactory, t: TestA
     insert("act_r5", 5, null, true);
     eq(s.getAction("act_r1")?.via, via);
     eq(s.getAction("act_r5")?.via, null);
-    const digest = s.getAction("act_r1")!.args_digest;
-    eq(s.findHeldRepeat({ tool: "fs.write_file", args_digest: digest, via })?.id, "act_r2");
-    eq(s.findHeldRepeat({ tool: "fs.read", args_digest: digest, via }), null);
-    eq(s.findHeldRepeat({ tool: "fs.write_file", args_digest: "sha256:00", via }), null);
-    eq(s.findHeldRepeat({ tool: "fs.write_file", args_digest: digest, via: "mcp stdio: x" }), null);
+    const args = { content: "x", path: "/a" }; // key order does not matter
+    eq(s.findHeldRepeat({ tool: "fs.write_file", args, via })?.id, "act_r2");
+    eq(s.findHeldRepeat({ tool: "fs.read", args, via }), null);
+    eq(s.findHeldRepeat({ tool: "fs.write_file", args: { path: "/b", content: "x" }, via }), null);
+    eq(s.findHeldRepeat({ tool: "fs.write_file", args, via: "mcp stdio: x" }), null);
   });
 
   test("event queries: afterSeq, limit, actionId, types, eventsSince; payloads carry no args", (c) => {

@@ -49,9 +49,12 @@ export interface StoreReads {
   findActionByIdempotencyKey(key: string): ActionRecord | null;
   /**
    * The newest action that was held (has an approval request) for the same
-   * tool, arguments digest and face (`via`): what a repeated MCP call attaches to.
+   * tool, arguments (compared by the digest the store records) and face
+   * (`via`): what a repeated MCP call attaches to.
    */
-  findHeldRepeat(q: { tool: string; args_digest: string; via: string }): ActionRecord | null;
+  findHeldRepeat(
+    q: { tool: string; args: Record<string, unknown>; via: string },
+  ): ActionRecord | null;
   /** The args_digest this store records for `args` (keyed when encryption is on). */
   argsDigest(args: Record<string, unknown>): string;
   getRequest(id: string): ApprovalRequestRecord | null;
