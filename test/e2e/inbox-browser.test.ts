@@ -257,6 +257,35 @@ run("the inbox in chromium", () => {
     await page.close();
   }, 60_000);
 
+  test("readable on a phone, every control named", async () => {
+    const h = await hold(120);
+    const page = await openInbox();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await giveToken(page, TOKEN);
+    await card(page, h.request_id).waitFor({ timeout: 10_000 });
+    const layout = await page.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      unlabelled: [...document.querySelectorAll("input, button")]
+        .filter((e) => {
+          const i = e as HTMLInputElement;
+          if (i.type === "file") return false; // reached through its visible label
+          const named = (i.labels?.length ?? 0) > 0 || i.getAttribute("aria-label") ||
+            (e.tagName === "BUTTON" && e.textContent!.trim() !== "");
+          return !named;
+        })
+        .map((e) => e.outerHTML),
+      smallTargets: [...document.querySelectorAll("button")]
+        .filter((b) => (b as HTMLElement).offsetParent && b.getBoundingClientRect().height < 24)
+        .map((b) => b.textContent),
+    }));
+    expect(layout).toEqual({ scrollWidth: 390, unlabelled: [], smallTargets: [] });
+    if (screenshots) {
+      await card(page, h.request_id).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(ROOT, "docs/inbox-phone.png") });
+    }
+    await page.close();
+  }, 60_000);
+
   test("no request left the origin", () => {
     expect(requested.length).toBeGreaterThan(10);
     const origin = new URL(srv.url).origin;

@@ -8,6 +8,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
+import { readFileSync } from "node:fs";
+import { openApiDocument } from "../../src/transport/http-openapi.ts";
 import { appFixture, FIXTURE } from "./app-harness.ts";
 import type { AppFixture } from "./app-harness.ts";
 import { signedResolution } from "./signer.ts";
@@ -86,6 +88,16 @@ describe("the OpenAPI document", () => {
     expect(r.errors ?? []).toEqual([]);
     expect(r.valid).toBe(true);
     expect(v.version).toBe("3.1");
+  });
+
+  test("docs/openapi.json is the served document (bun scripts/gen-openapi.ts)", () => {
+    const committed = JSON.parse(
+      readFileSync(new URL("../../docs/openapi.json", import.meta.url), "utf8"),
+    );
+    expect(committed).toEqual(openApiDocument());
+    const { servers, ...rest } = doc as unknown as Record<string, unknown>;
+    expect(servers).toEqual([{ url: "http://warrant.test" }]);
+    expect(rest).toEqual(committed);
   });
 
   test("lists exactly the routes the app serves", () => {

@@ -308,6 +308,10 @@ describe("lifecycle (binary)", () => {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const r = await fetch(`${url}/v1/approvals`, { headers: { authorization: "Bearer tok" } });
       expect(r.status).toBe(200);
+      const inbox = await fetch(`${url}/`); // the approver's inbox, from the gate's own process
+      expect(inbox.status).toBe(200);
+      expect(await inbox.text()).toContain("<title>warrant inbox</title>");
+      expect(inbox.headers.get("content-security-policy")).toContain("script-src 'self'");
     } finally {
       expect(await g.close()).toBe(0);
     }
