@@ -383,6 +383,28 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/**
+ * A plain read-only open, tried again for up to a second: while the last
+ * writer closes (checkpointing and deleting its WAL) an open can fail for a
+ * moment, and the immutable fallback would then read the main file without
+ * the WAL — a snapshot missing the newest commits.
+ */
+function openReadOnlyRetrying(opts: OpenStoreOptions, busyMs: number): SqlDriver {
+  for (let attempt = 0;; attempt++) {
+    let db: SqlDriver | undefined;
+    try {
+      db = opts.driver(opts.path, { readOnly: true });
+      db.exec(`PRAGMA busy_timeout = ${busyMs}`);
+      db.get("SELECT COUNT(*) AS n FROM sqlite_master");
+      return db;
+    } catch (e) {
+      db?.close();
+      if (isBusy(e) || attempt >= 6) throw e;
+      sleepSync(Math.min(10 * 2 ** attempt, 300));
+    }
+  }
+}
+
 /** Open without writing anything: a reader for the read-only verbs. */
 function openReadOnly(opts: OpenStoreOptions, busyMs: number): Store {
   const { path } = opts;
@@ -391,9 +413,7 @@ function openReadOnly(opts: OpenStoreOptions, busyMs: number): Store {
   let digestKey: Uint8Array | null = null;
   try {
     try {
-      db = opts.driver(path, { readOnly: true });
-      db.exec(`PRAGMA busy_timeout = ${busyMs}`);
-      db.get("SELECT COUNT(*) AS n FROM sqlite_master");
+      db = openReadOnlyRetrying(opts, busyMs);
     } catch (e) {
       // A WAL store on read-only media: no -shm can be created beside it.
       if (isBusy(e)) throw e;
