@@ -55,30 +55,7 @@ export function startGateSession(env: RuntimeEnv): GateSession {
     isAlive: env.isAlive,
   });
   const session: GateSession = { id, service, stop: async () => {} };
-  const timers = [
-    setInterval(() => {
-      try {
-        store.tx((tx) => tx.heartbeat(id, clock.now()));
-      } catch (e) {
-        logger.log("warn", "heartbeat failed", { error: String(e) });
-      }
-    }, config.gate.heartbeat_ms),
-    setInterval(() => {
-      const rr = session.runRequests;
-      if (!rr) return;
-      for (const r of store.pendingRunRequests(id)) {
-        let claimed = false;
-        try {
-          claimed = store.tx((tx) => tx.claimRunRequest(r.id, clock.now()));
-        } catch (e) {
-          logger.log("warn", "cannot claim a run request", { id: r.id, error: String(e) });
-        }
-        if (!claimed) continue;
-        const a = store.getAction(r.action_id);
-        void service.resume(r.action_id, a?.request_id ?? "", 0, rr.runner, rr.scope);
-      }
-    }, 100),
-  ];
+  const timers = sessionTimers(env, id, service, () => session.runRequests);
   const stopReloading = keepPolicyCurrent(env);
   let stopping: Promise<void> | null = null;
   session.stop = () =>
@@ -95,4 +72,44 @@ export function startGateSession(env: RuntimeEnv): GateSession {
       await env.close();
     })();
   return session;
+}
+
+/**
+ * The timers every gate session runs, stdio or MCP: a heartbeat (which also
+ * records what was answered while the store could not write, once it can),
+ * and the claim loop for the actions `warrant resume` hands to this session.
+ * `runRequests()` says who runs them; none yet means leave them queued.
+ */
+export function sessionTimers(
+  env: RuntimeEnv,
+  sessionId: string,
+  service: GateService,
+  runRequests: () => { runner: ToolRunner; scope: ResumeScope } | undefined,
+): Array<ReturnType<typeof setInterval>> {
+  const { config, store, clock, logger } = env;
+  return [
+    setInterval(() => {
+      try {
+        service.recover();
+        store.tx((tx) => tx.heartbeat(sessionId, clock.now()));
+      } catch (e) {
+        logger.log("warn", "heartbeat failed", { error: String(e) });
+      }
+    }, config.gate.heartbeat_ms),
+    setInterval(() => {
+      const rr = runRequests();
+      if (!rr) return;
+      for (const r of store.pendingRunRequests(sessionId)) {
+        let claimed = false;
+        try {
+          claimed = store.tx((tx) => tx.claimRunRequest(r.id, clock.now()));
+        } catch (e) {
+          logger.log("warn", "cannot claim a run request", { id: r.id, error: String(e) });
+        }
+        if (!claimed) continue;
+        const a = store.getAction(r.action_id);
+        void service.resume(r.action_id, a?.request_id ?? "", 0, rr.runner, rr.scope);
+      }
+    }, 100),
+  ];
 }

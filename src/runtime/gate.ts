@@ -12,6 +12,7 @@ import type { Platform } from "../app/ports/platform.ts";
 import type { GateStdio, ProcessIO } from "../app/ports/runtime.ts";
 import { EXIT } from "../cli/io.ts";
 import { keepPolicyCurrent, openFace } from "./open.ts";
+import { sessionTimers } from "./gate-session.ts";
 import { startHttp } from "./http.ts";
 import type { HttpHandle } from "./http.ts";
 import type { RuntimeEnv } from "./open.ts";
@@ -117,29 +118,13 @@ async function serveGate(
     },
   });
 
-  const timers: Array<ReturnType<typeof setInterval>> = [];
-  timers.push(setInterval(() => {
-    try {
-      service.recover(); // a store that failed writes again: record what was answered meanwhile
-      store.tx((tx) => tx.heartbeat(sessionId, clock.now()));
-    } catch (e) {
-      logger.log("warn", "heartbeat failed", { error: String(e) });
-    }
-  }, config.gate.heartbeat_ms));
-  // Resume requests from `warrant resume` for actions this session owns.
-  timers.push(setInterval(() => {
-    for (const r of store.pendingRunRequests(sessionId)) {
-      let claimed = false;
-      try {
-        claimed = store.tx((tx) => tx.claimRunRequest(r.id, clock.now()));
-      } catch (e) {
-        logger.log("warn", "cannot claim a run request", { id: r.id, error: String(e) });
-      }
-      if (!claimed) continue;
-      const a = store.getAction(r.action_id);
-      void service.resume(r.action_id, a?.request_id ?? "", 0, gate, gate.scope);
-    }
-  }, 100));
+  // Heartbeat, and the resumes `warrant resume` asks of this session.
+  const timers = sessionTimers(
+    env,
+    sessionId,
+    service,
+    () => ({ runner: gate, scope: gate.scope }),
+  );
 
   const stopReloading = keepPolicyCurrent(env);
 
