@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { openApiDocument } from "../src/transport/http-openapi.ts";
+import { openApiDocument } from "../src/transport/http/openapi.ts";
 
 const OUT = resolve(import.meta.dir, "../docs/openapi.json");
 writeFileSync(OUT, JSON.stringify(openApiDocument(), null, 2) + "\n");

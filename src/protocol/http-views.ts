@@ -1,9 +1,9 @@
 /**
  * The HTTP API's wire (SPEC §6) as zod schemas: the query parameters the
  * routes parse with, the JSON they answer, and the RFC 9457 problem body.
- * One definition: the routes (transport/http-app.ts) validate with these,
+ * One definition: the routes (transport/http/ (app.ts and routes/)) validate with these,
  * the types are inferred from them, and GET /openapi.json is generated from
- * them (transport/http-openapi.ts).
+ * them (transport/http/openapi.ts).
  *
  * @example ListQuery.parse({ state: "pending", limit: "20" }) // { state: "pending", limit: 20 }
  */

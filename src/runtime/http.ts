@@ -9,9 +9,10 @@ import { webhookSink } from "../bus/webhook-sink.ts";
 import { toWarrantError, WarrantError } from "../core/errors.ts";
 import type { Platform } from "../app/ports/platform.ts";
 import type { ProcessIO } from "../app/ports/runtime.ts";
-import { BODY_DRAIN_MAX_BYTES, createHttpApp } from "../transport/http-app.ts";
-import type { RateLimit } from "../transport/http-guards.ts";
-import { countPending, createHttpMetrics } from "../transport/http-metrics.ts";
+import { BODY_DRAIN_MAX_BYTES, createHttpApp } from "../transport/http/app.ts";
+import { BEARER_TOKEN_SYNTAX } from "../transport/http/guards.ts";
+import type { RateLimit } from "../transport/http/guards.ts";
+import { countPending, createHttpMetrics } from "../transport/http/metrics.ts";
 import { EXIT, UsageError } from "../cli/io.ts";
 import { keepPolicyCurrent, openFace } from "./open.ts";
 import { precomputeBaseTable } from "../core/ed25519.ts";
@@ -79,6 +80,14 @@ export async function startHttp(
       throw new WarrantError(
         "config_invalid",
         `http.token_env names ${config.http.token_env} but it is not set; export it with the bearer token readers will send`,
+      );
+    }
+    if (!BEARER_TOKEN_SYNTAX.test(token)) {
+      throw new WarrantError(
+        "config_invalid",
+        `the token in ${config.http.token_env} has characters a bearer token cannot carry ` +
+          `(RFC 6750: letters, digits, - . _ ~ + / and trailing =); generate one with ` +
+          `\`openssl rand -hex 32\``,
       );
     }
   } else if (!isLoopback(hostname)) {

@@ -12,7 +12,7 @@
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { Logger } from "../app/ports/system.ts";
-import { bearerChecker } from "./http-guards.ts";
+import { bearerChecker } from "./http/guards.ts";
 import { McpProxy } from "./mcp-proxy.ts";
 import type { McpProxyOptions } from "./mcp-proxy.ts";
 

@@ -13,9 +13,9 @@ import type { CompiledPolicy } from "../../src/core/policy/compile.ts";
 import { requestView } from "../../src/app/request-view.ts";
 import { bunSqlite } from "../../src/platform/bun.ts";
 import { openStore } from "../../src/store/sqlite-store.ts";
-import { createHttpApp } from "../../src/transport/http-app.ts";
-import type { HttpAppDeps } from "../../src/transport/http-app.ts";
-import { countPending, createHttpMetrics } from "../../src/transport/http-metrics.ts";
+import { createHttpApp } from "../../src/transport/http/app.ts";
+import type { HttpAppDeps } from "../../src/transport/http/app.ts";
+import { countPending, createHttpMetrics } from "../../src/transport/http/metrics.ts";
 
 export const FIXTURE = JSON.parse(
   readFileSync(new URL("../vectors/resolutions/fixture.json", import.meta.url), "utf8"),

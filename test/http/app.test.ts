@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { ERROR_CODES } from "../../src/core/errors.ts";
-import { HTTP_STATUS } from "../../src/transport/http-app.ts";
+import { HTTP_STATUS } from "../../src/transport/http/app.ts";
 import { appFixture, CASES, FIXTURE, seedRequest } from "./app-harness.ts";
 import type { AppFixture } from "./app-harness.ts";
 import { signedResolution } from "./signer.ts";
@@ -190,6 +190,47 @@ describe("guards", () => {
     );
     expect(p.status).toBe(201);
     expect(f.logs.some((l) => JSON.stringify(l).includes("s3cret"))).toBe(false);
+  });
+
+  test("bearerAuth: every malformed or foreign Authorization is our 401 problem, not Hono's 400", async () => {
+    const f = open({ token: "s3cret-token" });
+    for (const h of ["Basic czNjcmV0", "Bearer", "Bearer a b", "Bearer s3cret-token!", "bearer"]) {
+      const r = await f.fetch("/v1/approvals", { headers: { authorization: h } });
+      expect(r.status).toBe(401);
+      expect(r.headers.get("content-type")).toBe("application/problem+json");
+      expect(r.headers.get("www-authenticate")).toBe('Bearer realm="warrant"');
+      expect(((await r.json()) as { code: string }).code).toBe("unauthorized");
+    }
+    // the scheme is case-insensitive, as before
+    const lower = await f.fetch("/v1/approvals", {
+      headers: { authorization: "bearer s3cret-token" },
+    });
+    expect(lower.status).toBe(200);
+    // unknown paths and 405s on guarded paths still need the token first
+    expect((await f.fetch("/nope")).status).toBe(401);
+    expect((await f.fetch("/v1/events", { method: "POST" })).status).toBe(401);
+    // public paths answer their 405 without one
+    expect((await f.fetch("/healthz", { method: "POST" })).status).toBe(405);
+    expect((await f.fetch("/", { method: "DELETE" })).status).toBe(405);
+  });
+
+  test("latency metrics keep their route labels (route patterns, ids folded to :id)", async () => {
+    const f = open();
+    await f.fetch(`/v1/approvals/${R.id}`);
+    await f.fetch(`/v1/actions/${R.action_id}`);
+    await f.fetch("/");
+    await f.fetch("/no/such/route");
+    await f.post(R.id, "{");
+    const text = await (await f.fetch("/metrics")).text();
+    for (
+      const label of [
+        'route="/v1/approvals/:id",method="GET",status="200"',
+        'route="/v1/actions/:id",method="GET",status="200"',
+        'route="inbox",method="GET",status="200"',
+        'route="other",method="GET",status="404"',
+        'route="/v1/approvals/:id/resolutions",method="POST",status="400"',
+      ]
+    ) expect(text).toContain(label);
   });
 
   test("413 oversized body, 415 wrong content type, 400 malformed JSON (audited)", async () => {

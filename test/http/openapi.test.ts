@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { readFileSync } from "node:fs";
-import { openApiDocument } from "../../src/transport/http-openapi.ts";
+import { openApiDocument } from "../../src/transport/http/openapi.ts";
 import { appFixture, FIXTURE } from "./app-harness.ts";
 import type { AppFixture } from "./app-harness.ts";
 import { signedResolution } from "./signer.ts";

@@ -290,6 +290,23 @@ describe("lifecycle (binary)", () => {
     expect(await s.stop()).toBe(0);
   });
 
+  test(
+    "a read token a client could never send (not RFC 6750 syntax) is refused at start",
+    async () => {
+      const err = await startServe(ws, { env: { WARRANT_HTTP_TOKEN: "has space!" } }).then(
+        async (s) => {
+          await s.stop();
+          return null;
+        },
+        (e: Error) => e.message,
+      );
+      expect(err).toContain("config_invalid");
+      expect(err).toContain("RFC 6750");
+      expect(err).not.toContain("has space!");
+    },
+    30_000,
+  );
+
   test("warrant runtime gate --http serves the same app", async () => {
     const gate = await spawnGate(ws.configPath);
     await gate.close();

@@ -4,11 +4,11 @@
  * store, since this server started), holds open is counted once at start and
  * then kept by the same tail, and HTTP and store latencies are measured here.
  */
-import type { SinkStats } from "../bus/event-bus.ts";
-import { Metrics } from "../app/metrics.ts";
-import type { Counter, Histogram } from "../app/metrics.ts";
-import type { EventRecord } from "../core/records.ts";
-import type { StoreReads } from "../app/ports/store.ts";
+import type { SinkStats } from "../../bus/event-bus.ts";
+import { Metrics } from "../../app/metrics.ts";
+import type { Counter, Histogram } from "../../app/metrics.ts";
+import type { EventRecord } from "../../core/records.ts";
+import type { StoreReads } from "../../app/ports/store.ts";
 
 export interface HttpMetrics {
   registry: Metrics;

@@ -5,8 +5,10 @@
  * down. The stream pulls from a hub Subscription, so a client that stops
  * reading stops the replay too (and is dropped if live events pile up).
  */
-import type { EventRecord } from "../core/records.ts";
-import type { Subscription } from "../bus/sse-hub.ts";
+import type { Context } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { EventRecord } from "../../core/records.ts";
+import type { Subscription } from "../../bus/sse-hub.ts";
 
 export const SSE_HEARTBEAT_MS = 15_000;
 
@@ -38,37 +40,35 @@ export function sseFrame(e: EventRecord): string {
 }
 
 /**
- * A ReadableStream of SSE text for `sub`. Closing the stream (client gone)
- * closes the subscription; closing the subscription (shutdown, too slow)
- * ends the stream.
+ * The SSE response for `sub`, streamed with Hono's streamSSE. Each write
+ * waits until the client has taken the previous one, so a client that
+ * stops reading stops its replay; the client going away closes the
+ * subscription, and the subscription closing (shutdown, too slow) ends the
+ * stream. Pages are written pre-framed (see `framed`), not via writeSSE, so
+ * replays of the same page share one encoding.
  */
-export function sseStream(
+export function sseResponse(
+  c: Context,
   sub: Subscription,
   heartbeatMs = SSE_HEARTBEAT_MS,
-): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(enc.encode(`retry: 2000\n: warrant events from seq ${sub.cursor}\n\n`));
-    },
-    async pull(controller) {
+): Response {
+  c.header("x-accel-buffering", "no");
+  const res = streamSSE(c, async (stream) => {
+    stream.onAbort(() => sub.close());
+    await stream.write(`retry: 2000\n: warrant events from seq ${sub.cursor}\n\n`);
+    while (!stream.aborted) {
       const batch = await sub.next(heartbeatMs);
       if (batch === null) {
-        try {
-          if (sub.dropped) {
-            controller.enqueue(
-              enc.encode(": dropped: client too slow; reconnect with Last-Event-ID\n\n"),
-            );
-          }
-          controller.close();
-        } catch {
-          // already closed by the client
-        }
+        if (sub.dropped) await stream.write(DROPPED);
         return;
       }
-      controller.enqueue(batch.length ? framed(batch) : enc.encode(": ping\n\n"));
-    },
-    cancel() {
-      sub.close();
-    },
-  }, { highWaterMark: 0 });
+      await stream.write(batch.length ? framed(batch) : PING);
+    }
+    sub.close();
+  });
+  res.headers.set("content-type", "text/event-stream; charset=utf-8");
+  return res;
 }
+
+const PING = enc.encode(": ping\n\n");
+const DROPPED = enc.encode(": dropped: client too slow; reconnect with Last-Event-ID\n\n");

@@ -5,11 +5,13 @@
  * Content-Security-Policy, so the page runs only its own same-origin scripts
  * and talks only to this origin.
  */
-import type { Hono } from "hono";
-import type { StoreReads } from "../app/ports/store.ts";
-import { ChainVerifier } from "../core/audit-chain.ts";
-import type { ChainProblem } from "../core/audit-chain.ts";
-import { INBOX_ASSETS } from "./inbox/assets.gen.ts";
+import { Hono } from "hono";
+import type { StoreReads } from "../../../app/ports/store.ts";
+import { ChainVerifier } from "../../../core/audit-chain.ts";
+import type { ChainProblem } from "../../../core/audit-chain.ts";
+import { INBOX_ASSETS } from "../../inbox/assets.gen.ts";
+import { methodNotAllowed } from "../context.ts";
+import type { HttpEnv, RouteKit } from "../context.ts";
 
 /**
  * No inline script or style, nothing from another origin, no framing, no
@@ -86,10 +88,18 @@ export class AuditWatch {
   }
 }
 
-/** Register the page's routes on `app` (before the API's catch-alls). */
-export function inboxRoutes(app: Hono<any>, audit: AuditWatch): void {
+/**
+ * The page's files (public: they hold no data; any other method is a 405)
+ * and GET /v1/audit/verify (needs the read token when one is set).
+ */
+export function inboxRoutes({ deps, auth }: RouteKit): Hono<HttpEnv> {
+  const audit = new AuditWatch(deps.store);
+  const r = new Hono<HttpEnv>();
   for (const [path, asset] of Object.entries(INBOX_ASSETS)) {
-    app.get(path, (c) => c.body(asset.body, 200, { "content-type": asset.type }));
+    r.get(path, (c) => c.body(asset.body, 200, { "content-type": asset.type }));
+    r.all(path, methodNotAllowed(`use GET on ${path}`));
   }
-  app.get("/v1/audit/verify", (c) => c.json(audit.status()));
+  r.get("/v1/audit/verify", auth, (c) => c.json(audit.status()));
+  r.all("/v1/audit/verify", auth, methodNotAllowed("use GET on /v1/audit/verify"));
+  return r;
 }

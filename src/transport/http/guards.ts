@@ -1,28 +1,50 @@
 /**
  * Cheap guards the HTTP app runs before any route: the bearer token check
- * (constant time), a per-client token bucket, and header limits.
+ * (constant time, used by Hono's bearerAuth), a per-client token bucket,
+ * header limits, and the body drain that lets a client which uploads first
+ * read its 413.
  */
-import { sha256Bytes } from "../core/digest.ts";
+import { sha256Bytes } from "../../core/digest.ts";
 
 const enc = new TextEncoder();
 
 /**
- * A bearer-token checker for `Authorization: Bearer <token>`. Both sides are
- * hashed first so the comparison takes the same time whatever the length or
- * the first differing byte. The token itself is never logged or echoed.
+ * A constant-time check of a presented bearer token. Both sides are hashed
+ * first so the comparison takes the same time whatever the length or the
+ * first differing byte. The token itself is never logged or echoed.
  *
- * @example const ok = bearerChecker("s3cret"); ok("Bearer s3cret") // → true
+ * @example const ok = tokenVerifier("s3cret"); ok("s3cret") // → true
  */
-export function bearerChecker(token: string): (header: string | undefined | null) => boolean {
+export function tokenVerifier(token: string): (presented: string) => boolean {
   const want = sha256Bytes(enc.encode(token));
-  return (header) => {
-    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? "");
-    const got = sha256Bytes(enc.encode(m?.[1] ?? ""));
-    let diff = m ? 0 : 1;
+  return (presented) => {
+    const got = sha256Bytes(enc.encode(presented));
+    let diff = 0;
     for (let i = 0; i < want.length; i++) diff |= want[i]! ^ got[i]!;
     return diff === 0;
   };
 }
+
+/**
+ * The same check on a whole `Authorization: Bearer <token>` header (the MCP
+ * face, which is not a Hono app).
+ *
+ * @example const ok = bearerChecker("s3cret"); ok("Bearer s3cret") // → true
+ */
+export function bearerChecker(token: string): (header: string | undefined | null) => boolean {
+  const verify = tokenVerifier(token);
+  return (header) => {
+    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? "");
+    return verify(m?.[1] ?? "") && m !== null;
+  };
+}
+
+/**
+ * RFC 6750's b64token: what Hono's bearerAuth accepts after "Bearer ". A
+ * configured token outside it could never be presented, so the server
+ * refuses it at start (runtime/http.ts).
+ */
+export const BEARER_TOKEN_SYNTAX = /^[A-Za-z0-9._~+/-]+=*$/;
 
 export interface RateLimit {
   /** Tokens added per second. */
@@ -96,46 +118,6 @@ export function headersFit(headers: Headers, limits: HeaderLimits): boolean {
 }
 
 /**
- * Read a request body as text, refusing more than `max` bytes whatever the
- * Content-Length says (chunked bodies included). Returns null when too large.
- */
-export async function readBodyCapped(
-  req: Request,
-  max: number,
-  drainMax = 0,
-): Promise<string | null> {
-  const declared = Number(req.headers.get("content-length") ?? "NaN");
-  if (Number.isFinite(declared) && declared > max) return null;
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      // Keep reading (up to drainMax) so the client can read the 413.
-      while (size <= drainMax) {
-        const more = await reader.read().catch(() => ({ done: true, value: undefined }));
-        if (more.done) return null;
-        size += more.value!.byteLength;
-      }
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let o = 0;
-  for (const c of chunks) {
-    all.set(c, o);
-    o += c.byteLength;
-  }
-  return new TextDecoder("utf-8", { fatal: false }).decode(all);
-}
-
-/**
  * Read and discard what is left of a request body, up to `max` bytes, so a
  * client that uploads its whole body before reading gets the response (an
  * unread body makes the server close first and the client see a broken
@@ -159,4 +141,48 @@ export async function drainBody(req: Request, max: number): Promise<boolean> {
   } catch {
     return false; // the client went away mid-body
   }
+}
+
+/**
+ * Make a streamed (chunked) request body drainable after a guard refused it
+ * part-way. Hono's bodyLimit reads such a body itself and stops at the
+ * limit, leaving the rest unread (and its reader locked); the request gets a
+ * body that forwards from a reader kept here, and `drain` reads what is left
+ * of the original. Bodies with a Content-Length are left as they are (the
+ * limit refuses them from the header, unread, and drainBody takes them).
+ */
+export function drainableBody(
+  req: Request,
+): { req: Request; drain: (max: number) => Promise<boolean> } {
+  if (!req.body || req.headers.has("content-length")) {
+    return { req, drain: (max) => drainBody(req, max) };
+  }
+  const source = req.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      const r = await source.read();
+      if (r.done) ctrl.close();
+      else ctrl.enqueue(r.value);
+    },
+  }, { highWaterMark: 0 });
+  const wrapped = new Request(req, { body, duplex: "half" } as RequestInit);
+  return {
+    req: wrapped,
+    async drain(max) {
+      let size = 0;
+      try {
+        for (;;) {
+          const { done, value } = await source.read();
+          if (done) return true;
+          size += value.byteLength;
+          if (size > max) {
+            await source.cancel().catch(() => {});
+            return false;
+          }
+        }
+      } catch {
+        return false; // the client went away mid-body
+      }
+    },
+  };
 }

@@ -6,7 +6,7 @@
  * validates it and calls every operation it lists.
  */
 import { z } from "zod";
-import { ResolutionSchema } from "../core/approval/resolution.ts";
+import { ResolutionSchema } from "../../core/approval/resolution.ts";
 import {
   ActionViewSchema,
   AuditStatusSchema,
@@ -18,9 +18,9 @@ import {
   RequestListSchema,
   RequestViewSchema,
   ResolutionResultSchema,
-} from "../protocol/http-views.ts";
-import { HTTP_STATUS } from "./http-status.ts";
-import type { HttpCode } from "./http-status.ts";
+} from "../../protocol/http-views.ts";
+import { HTTP_STATUS } from "./status.ts";
+import type { HttpCode } from "./status.ts";
 
 type Json = Record<string, unknown>;
 

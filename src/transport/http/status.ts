@@ -1,7 +1,7 @@
 /**
  * The HTTP face's one error-mapping table: every error code to a status.
  */
-import type { ErrorCode } from "../core/errors.ts";
+import type { ErrorCode } from "../../core/errors.ts";
 
 /** Codes only the HTTP face produces. */
 export type HttpOnlyCode =
