@@ -19,6 +19,18 @@ const ConfigSchema = z.strictObject({
     synchronous: z.enum(["full", "normal"]).default("full"),
     /** How long a writer waits its turn behind other processes before store_busy. */
     busy_timeout_ms: z.number().int().min(0).max(600_000).default(30_000),
+    /**
+     * One store shared by gates and servers on several machines
+     * (docs/postgres.md). The URL is read from the variable `url_env`, never
+     * from this file, and is redacted in every message.
+     */
+    postgres: z.strictObject({
+      url_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default("WARRANT_DATABASE_URL"),
+      schema: z.string().regex(
+        /^[a-z_][a-z0-9_]{0,62}$/,
+        "must be a plain lowercase identifier (letters, digits, _)",
+      ).default("warrant"),
+    }).optional(),
   }).default({ path: ".warrant/warrant.db", synchronous: "full", busy_timeout_ms: 30_000 }),
   policy: z.strictObject({
     file: z.string().min(1),
@@ -293,6 +305,16 @@ export function parseConfig(text: string, file: string): Config {
     file,
     dir,
   };
+}
+
+/**
+ * Where the store is, as the audit verbs and messages name it: the SQLite
+ * file, or `postgres:URL_ENV/SCHEMA` (the variable holding the URL, never
+ * the URL itself).
+ */
+export function storeLocator(config: Config): string {
+  const pg = config.store.postgres;
+  return pg ? `postgres:${pg.url_env}/${pg.schema}` : config.store.path;
 }
 
 /** Sessions whose heartbeat is older than this are dead (10 heartbeats, at least 10 s). */

@@ -7,6 +7,7 @@ import { Database, type SQLQueryBindings } from "bun:sqlite";
 import type { FetchHandler, HttpServer, Platform, ServeOptions } from "../app/ports/platform.ts";
 import type { SqlDriver, SqlDriverFactory, SqlRow, SqlValue } from "../app/ports/sql.ts";
 import { nodeAead } from "./aead.ts";
+import { pgBridge, pgBridgeAt } from "./pg-bridge.ts";
 import { isPidAlive } from "./process.ts";
 import { processRunner } from "./process-runner.ts";
 import { stderrLogger, systemClock, systemIds } from "./system.ts";
@@ -93,6 +94,9 @@ export function bunServe(fetch: FetchHandler, opts: ServeOptions): HttpServer {
 export const bunPlatform: Platform = {
   name: "bun",
   sqlite: bunSqlite,
+  // Inside the compiled binary the worker is the embedded entry point
+  // src/platform/pg-worker.ts (scripts/build), named relative to src/.
+  postgres: Bun.main.startsWith("/$bunfs/") ? pgBridgeAt("./platform/pg-worker.ts") : pgBridge,
   serveHttp: bunServe,
   aead: nodeAead,
   clock: systemClock,

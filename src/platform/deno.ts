@@ -5,6 +5,7 @@
  */
 import type { FetchHandler, HttpServer, Platform, ServeOptions } from "../app/ports/platform.ts";
 import { nodeAead } from "./aead.ts";
+import { pgBridge } from "./pg-bridge.ts";
 import { nodeSqlite } from "./node-sqlite.ts";
 import { isPidAlive } from "./process.ts";
 import { processRunner } from "./process-runner.ts";
@@ -65,6 +66,7 @@ export function denoServe(fetch: FetchHandler, opts: ServeOptions): HttpServer {
 export const denoPlatform: Platform = {
   name: "deno",
   sqlite: nodeSqlite,
+  postgres: pgBridge,
   serveHttp: denoServe,
   aead: nodeAead,
   clock: systemClock,

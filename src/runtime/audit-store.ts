@@ -11,6 +11,8 @@ import { openCheckpointer } from "./checkpoints.ts";
 import type { Store } from "../app/ports/store.ts";
 import { WarrantError } from "../core/errors.ts";
 import { openStore } from "../store/sqlite-store.ts";
+import { createPayloadCodec } from "../store/payload-codec.ts";
+import { openPgLocator, parsePgLocator } from "./store-open.ts";
 
 /**
  * Judge the store against every checkpoint in the config's witness. Null
@@ -37,8 +39,19 @@ export function witnessVerdict(
     : { ok: true, public_key: o.publicKey, witness: o.witness, checkpoints: n };
 }
 
-/** Open an existing store for reading its audit log. */
-export function openAuditStore(platform: Platform, path: string): Store {
+/**
+ * Open an existing store for reading its audit log: a SQLite file, or
+ * `postgres:URL_ENV/SCHEMA` with the URL taken from `env`.
+ */
+export function openAuditStore(
+  platform: Platform,
+  path: string,
+  env: Record<string, string | undefined> = {},
+): Store {
+  const pg = parsePgLocator(path);
+  if (pg) {
+    return openPgLocator(platform, pg, env, { codec: createPayloadCodec(), readOnly: true });
+  }
   if (!existsSync(path)) {
     throw new WarrantError(
       "not_found",

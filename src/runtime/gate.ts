@@ -7,7 +7,7 @@
 import { GateService } from "../app/gate-service.ts";
 import { toWarrantError } from "../core/errors.ts";
 import { StdioGate } from "../transport/stdio-gate.ts";
-import { staleAfterMs } from "../app/config.ts";
+import { staleAfterMs, storeLocator } from "../app/config.ts";
 import type { Platform } from "../app/ports/platform.ts";
 import type { GateStdio, ProcessIO } from "../app/ports/runtime.ts";
 import { EXIT } from "../cli/io.ts";
@@ -107,7 +107,7 @@ async function serveGate(
     ready: {
       session_id: sessionId,
       project_id: config.project,
-      store: config.store.path,
+      store: storeLocator(config),
       policy: { id: policy.current.id, version: policy.current.version },
     },
     maxLineBytes: config.gate.max_line_bytes,

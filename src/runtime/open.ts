@@ -17,7 +17,7 @@ import type { Platform } from "../app/ports/platform.ts";
 import type { Opened, ProcessIO } from "../app/ports/runtime.ts";
 import type { ToolRunner } from "../app/ports/tool-runner.ts";
 import { codecFromEnv } from "../store/payload-codec.ts";
-import { openStore } from "../store/sqlite-store.ts";
+import { openConfiguredStore } from "./store-open.ts";
 import { ensurePrivateDir, ensurePrivateFile } from "../platform/private-files.ts";
 import { startCheckpoints } from "./checkpoints.ts";
 import type { CheckpointHandle } from "./checkpoints.ts";
@@ -72,7 +72,9 @@ export function openRuntime(
   const config = loadConfigFile(configPath, io.cwd);
   const logger = envLogger(platform, io);
   const codec = codecFromEnv(config.store.encryption_key_env, io.env, platform.aead);
-  if (opts.readOnly) {
+  if (config.store.postgres) {
+    // The database is elsewhere: nothing to create or check on this machine.
+  } else if (opts.readOnly) {
     if (!existsSync(config.store.path)) {
       throw new WarrantError(
         "not_found",
@@ -92,12 +94,8 @@ export function openRuntime(
       );
     }
   }
-  const store = openStore({
-    path: config.store.path,
-    driver: platform.sqlite,
+  const store = openConfiguredStore(platform, config, io.env, {
     codec,
-    synchronous: config.store.synchronous,
-    busyTimeoutMs: config.store.busy_timeout_ms,
     ...(opts.readOnly ? { readOnly: true } : {}),
     ...(config.store.encryption_key_env ? { keyEnvName: config.store.encryption_key_env } : {}),
   });

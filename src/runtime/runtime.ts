@@ -24,7 +24,7 @@ export function createRuntime(platform: Platform): Runtime {
     open: (configPath, io, opts) => openRuntime(platform, configPath, io, opts),
     toolRunner: (config, from) => declaredToolRunner(platform, config, from),
     dataCodec: (varName, from) => dataCodecFromEnv(platform, varName, from),
-    openAuditStore: (path) => openAuditStore(platform, path),
+    openAuditStore: (path, env) => openAuditStore(platform, path, env),
     witness: (config, store) => witnessVerdict(platform, config, store),
     gate: (configPath, httpListen, io, stdio) =>
       runGate(platform, configPath, httpListen, io, stdio ?? processStdio()),

@@ -100,7 +100,8 @@ function busyError(path: string, e: unknown): WarrantError {
 
 const VERIFY_PAGE = 1000;
 
-class SqliteStore extends SqlReads implements Store {
+/** The Store over any SqlDriver (SQLite, or PostgreSQL through store/postgres/pg-driver.ts). */
+export class SqliteStore extends SqlReads implements Store {
   private inTx = false;
   private closed = false;
   private readonly listeners: Array<(events: EventRecord[]) => void> = [];

@@ -23,6 +23,21 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { GateClient, type GateClientOptions } from "../../src/client/gate-client.ts";
+import { dropSchema, freshSchema } from "../store/postgres/pg-backend.ts";
+
+/**
+ * WARRANT_E2E_STORE=postgres runs the workspaces of this suite on the
+ * PostgreSQL server of WARRANT_TEST_PG_URL (one fresh schema each, dropped
+ * by cleanup) instead of a SQLite file; the products get the URL through
+ * WARRANT_DATABASE_URL, as users configure it.
+ */
+export const E2E_PG_URL: string | null = process.env.WARRANT_E2E_STORE === "postgres"
+  ? (process.env.WARRANT_TEST_PG_URL ?? null)
+  : null;
+if (process.env.WARRANT_E2E_STORE === "postgres" && !E2E_PG_URL) {
+  throw new Error("WARRANT_E2E_STORE=postgres needs WARRANT_TEST_PG_URL (scripts/test sets it)");
+}
+if (E2E_PG_URL) process.env.WARRANT_DATABASE_URL = E2E_PG_URL;
 
 /** The repository root. */
 export const ROOT: string = resolve(import.meta.dir, "../..");
@@ -213,7 +228,11 @@ export async function makeWorkspace(
   cli: WorkspaceCli = runCli,
 ): Promise<Workspace> {
   const dir = mkdtempSync(join(tmpdir(), "warrant-e2e-"));
-  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  const schema = E2E_PG_URL ? freshSchema("e2e") : null;
+  const cleanup = () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (schema) dropSchema(E2E_PG_URL!, schema);
+  };
   try {
     mkdirSync(join(dir, "policies"));
     mkdirSync(join(dir, "keys"));
@@ -233,7 +252,9 @@ export async function makeWorkspace(
 
     const base: Record<string, Record<string, unknown> | string> = {
       project: "e2e",
-      store: { path: ".warrant/warrant.db" },
+      store: schema
+        ? { path: ".warrant/warrant.db", postgres: { schema } }
+        : { path: ".warrant/warrant.db" },
       policy: { file: "policies/x.policy.json", allow_unsigned: !opts.signed },
       ...(opts.signed
         ? {

@@ -13,7 +13,7 @@ import { runCli as runInProcess } from "../../src/cli/run.ts";
 import { bunPlatform } from "../../src/platform/bun.ts";
 import { createRuntime } from "../../src/runtime/runtime.ts";
 import { e2ePolicy } from "./fixtures.ts";
-import { ensureBinary, makeWorkspace, runCli, spawnGate } from "./harness.ts";
+import { E2E_PG_URL, ensureBinary, makeWorkspace, runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
 
 let ws: Workspace;
@@ -127,7 +127,8 @@ describe("views for people", () => {
       io: {
         out: (l: string) => void out.push(l),
         err: (l: string) => void err.push(l),
-        env: {},
+        // The store's URL when the suite runs on PostgreSQL (WARRANT_E2E_STORE).
+        env: E2E_PG_URL ? { WARRANT_DATABASE_URL: E2E_PG_URL } : {},
         cwd: ws.dir,
         stdoutIsTTY: tty,
         runtime: createRuntime(bunPlatform),

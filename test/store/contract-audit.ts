@@ -1,13 +1,13 @@
 /** Audit-log tamper detection, done with plain SQL through a raw driver. */
-import type { SqlDriverFactory, SqlValue } from "../../src/app/ports/sql.ts";
+import type { SqlValue } from "../../src/app/ports/sql.ts";
 import type { Store } from "../../src/app/ports/store.ts";
 import { eventHash, eventHashOfText, GENESIS_HASH } from "../../src/core/audit-chain.ts";
 import { hashBytes } from "../../src/store/rows.ts";
 import { eq, ok, type TestApi, throwsCode } from "./assert.ts";
-import { actionIn, type Ctx, withCtx } from "./harness.ts";
+import { actionIn, type Backend, type Ctx, withCtx } from "./harness.ts";
 
 function tamper(c: Ctx, steps: Array<[string, SqlValue[]?]>): void {
-  const raw = c.driver(c.path);
+  const raw = c.raw();
   try {
     raw.exec("DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;");
     for (const [sql, params] of steps) raw.run(sql, params);
@@ -22,7 +22,7 @@ function tamper(c: Ctx, steps: Array<[string, SqlValue[]?]>): void {
  * bytes, and meta.audit_head is fixed. Only a witness can tell.
  */
 function rebuildWith(c: Ctx, seq: number, payload: string): void {
-  const raw = c.driver(c.path);
+  const raw = c.raw();
   try {
     raw.exec("DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;");
     raw.run("UPDATE events SET payload = ? WHERE seq = ?", [payload, seq]);
@@ -62,13 +62,13 @@ function seeded(c: Ctx): Store {
   return s;
 }
 
-export function auditContract(name: string, driver: SqlDriverFactory, t: TestApi): void {
+export function auditContract(name: string, driver: Backend, t: TestApi): void {
   const test = (n: string, fn: (c: Ctx) => void) =>
     t.test(`${name}: ${n}`, () => withCtx(driver, fn));
 
   test("events are append-only at the SQL level (triggers)", (c) => {
     seeded(c);
-    const raw = c.driver(c.path);
+    const raw = c.raw();
     try {
       let threw = false;
       try {
@@ -175,7 +175,7 @@ export function auditContract(name: string, driver: SqlDriverFactory, t: TestApi
 
   test("payloads are stored as canonical JSON and hashed as stored", (c) => {
     const s = seeded(c);
-    const raw = c.driver(c.path);
+    const raw = c.raw();
     try {
       for (const r of raw.all("SELECT payload FROM events")) {
         const text = String(r.payload);
@@ -200,7 +200,7 @@ export function auditContract(name: string, driver: SqlDriverFactory, t: TestApi
 
   test("a payload with whitespace, even re-hashed with the chain rebuilt, is reported", (c) => {
     const s = seeded(c);
-    const raw = c.driver(c.path);
+    const raw = c.raw();
     const text = String(raw.get("SELECT payload FROM events WHERE seq = 5")!.payload);
     raw.close();
     rebuildWith(c, 5, `${text} `);
@@ -232,9 +232,10 @@ export function auditContract(name: string, driver: SqlDriverFactory, t: TestApi
       ["UPDATE approval_requests SET state = 'approved', action_digest = ? WHERE id = 'req_1'", [
         `sha256:${"b".repeat(64)}`,
       ]],
+      // Plaintext codec format: version byte 0, then the JSON (bound as bytes: both dialects).
       [
-        'UPDATE actions SET args = CAST(X\'00\' || \'{"amount":9999,"to":"eve"}\' AS BLOB) WHERE id = ?',
-        [first],
+        "UPDATE actions SET args = ? WHERE id = ?",
+        [new Uint8Array([0, ...new TextEncoder().encode('{"amount":9999,"to":"eve"}')]), first],
       ],
     ]);
     const r = s.verifyAudit();

@@ -1,10 +1,9 @@
 /** Records other than the action state machine: counters, approvals, sessions, codec, concurrency. */
-import type { SqlDriverFactory } from "../../src/app/ports/sql.ts";
 import type { StoreTx } from "../../src/app/ports/store.ts";
 import { nodeAead } from "../../src/platform/aead.ts";
 import { createPayloadCodec } from "../../src/store/payload-codec.ts";
 import { eq, ok, type TestApi, throwsCode } from "./assert.ts";
-import { actionIn, type Ctx, KEY_A, KEY_B, session, withCtx } from "./harness.ts";
+import { actionIn, type Backend, type Ctx, KEY_A, KEY_B, session, withCtx } from "./harness.ts";
 
 const EVIL = "'; DROP TABLE actions; --";
 
@@ -34,7 +33,7 @@ function resolution(requestId: string, nonce: string) {
   };
 }
 
-export function recordsContract(name: string, driver: SqlDriverFactory, t: TestApi): void {
+export function recordsContract(name: string, driver: Backend, t: TestApi): void {
   const test = (n: string, fn: (c: Ctx) => void) =>
     t.test(`${name}: ${n}`, () => withCtx(driver, fn));
 
@@ -312,7 +311,7 @@ export function recordsContract(name: string, driver: SqlDriverFactory, t: TestA
     );
     eq(s.getAction(id)?.args, { card: "4111-SECRET" });
     eq(s.getAction(id)?.output, { receipt: "R-SECRET" });
-    const raw = driver(c.path);
+    const raw = c.raw();
     const row = raw.get("SELECT args, output FROM actions WHERE id = ?", [id])!;
     raw.close();
     const args = row.args as Uint8Array;
@@ -335,7 +334,7 @@ export function recordsContract(name: string, driver: SqlDriverFactory, t: TestA
     const s = c.open(createPayloadCodec({ key: KEY_A, aead: nodeAead }));
     const a = actionIn(s, "allowed", { args: { to: "alice" } });
     const b = actionIn(s, "allowed", { args: { to: "mallory" } });
-    const raw = driver(c.path);
+    const raw = c.raw();
     const ba = raw.get("SELECT args FROM actions WHERE id = ?", [a])!.args!;
     const bb = raw.get("SELECT args FROM actions WHERE id = ?", [b])!.args!;
     raw.run("UPDATE actions SET args = ? WHERE id = ?", [bb, a]);
@@ -348,7 +347,7 @@ export function recordsContract(name: string, driver: SqlDriverFactory, t: TestA
   test("plaintext store: version byte 0, readable by a keyed store too", (c) => {
     const s = c.open();
     const id = actionIn(s, "allowed", { args: { n: 1 } });
-    const raw = driver(c.path);
+    const raw = c.raw();
     eq((raw.get("SELECT args FROM actions WHERE id = ?", [id])!.args as Uint8Array)[0], 0);
     raw.close();
     eq(c.open(createPayloadCodec({ key: KEY_A, aead: nodeAead })).getAction(id)?.args, { n: 1 });

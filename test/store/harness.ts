@@ -3,33 +3,46 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ActionState } from "../../src/core/action.ts";
-import type { SqlDriverFactory } from "../../src/app/ports/sql.ts";
+import type { SqlDriver, SqlDriverFactory } from "../../src/app/ports/sql.ts";
 import type { Store, StoreTx } from "../../src/app/ports/store.ts";
 import { openStore } from "../../src/store/sqlite-store.ts";
 import type { PayloadCodec } from "../../src/store/payload-codec.ts";
 
 export interface Ctx {
+  /** "sqlite" (a file) or "postgres" (a fresh schema on the test server). */
+  kind: "sqlite" | "postgres";
   dir: string;
+  /** The SQLite file, or the PostgreSQL store's label. */
   path: string;
-  driver: SqlDriverFactory;
   open(codec?: PayloadCodec, busyTimeoutMs?: number): Store;
+  /** A raw connection to the same database, speaking the store's SQL (an attacker's view). */
+  raw(): SqlDriver;
   cleanup(): void;
 }
 
+/**
+ * What the contract runs on: a SQLite driver, or a backend that makes its
+ * own contexts (test/store/postgres/pg-backend.ts: one schema per test).
+ */
+export type Backend = SqlDriverFactory | { ctx(): Ctx };
+
 /** A fresh folder with a store path in it; `cleanup` closes every store opened and removes it. */
-export function ctx(driver: SqlDriverFactory): Ctx {
+export function ctx(backend: Backend): Ctx {
+  if (typeof backend !== "function") return backend.ctx();
+  const driver = backend;
   const dir = mkdtempSync(join(tmpdir(), "warrant-store-"));
   const path = join(dir, "warrant.db");
   const opened: Store[] = [];
   return {
+    kind: "sqlite",
     dir,
     path,
-    driver,
     open(codec, busyTimeoutMs) {
       const s = openStore({ path, driver, codec, busyTimeoutMs, clock: { now: () => 1 } });
       opened.push(s);
       return s;
     },
+    raw: () => driver(path),
     cleanup() {
       for (const s of opened) s.close();
       rmSync(dir, { recursive: true, force: true });
@@ -39,10 +52,10 @@ export function ctx(driver: SqlDriverFactory): Ctx {
 
 /** Run `fn` with a fresh context, always cleaning up. */
 export async function withCtx(
-  driver: SqlDriverFactory,
+  backend: Backend,
   fn: (c: Ctx) => void | Promise<void>,
 ): Promise<void> {
-  const c = ctx(driver);
+  const c = ctx(backend);
   try {
     await fn(c);
   } finally {

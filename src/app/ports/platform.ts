@@ -7,7 +7,7 @@
  */
 import type { DeclaredTool } from "../declared-tool.ts";
 import type { Aead } from "./aead.ts";
-import type { SqlDriverFactory } from "./sql.ts";
+import type { PgBridgeFactory, SqlDriverFactory } from "./sql.ts";
 import type { Clock, Ids, Logger, LogLevel } from "./system.ts";
 import type { ToolRunner } from "./tool-runner.ts";
 
@@ -40,6 +40,8 @@ export interface Platform {
   readonly name: "bun" | "deno";
   /** Opens (creating) a SQLite file: bun:sqlite or node:sqlite. */
   readonly sqlite: SqlDriverFactory;
+  /** Connects to PostgreSQL (a driver in a worker thread, answering synchronously). */
+  readonly postgres: PgBridgeFactory;
   /**
    * Listen on `hostname:port` and serve `fetch`. Throws when the address
    * cannot be bound (in use, not permitted).

@@ -82,8 +82,12 @@ export interface Runtime {
   toolRunner(config: Config, from: Record<string, string | undefined>): ToolRunner;
   /** The payload codec keyed by variable `varName` of `from` (store rotate-key). */
   dataCodec(varName: string, from: Record<string, string | undefined>): DataCodec;
-  /** Open an existing store read-only-in-spirit for its audit log; not_found when absent. */
-  openAuditStore(path: string): Store;
+  /**
+   * Open an existing store read-only-in-spirit for its audit log; not_found
+   * when absent. `path` is a SQLite file or `postgres:URL_ENV/SCHEMA`
+   * (app/config.ts storeLocator), whose URL is read from `env`.
+   */
+  openAuditStore(path: string, env?: Record<string, string | undefined>): Store;
   /** Judge `store` against every checkpoint in the config's witness; null without an `audit` block. */
   witness(config: Config | null, store: Store): WitnessVerdict | null;
   /**

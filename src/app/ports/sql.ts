@@ -31,3 +31,37 @@ export type SqlDriverFactory = (
   path: string,
   opts?: { readOnly?: boolean; immutable?: boolean },
 ) => SqlDriver;
+
+/**
+ * A synchronous connection to PostgreSQL (platform/pg-bridge.ts): the
+ * PostgreSQL dialect with `$n` parameters. No JavaScript driver is
+ * synchronous, so the adapter runs one in a worker thread and blocks the
+ * calling thread on each round trip; the Store port stays synchronous.
+ * Failures carry `code`: a SQLSTATE ("23505"…) from the server, or the
+ * WarrantError codes store_unavailable (no server: refused at once while
+ * reconnecting with backoff) and store_busy (lock wait timed out).
+ */
+export interface PgBridge {
+  /** One statement; rows (bytea as Uint8Array, int8 as number) and the affected row count. */
+  query(sql: string, params?: SqlValue[]): { rows: SqlRow[]; count: number };
+  /** Statements without parameters (several allowed). */
+  exec(sql: string): void;
+  /**
+   * Open a transaction on one connection; with `lockKey`, first wait for
+   * `pg_advisory_xact_lock(lockKey)` (up to `lockTimeoutMs`, then store_busy).
+   */
+  begin(opts: { lockKey?: number; lockTimeoutMs?: number; isolation?: "repeatable read" }): void;
+  commit(): void;
+  rollback(): void;
+  /** Whether a transaction is open. */
+  readonly inTx: boolean;
+  /** Deliver NOTIFYs on `channel` (asynchronously, on the event loop); survives reconnects. */
+  listen(channel: string, onNotify: (payload: string) => void): void;
+  close(): void;
+  /** The server, with any credentials removed: safe for messages and logs. */
+  readonly label: string;
+}
+
+export type PgBridgeFactory = (
+  opts: { url: string; schema: string; timeoutMs?: number },
+) => PgBridge;

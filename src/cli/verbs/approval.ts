@@ -83,7 +83,7 @@ Example:
       if (!action) {
         throw new WarrantError(
           "not_found",
-          `no action or request "${id}" in ${env.config.store.path}`,
+          `no action or request "${id}" in ${env.store.path}`,
         );
       }
       const request = req ?? (action.request_id ? env.store.getRequest(action.request_id) : null);
@@ -208,7 +208,7 @@ async function submitLocal(
   if (!req) {
     throw new WarrantError(
       "request_not_found",
-      `no approval request "${o.requestId}" in ${env.config.store.path}; see warrant pending`,
+      `no approval request "${o.requestId}" in ${env.store.path}; see warrant pending`,
     );
   }
   if (!json) {

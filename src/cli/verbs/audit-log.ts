@@ -83,7 +83,7 @@ export const auditLogVerb: Verb = {
     if (last !== null && (!Number.isInteger(last) || last < 1)) {
       throw new UsageError(`--last ${lastText}: give a whole number of events, e.g. --last 20`);
     }
-    const store = io.runtime.openAuditStore(auditStorePath(args, io));
+    const store = io.runtime.openAuditStore(auditStorePath(args, io), io.env);
     try {
       const kept: EventRecord[] = [];
       let seen = 0;

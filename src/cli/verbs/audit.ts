@@ -8,7 +8,7 @@ import { EXIT, flagString, printJson, UsageError } from "../io.ts";
 import { progress } from "../progress.ts";
 import type { Verb } from "../io.ts";
 import { resolve } from "node:path";
-import type { Config } from "../../app/config.ts";
+import { type Config, storeLocator } from "../../app/config.ts";
 import { isWarrantError, WarrantError } from "../../core/errors.ts";
 import type { CliIO, ParsedArgs } from "../io.ts";
 
@@ -34,7 +34,7 @@ export function auditStorePath(args: ParsedArgs, io: CliIO): string {
   if (store) return resolve(io.cwd, store);
   const named = config ?? (io.env.WARRANT_CONFIG || undefined);
   try {
-    return io.runtime.loadConfig(named ?? "warrant.json", io.cwd).store.path;
+    return storeLocator(io.runtime.loadConfig(named ?? "warrant.json", io.cwd));
   } catch (e) {
     if (named || !isWarrantError(e, "config_not_found")) throw e;
     throw new WarrantError(
@@ -79,7 +79,7 @@ export const auditVerifyVerb: Verb = {
   async run(args, io) {
     const path = auditStorePath(args, io);
     const config = auditConfig(args, io);
-    const store = io.runtime.openAuditStore(path);
+    const store = io.runtime.openAuditStore(path, io.env);
     try {
       const r = store.verifyAudit(progress(io, "audit verify", "events checked"));
       const w = io.runtime.witness(config, store);
@@ -195,7 +195,7 @@ export const auditExportVerb: Verb = {
       throw new UsageError(`--format ${format}: use jsonl or csv`);
     }
     const since = parseSince(flagString(args, "since"));
-    const store = io.runtime.openAuditStore(auditStorePath(args, io));
+    const store = io.runtime.openAuditStore(auditStorePath(args, io), io.env);
     try {
       if (format === "csv") io.out(CSV_COLUMNS.join(","));
       forEachEvent(store, since, (e) => {

@@ -157,7 +157,7 @@ Example:
     try {
       const a = env.store.getAction(actionId);
       if (!a) {
-        throw new WarrantError("not_found", `no action "${actionId}" in ${env.config.store.path}`);
+        throw new WarrantError("not_found", `no action "${actionId}" in ${env.store.path}`);
       }
       let o: GovernOutcome;
       if (a.origin === "declared") {

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseConfig } from "../../app/config.ts";
+import { parseConfig, storeLocator } from "../../app/config.ts";
 import { loadPolicy } from "../../app/policy-loader.ts";
 import { storeVersionGuard } from "../../app/policy-holder.ts";
 import { InMemoryPolicyVersions } from "../../app/policy-versions-memory.ts";
@@ -72,10 +72,10 @@ export const policyVerifyVerb: Verb = {
       const config = parseConfig(text, cfgFile);
       signers = config.trust.policy_signers;
       // Rollback, as the gate checks it: against the versions this store accepted.
-      if (existsSync(config.store.path)) {
-        store = io.runtime.openAuditStore(config.store.path);
+      if (config.store.postgres || existsSync(config.store.path)) {
+        store = io.runtime.openAuditStore(storeLocator(config), io.env);
         versions = storeVersionGuard(store, config.project, true);
-        against = `rollback checked against ${config.store.path}`;
+        against = `rollback checked against ${storeLocator(config)}`;
       } else against = `no store at ${config.store.path} yet: nothing to roll back from`;
       threshold = flagString(args, "threshold") !== undefined
         ? Number(flagString(args, "threshold"))

@@ -1,0 +1,94 @@
+/**
+ * A SqlDriver over a PgBridge: the store's shared SQL (SQLite dialect,
+ * translated by dialect.ts) and its transaction statements mapped onto
+ * PostgreSQL's:
+ *
+ * - `BEGIN IMMEDIATE` (every write transaction) → BEGIN, then
+ *   `pg_advisory_xact_lock(key)`: writers serialise on one lock per schema,
+ *   exactly as SQLite writers serialise on the file lock. That lock is what
+ *   gives one global audit order (each transaction reads the chain head
+ *   after acquiring it, READ COMMITTED sees the previous holder's commit),
+ *   budgets that never overspend (counters summed and added under it) and
+ *   exactly-once starts (the compare-and-set UPDATE runs under it too).
+ * - `BEGIN` (a read snapshot: audit verify) → REPEATABLE READ.
+ * - `COMMIT` of a transaction that appended events → `pg_notify` first, so
+ *   the notification is delivered exactly when the commit is visible.
+ */
+import type { PgBridge, SqlDriver, SqlRow, SqlValue } from "../../app/ports/sql.ts";
+import { appendsEvents, returnsId, toPostgres } from "./dialect.ts";
+
+/** The NOTIFY channel of a schema's store. */
+export const channelOf = (schema: string): string => `warrant_events_${schema}`;
+
+/** A stable 32-bit key per (purpose, schema) for pg_advisory_xact_lock. */
+export function lockKey(purpose: "writer" | "migrate", schema: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of `warrant:${purpose}:${schema}`) {
+    h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
+  }
+  return h | 0;
+}
+
+export interface PgDriver extends SqlDriver {
+  readonly bridge: PgBridge;
+}
+
+/** Wrap `bridge` as the SqlDriver the shared store code expects. */
+export function pgDriver(
+  bridge: PgBridge,
+  schema: string,
+  opts: { lockTimeoutMs?: number } = {},
+): PgDriver {
+  let appended = false;
+  const channel = channelOf(schema);
+  const writerKey = lockKey("writer", schema);
+  return {
+    name: "postgres",
+    bridge,
+    exec(sql) {
+      const s = sql.trim();
+      if (s === "BEGIN IMMEDIATE") {
+        appended = false;
+        bridge.begin({ lockKey: writerKey, lockTimeoutMs: opts.lockTimeoutMs ?? 30_000 });
+      } else if (s === "BEGIN") {
+        appended = false;
+        bridge.begin({ isolation: "repeatable read" });
+      } else if (s === "COMMIT") {
+        if (appended) bridge.query("SELECT pg_notify($1, '')", [channel]);
+        appended = false;
+        bridge.commit();
+      } else if (s === "ROLLBACK") {
+        appended = false;
+        bridge.rollback();
+      } else {
+        bridge.exec(s);
+      }
+    },
+    run(sql, params) {
+      if (appendsEvents(sql)) appended = true;
+      if (returnsId(sql)) {
+        const r = bridge.query(`${toPostgres(sql)} RETURNING id`, bind(params));
+        return { changes: r.count, lastInsertRowid: Number(r.rows[0]?.id ?? 0) };
+      }
+      const r = bridge.query(toPostgres(sql), bind(params));
+      return { changes: r.count, lastInsertRowid: 0 };
+    },
+    get(sql, params) {
+      return bridge.query(toPostgres(sql), bind(params)).rows[0] ?? null;
+    },
+    all(sql, params) {
+      return bridge.query(toPostgres(sql), bind(params)).rows as SqlRow[];
+    },
+    close() {
+      bridge.close();
+    },
+  };
+}
+
+/** bigint parameters travel as numbers (every value the store binds is a safe integer). */
+function bind(params: SqlValue[] | undefined): SqlValue[] {
+  if (!params) return [];
+  return params.some((p) => typeof p === "bigint")
+    ? params.map((p) => (typeof p === "bigint" ? Number(p) : p))
+    : params;
+}
