@@ -1,7 +1,9 @@
 /**
  * Waiting for a held action's fate. Approvals may be written by any process
  * on the same store (the CLI, `warrant serve`), so the wait polls the store:
- * one primary-key read per tick, cheap enough to run every 25 ms.
+ * one primary-key read per tick, cheap enough to run every 25 ms. A store
+ * that signals commits (PostgreSQL's LISTEN/NOTIFY: Store.watchCommits)
+ * wakes the wait instead, with a one-second safety poll.
  */
 import { isWarrantError } from "../core/errors.ts";
 import { outcomeOf, rejection } from "./outcome.ts";
@@ -27,6 +29,21 @@ export interface WaitDeps {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Sleep `ms`, or less: until the store signals a commit by any process. */
+function nap(store: Store, ms: number): Promise<void> {
+  if (!store.watchCommits) return sleep(ms).then(() => {});
+  return new Promise<void>((resolve) => {
+    let off = () => {};
+    const done = () => {
+      clearTimeout(timer);
+      off();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    off = store.watchCommits!(done);
+  });
+}
+
 /**
  * Wait until the action is approved (returns it), or has an answer to give
  * (returns the outcome): terminal, expired, still pending when `waitMs` runs
@@ -39,7 +56,9 @@ export async function waitForDecision(
   waitMs: number,
 ): Promise<GovernOutcome | { action: ActionRecord }> {
   const { store, clock } = deps;
+  // With commit signals, held actions wake on them (a long safety poll remains).
   const poll = deps.pollMs ?? 25;
+  const heldPoll = store.watchCommits ? Math.max(poll, 1000) : poll;
   const start = clock.now();
   let a = store.getAction(actionId);
   if (!a) {
@@ -83,7 +102,7 @@ export async function waitForDecision(
       return outcomeOf(a)!;
     }
     const wake = a.state === "held" ? Math.min(start + waitMs, a.deadline ?? now) - now : poll;
-    await sleep(Math.max(1, Math.min(poll, wake)));
+    await nap(store, Math.max(1, Math.min(a.state === "held" ? heldPoll : poll, wake)));
     a = store.getAction(actionId)!;
   }
 }

@@ -23,8 +23,14 @@ export interface EventFilter {
 }
 
 export interface SseHubOptions {
-  /** How often to look for other processes' commits, ms (default 100). */
+  /** How often to look for other processes' commits, ms (default 100; 2000 with `watch`). */
   pollMs?: number;
+  /**
+   * A commit signal from the store (PostgreSQL LISTEN/NOTIFY:
+   * Store.watchCommits): other processes' commits are read when it fires,
+   * and the poll is only a safety net.
+   */
+  watch?: (listener: () => void) => () => void;
   /** Most events a live subscriber may have queued before it is dropped (default 1024). */
   queueMax?: number;
   /** Events per store read (default 500). */
@@ -160,6 +166,7 @@ export class SseHub implements EventSink {
   private readonly subs = new Set<Subscription>();
   private readonly taps: Array<(events: EventRecord[]) => void> = [];
   private timer: ReturnType<typeof setInterval> | undefined;
+  private unwatch: (() => void) | undefined;
   private stopped = false;
 
   constructor(private readonly reads: Reads, private readonly opts: SseHubOptions = {}) {
@@ -182,7 +189,8 @@ export class SseHub implements EventSink {
   /** Start at `fromSeq` (default: the end of the log) and poll for other processes' commits. */
   start(fromSeq?: number): void {
     this.lastSeq = fromSeq ?? this.reads.lastEventSeq();
-    this.timer = setInterval(() => this.pump(), this.opts.pollMs ?? 100);
+    this.timer = setInterval(() => this.pump(), this.opts.pollMs ?? (this.opts.watch ? 2000 : 100));
+    this.unwatch = this.opts.watch?.(() => this.pump());
   }
 
   /** Every event dispatched (new since start), in seq order, for in-process consumers. */
@@ -336,6 +344,7 @@ export class SseHub implements EventSink {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    this.unwatch?.();
     for (const s of [...this.subs]) s.close();
   }
 }

@@ -136,7 +136,7 @@ async function handle(m: Req): Promise<Res> {
     return { ok: true };
   }
   if (m.op === "listen") {
-    await sql.listen(m.channel, (payload) => notifyPort.postMessage(payload));
+    subscribe(m.channel);
     return { ok: true };
   }
   if (!open && m.op !== "rollback" && m.op !== "commit" && Date.now() < downUntil) {
@@ -207,6 +207,20 @@ function begin(
     if (!r.ok) open = null;
     return r;
   });
+}
+
+/**
+ * LISTEN on `channel` on the driver's own listening connection, which it
+ * re-establishes after a drop; each (re)listen also wakes the caller, since
+ * notifications sent while it was away are lost (the table is the truth).
+ * A first attempt that fails (server down) is retried every second.
+ */
+function subscribe(channel: string): void {
+  sql.listen(
+    channel,
+    (payload) => notifyPort.postMessage(payload),
+    () => notifyPort.postMessage(""),
+  ).catch(() => setTimeout(() => subscribe(channel), 1000));
 }
 
 let queue = Promise.resolve();

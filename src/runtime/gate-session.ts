@@ -99,16 +99,21 @@ export function sessionTimers(
     setInterval(() => {
       const rr = runRequests();
       if (!rr) return;
-      for (const r of store.pendingRunRequests(sessionId)) {
-        let claimed = false;
-        try {
-          claimed = store.tx((tx) => tx.claimRunRequest(r.id, clock.now()));
-        } catch (e) {
-          logger.log("warn", "cannot claim a run request", { id: r.id, error: String(e) });
+      try {
+        for (const r of store.pendingRunRequests(sessionId)) {
+          let claimed = false;
+          try {
+            claimed = store.tx((tx) => tx.claimRunRequest(r.id, clock.now()));
+          } catch (e) {
+            logger.log("warn", "cannot claim a run request", { id: r.id, error: String(e) });
+          }
+          if (!claimed) continue;
+          const a = store.getAction(r.action_id);
+          void service.resume(r.action_id, a?.request_id ?? "", 0, rr.runner, rr.scope);
         }
-        if (!claimed) continue;
-        const a = store.getAction(r.action_id);
-        void service.resume(r.action_id, a?.request_id ?? "", 0, rr.runner, rr.scope);
+      } catch (e) {
+        // A store that cannot be read (PostgreSQL away): try again on the next tick.
+        logger.log("warn", "cannot read run requests", { error: String(e) });
       }
     }, 100),
   ];

@@ -119,6 +119,7 @@ export async function startHttp(
   }
 
   const hub = new SseHub(store, {
+    ...(store.watchCommits ? { watch: (l: () => void) => store.watchCommits!(l) } : {}),
     onError: (e) => logger.log("warn", "event tail read failed", { error: String(e) }),
   });
   const pending = store.tx((tx) => {

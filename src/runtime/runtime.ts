@@ -10,6 +10,7 @@ import { openAuditStore, witnessVerdict } from "./audit-store.ts";
 import { processStdio, runGate } from "./gate.ts";
 import { runServe } from "./http.ts";
 import { runMcp } from "./mcp.ts";
+import { runStoreCopy } from "./store-copy.ts";
 import { dataCodecFromEnv, declaredToolRunner, loadConfigFile, openRuntime } from "./open.ts";
 
 /**
@@ -26,6 +27,7 @@ export function createRuntime(platform: Platform): Runtime {
     dataCodec: (varName, from) => dataCodecFromEnv(platform, varName, from),
     openAuditStore: (path, env) => openAuditStore(platform, path, env),
     witness: (config, store) => witnessVerdict(platform, config, store),
+    copyStore: (opts) => runStoreCopy(platform, opts),
     gate: (configPath, httpListen, io, stdio) =>
       runGate(platform, configPath, httpListen, io, stdio ?? processStdio()),
     serve: (configPath, listen, io) => runServe(platform, configPath, listen, io),

@@ -310,6 +310,11 @@ export class SqliteStore extends SqlReads implements Store {
     this.listeners.push(listener);
   }
 
+  /** The driver underneath, for store/store-copy.ts (not part of the Store port). */
+  get sqlDriver(): SqlDriver {
+    return this.db;
+  }
+
   close(): void {
     if (this.closed) return;
     this.flushGroup(); // queued group commits land (or reject) before the file closes

@@ -65,6 +65,20 @@ export interface WitnessVerdict {
   problem?: string;
 }
 
+/** What `warrant store copy` did. */
+export interface StoreCopyReport {
+  from: string;
+  to: string;
+  /** Rows copied per table. */
+  rows: Record<string, number>;
+  events: number;
+  /** The chain head, the same on both sides. */
+  head: { seq: number; hash: string };
+  store_id: string;
+  /** Events the copy's `audit verify` checked. */
+  verified: number;
+}
+
 export interface Runtime {
   /** "bun" or "deno". */
   readonly platform: string;
@@ -88,6 +102,19 @@ export interface Runtime {
    * (app/config.ts storeLocator), whose URL is read from `env`.
    */
   openAuditStore(path: string, env?: Record<string, string | undefined>): Store;
+  /**
+   * Copy the store `from` into the empty store `to` (each a SQLite file,
+   * `postgres` for the config's PostgreSQL store, or `postgres:URL_ENV/SCHEMA`),
+   * then verify the copy. Throws with the fix on any failure.
+   */
+  copyStore(opts: {
+    from: string;
+    to: string;
+    config: Config | null;
+    cwd: string;
+    env: Record<string, string | undefined>;
+    onProgress?: (done: number, total: number) => void;
+  }): StoreCopyReport;
   /** Judge `store` against every checkpoint in the config's witness; null without an `audit` block. */
   witness(config: Config | null, store: Store): WitnessVerdict | null;
   /**

@@ -177,6 +177,13 @@ export interface Store extends StoreReads {
   rotateKey(next: DataCodec, at: number): { actions: number };
   /** Called with the events of each committed transaction, in order. */
   onCommit(listener: (events: EventRecord[]) => void): void;
+  /**
+   * Call `listener` (on the event loop) whenever any process may have
+   * committed events: PostgreSQL's LISTEN/NOTIFY. Absent where the store
+   * has no such signal (SQLite: waiters poll). Returns a function that
+   * stops the calls. Wake-ups carry nothing: re-read the store.
+   */
+  watchCommits?(listener: () => void): () => void;
   /** The database file path. */
   readonly path: string;
   close(): void;

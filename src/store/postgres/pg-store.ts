@@ -7,13 +7,11 @@
 import type { PgBridgeFactory } from "../../app/ports/sql.ts";
 import type { Store } from "../../app/ports/store.ts";
 import type { Clock } from "../../app/ports/system.ts";
-import type { EventRecord } from "../../core/records.ts";
 import { keyedDigest } from "../../core/digest.ts";
 import { isWarrantError, WarrantError } from "../../core/errors.ts";
 import { checkDataKey, loadDigestKey } from "../key-check.ts";
 import { createPayloadCodec, type PayloadCodec } from "../payload-codec.ts";
 import { SqliteStore } from "../sqlite-store.ts";
-import { eventFromRow } from "../rows.ts";
 import { channelOf, pgDriver } from "./pg-driver.ts";
 import { migratePg } from "./pg-migrations.ts";
 
@@ -42,19 +40,8 @@ function newStoreId(): string {
   return `st_${[...b].map((x) => x.toString(16).padStart(2, "0")).join("")}`;
 }
 
-/** A Store that also hears other processes' commits (LISTEN/NOTIFY). */
-export interface PgStore extends Store {
-  /**
-   * Call `listener` with the events other processes (and this one) commit,
-   * in order, after each NOTIFY: what `serve`'s SSE and a waiting resume
-   * use instead of polling. Returns a function that stops it.
-   */
-  onRemoteCommit(listener: (events: EventRecord[]) => void): () => void;
-}
-
-class PostgresStore extends SqliteStore implements PgStore {
-  private remote: Array<(events: EventRecord[]) => void> = [];
-  private seen = -1;
+class PostgresStore extends SqliteStore implements Store {
+  private watchers: Array<() => void> = [];
   private listening = false;
 
   constructor(
@@ -67,37 +54,22 @@ class PostgresStore extends SqliteStore implements PgStore {
     super(pg, codec, label, readOnly);
   }
 
-  onRemoteCommit(listener: (events: EventRecord[]) => void): () => void {
-    this.remote.push(listener);
+  /** LISTEN on the schema's channel (once); every NOTIFY wakes each watcher. */
+  watchCommits(listener: () => void): () => void {
+    this.watchers.push(listener);
     if (!this.listening) {
       this.listening = true;
-      this.seen = this.lastEventSeq();
-      this.pg.bridge.listen(channelOf(this.schema), () => this.drain());
+      this.pg.bridge.listen(channelOf(this.schema), () => {
+        for (const w of [...this.watchers]) {
+          try {
+            w();
+          } catch { /* one watcher's failure must not stop the others */ }
+        }
+      });
     }
     return () => {
-      this.remote = this.remote.filter((l) => l !== listener);
+      this.watchers = this.watchers.filter((w) => w !== listener);
     };
-  }
-
-  /** Read what was committed since the last drain (a NOTIFY names no rows: the table is the truth). */
-  private drain(): void {
-    if (this.remote.length === 0 || this.pg.bridge.inTx) return;
-    try {
-      for (;;) {
-        const rows = this.pg.all("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT 500", [
-          this.seen,
-        ]);
-        if (rows.length === 0) return;
-        const events = rows.map(eventFromRow);
-        this.seen = events[events.length - 1]!.seq;
-        for (const l of this.remote) {
-          try {
-            l(events);
-          } catch { /* a listener failure must not stop the others */ }
-        }
-        if (rows.length < 500) return;
-      }
-    } catch { /* unreachable now: the next NOTIFY after reconnecting reads from `seen` */ }
   }
 }
 
@@ -109,7 +81,7 @@ class PostgresStore extends SqliteStore implements PgStore {
  * @example
  * const store = openPgStore({ url: process.env.WARRANT_DATABASE_URL!, schema: "warrant", bridge: pgBridge });
  */
-export function openPgStore(opts: OpenPgStoreOptions): PgStore {
+export function openPgStore(opts: OpenPgStoreOptions): Store {
   if (!SCHEMA_NAME.test(opts.schema)) {
     throw new WarrantError(
       "config_invalid",
