@@ -13,7 +13,7 @@ import { toWarrantError } from "../core/errors.ts";
 import type { ErrorCode } from "../core/errors.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
 import type { RefusalLog } from "./refusal-log.ts";
-import type { ApprovalRequestRecord } from "../core/records.ts";
+import type { ApprovalRequestRecord, ResolutionRecord } from "../core/records.ts";
 import type { Clock, Logger } from "./ports/system.ts";
 import type { Store, StoreTx } from "./ports/store.ts";
 
@@ -26,7 +26,13 @@ export interface ApprovalDeps {
 }
 
 export type SubmitResult =
-  | { status: "accepted" | "duplicate"; request: ApprovalRequestRecord; tally: QuorumTally }
+  | {
+    status: "accepted" | "duplicate";
+    request: ApprovalRequestRecord;
+    tally: QuorumTally;
+    /** The request's accepted resolutions, read in the same transaction (for the view). */
+    resolutions: ResolutionRecord[];
+  }
   | { status: "refused"; code: ErrorCode; message: string };
 
 /** A quick look at a document's claimed ids, for the audit record of a refusal. */
@@ -89,12 +95,15 @@ export async function submitResolution(
           c,
         );
       }
+      // Read once: the duplicate check, the tally and the reply's view use this list.
+      const stored = request ? tx.listResolutions(request.id) : [];
       // The same document again: idempotent, whatever has happened since.
-      if (request && tx.listResolutions(request.id).some((r) => r.document_sha256 === digest)) {
+      if (request && stored.some((r) => r.document_sha256 === digest)) {
         return {
           status: "duplicate",
           request,
-          tally: tallyQuorum(request, tx.listResolutions(request.id), policy.approvers),
+          tally: tallyQuorum(request, stored, policy.approvers),
+          resolutions: stored,
         };
       }
       const v = verifyResolution(text, {
@@ -109,7 +118,7 @@ export async function submitResolution(
         return refuse(tx, now, from, v.code, v.message, c);
       }
       const r = v.resolution;
-      tx.insertResolution({
+      const added = tx.insertResolution({
         request_id: request!.id,
         approver: r.approver,
         decision: r.decision,
@@ -118,9 +127,11 @@ export async function submitResolution(
         document_sha256: digest,
         at: now,
       });
-      const tally = tallyQuorum(request!, tx.listResolutions(request!.id), policy.approvers);
+      // The list as the store would now read it (ordered by row id; the new row is last).
+      const resolutions = [...stored, added];
+      const tally = tallyQuorum(request!, resolutions, policy.approvers);
       applyTally(tx, request!, tally, now);
-      return { status: "accepted", request: tx.getRequest(request!.id)!, tally };
+      return { status: "accepted", request: tx.getRequest(request!.id)!, tally, resolutions };
     });
   } catch (e) {
     const err = toWarrantError(e);

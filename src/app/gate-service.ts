@@ -101,17 +101,22 @@ export class GateService {
           repeat.prior = tx.findActionByIdempotencyKey(req.idempotency_key);
           if (repeat.prior) return repeat.prior;
         }
-        tx.insertAction(this.newAction(id, req, now));
+        const proposed = this.newAction(id, req, now);
         if (!registered) {
-          return tx.transition(id, ["proposed"], "denied", {
-            effect: "deny",
-            kind: "unregistered_tool",
-            reason: `tool "${req.tool}" was not registered in this session; register_tool it first`,
-          }, now);
+          return tx.insertAction(proposed, [{
+            to: "denied",
+            patch: {
+              effect: "deny",
+              kind: "unregistered_tool",
+              reason:
+                `tool "${req.tool}" was not registered in this session; register_tool it first`,
+            },
+          }]);
         }
         const policy = this.deps.policy();
         const d = evaluate(policy, this.call(req), { now, counters: storeCounters(tx, now) });
         return recordDecision(tx, this.deps, {
+          action: proposed,
           id,
           decision: d,
           policy,

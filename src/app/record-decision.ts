@@ -10,7 +10,7 @@ import { actionDigest } from "../core/digest.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
 import type { Decision } from "../core/policy/types.ts";
 import { recordCounters } from "./counters.ts";
-import type { ActionRecord } from "../core/records.ts";
+import type { ActionRecord, NewAction } from "../core/records.ts";
 import type { Ids } from "./ports/system.ts";
 import type { StoreTx } from "./ports/store.ts";
 
@@ -21,6 +21,8 @@ export interface DecisionDeps {
 }
 
 export interface DecisionToRecord {
+  /** The proposed action, inserted here together with its decision. */
+  action: NewAction;
   id: string;
   decision: Decision;
   policy: CompiledPolicy;
@@ -30,7 +32,10 @@ export interface DecisionToRecord {
 }
 
 /**
- * Move a `proposed` action to denied, executing (through allowed) or held.
+ * Insert the proposed action and move it to denied, executing (through
+ * allowed) or held. A deny, and an allow that records no counters, are one
+ * row write with their events (insertAction's steps); counters and holds
+ * keep their events in order: proposed, counter.added…, then the decision.
  * Throws what the store throws; the caller's transaction then rolls back.
  */
 export function recordDecision(tx: StoreTx, deps: DecisionDeps, r: DecisionToRecord): ActionRecord {
@@ -47,21 +52,26 @@ export function recordDecision(tx: StoreTx, deps: DecisionDeps, r: DecisionToRec
   if (d.matched.join() !== d.rules.join()) why.matched = d.matched;
   if (d.by_default) why.by_default = true;
   if (d.effect === "deny") {
-    return tx.transition(
-      id,
-      ["proposed"],
-      "denied",
-      { ...base, kind: d.kind ?? "policy_denied" },
-      now,
-      why,
-    );
+    return tx.insertAction(r.action, [{
+      to: "denied",
+      patch: { ...base, kind: d.kind ?? "policy_denied" },
+      payload: why,
+    }]);
   }
+  // An allow's reason is "allowed by RULES": derivable, so not stored twice per action.
+  const { reason: _derived, ...allowed } = base;
+  const intent = { executor_session: deps.sessionId };
+  if (d.effect === "allow" && d.spends.length === 0 && d.rates.length === 0) {
+    return tx.insertAction(r.action, [
+      { to: "allowed", patch: allowed, payload: why },
+      { to: "executing", patch: intent },
+    ]);
+  }
+  tx.insertAction(r.action);
   recordCounters(tx, d, id, now);
   if (d.effect === "allow") {
-    // An allow's reason is "allowed by RULES": derivable, so not stored twice per action.
-    const { reason: _derived, ...allowed } = base;
     tx.transition(id, ["proposed"], "allowed", allowed, now, why);
-    return tx.transition(id, ["allowed"], "executing", { executor_session: deps.sessionId }, now);
+    return tx.transition(id, ["allowed"], "executing", intent, now);
   }
   const timeouts = d.approvals.map((q) => q.timeout_ms ?? deps.defaultHoldTimeoutMs);
   const deadline = now + Math.min(...timeouts, Number.MAX_SAFE_INTEGER);

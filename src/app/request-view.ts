@@ -3,7 +3,9 @@
  * CLI verbs and, through requestView, by the HTTP API.
  */
 import { tallyOf } from "./approval-service.ts";
-import type { ApprovalRequestRecord } from "../core/records.ts";
+import type { ApprovalRequestRecord, ResolutionRecord } from "../core/records.ts";
+import { tallyQuorum } from "../core/approval/resolution.ts";
+import type { QuorumTally } from "../core/approval/resolution.ts";
 import type { Store } from "./ports/store.ts";
 import { resolutionTemplate } from "../core/approval/request.ts";
 import type { CompiledPolicy } from "../core/policy/compile.ts";
@@ -14,9 +16,20 @@ interface ViewEnv {
   policy?: { current: CompiledPolicy };
 }
 
-/** The JSON form of a request: what to review, the template to sign, quorum progress. */
-export function requestView(env: ViewEnv, r: ApprovalRequestRecord): RequestView {
-  const tally = env.policy ? tallyOf(env.store, r, env.policy.current) : null;
+/**
+ * The JSON form of a request: what to review, the template to sign, quorum
+ * progress. `known`: the tally and resolutions the caller already has (a
+ * POST that just tallied them in its transaction), so they are not read and
+ * counted again.
+ */
+export function requestView(
+  env: ViewEnv,
+  r: ApprovalRequestRecord,
+  known?: { tally: QuorumTally; resolutions: readonly ResolutionRecord[] },
+): RequestView {
+  const stored = known?.resolutions ?? env.store.listResolutions(r.id);
+  const tally = known?.tally ??
+    (env.policy ? tallyQuorum(r, stored, env.policy.current.approvers) : null);
   return {
     request_id: r.id,
     action_id: r.action_id,
@@ -34,7 +47,7 @@ export function requestView(env: ViewEnv, r: ApprovalRequestRecord): RequestView
     created_at: new Date(r.created_at).toISOString(),
     resolved_at: r.resolved_at === null ? null : new Date(r.resolved_at).toISOString(),
     resolution_template: resolutionTemplate(r),
-    resolutions: env.store.listResolutions(r.id).map((x) => ({
+    resolutions: stored.map((x) => ({
       approver: x.approver,
       decision: x.decision,
       at: new Date(x.at).toISOString(),

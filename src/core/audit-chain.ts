@@ -43,16 +43,18 @@ export interface ChainEvent extends ChainFields {
  * payload. Equals eventHash() when `payloadText` is canonicalize(payload).
  */
 export function eventHashOfText(e: Omit<ChainFields, "payload">, payloadText: string): string {
-  // Keys in JCS order: action_id, at, payload, prev_hash, seq, type.
+  // Keys in JCS order: action_id, at, payload, prev_hash, seq, type. A
+  // well-formed 64-hex prev_hash needs no escaping; anything else is encoded.
+  const prev = HEX64.test(e.prev_hash) ? `"${e.prev_hash}"` : canonicalize(e.prev_hash);
   return sha256Hex(
     `{"action_id":${canonicalize(e.action_id)},"at":${
       canonicalize(e.at)
     },"payload":${payloadText}` +
-      `,"prev_hash":${canonicalize(e.prev_hash)},"seq":${canonicalize(e.seq)},"type":${
-        canonicalize(e.type)
-      }}`,
+      `,"prev_hash":${prev},"seq":${canonicalize(e.seq)},"type":${canonicalize(e.type)}}`,
   );
 }
+
+const HEX64 = /^[0-9a-f]{64}$/;
 
 /**
  * Why a stored payload text is not acceptable, or null. From `canonicalFrom`

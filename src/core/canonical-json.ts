@@ -34,8 +34,13 @@ function hasLoneSurrogate(s: string): boolean {
   return false;
 }
 
+/** Any surrogate at all: a native scan, so the exact pairing check runs only when needed. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 function encodeString(s: string, path: string): string {
-  if (hasLoneSurrogate(s)) invalid(path, "string contains a lone UTF-16 surrogate");
+  if (SURROGATE.test(s) && hasLoneSurrogate(s)) {
+    invalid(path, "string contains a lone UTF-16 surrogate");
+  }
   return JSON.stringify(s);
 }
 

@@ -11,6 +11,17 @@
  * noble's `{ zip215: false }` does the first three and the small-order A
  * check; we repeat the S, length and small-order checks here explicitly so
  * that a change of library defaults cannot silently loosen them.
+ *
+ * A runtime's native verifier (node:crypto; useNativeVerify) may stand in
+ * front of the pure one, with the same accept set: the length and S checks
+ * run first; a native "yes" (the cofactorless equation [S]B = R + [k]A,
+ * which implies the cofactored one checked here) is kept only when A and R
+ * also pass the strict encoding and small-order checks; a native "no" is
+ * decided again by the pure path, because a point with a torsion component
+ * satisfies the cofactored equation (which we accept) where the cofactorless
+ * one fails. So valid signatures cost one native verification, and only a
+ * forged or exotic one pays for the pure check
+ * (test/core/crypto/native-crypto.test.ts proves both paths agree).
  */
 import * as ed from "@noble/ed25519";
 import { sha512 } from "@noble/hashes/sha2.js";
@@ -52,6 +63,87 @@ function baseMultiply(n: bigint): InstanceType<typeof ed.Point> {
   return p;
 }
 
+/** A runtime's native Ed25519 verification; trusted only for its "yes" (see above). */
+export type NativeVerify = (sig: Uint8Array, msg: Uint8Array, pub: Uint8Array) => boolean;
+
+let native: NativeVerify | null = null;
+
+/** Put `fn` in front of the pure verification (null: pure only). See the module comment. */
+export function useNativeVerify(fn: NativeVerify | null): void {
+  native = fn;
+}
+
+/** p = 2^255 - 19, little-endian, for the canonical-encoding check on bytes. */
+const P_LE = Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 0xed : i === 31 ? 0x7f : 0xff));
+/** L, little-endian. */
+const L_LE = Uint8Array.from(
+  { length: 32 },
+  (_, i) => Number((ED25519_L >> BigInt(8 * i)) & 0xffn),
+);
+
+/** a < b for two 32-byte little-endian numbers. */
+function lessLE(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 31; i >= 0; i--) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return false;
+}
+
+/**
+ * The y coordinates (sign bit cleared, hex) of the 8 points of small order:
+ * a canonical point whose y is one of these is of small order, whatever its
+ * sign bit (its negation is too), including both encodings with x = 0.
+ */
+const SMALL_ORDER_Y: ReadonlySet<string> = (() => {
+  // An order-8 point: its multiples are the whole small-order subgroup.
+  const t = ed.Point.fromBytes(
+    Uint8Array.from(
+      "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05".match(/../g)!,
+      (h) => parseInt(h, 16),
+    ),
+    false,
+  );
+  const ys = new Set<string>();
+  let q = ed.Point.ZERO;
+  for (let i = 0; i < 8; i++, q = q.add(t)) {
+    const b = q.toBytes();
+    b[31] = b[31]! & 0x7f;
+    ys.add(hexOf(b));
+  }
+  // y = 1, p - 1, 0 and ±y of the order-8 points; anything else is a broken constant.
+  if (!q.is0() || ys.size !== 5) throw new Error("ed25519: small-order table is wrong");
+  return ys;
+})();
+
+function hexOf(b: Uint8Array): string {
+  let s = "";
+  for (const x of b) s += x.toString(16).padStart(2, "0");
+  return s;
+}
+
+/**
+ * For an R that a native verification accepted (so a curve point): true
+ * when its encoding is canonical (y < p, no x = 0 with the sign bit set)
+ * and it is not of small order.
+ */
+function strictAcceptedR(r: Uint8Array): boolean {
+  const y = r.slice();
+  y[31] = y[31]! & 0x7f;
+  return lessLE(y, P_LE) && !SMALL_ORDER_Y.has(hexOf(y));
+}
+
+const strictKeys = new Map<string, boolean>();
+
+/** isStrictPublicKey, remembered per key (approvers and signers are few). */
+function strictKeyCached(pub: Uint8Array): boolean {
+  const k = hexOf(pub);
+  let ok = strictKeys.get(k);
+  if (ok === undefined) {
+    ok = isStrictPublicKeyUncached(pub);
+    if (strictKeys.size >= 1024) strictKeys.clear();
+    strictKeys.set(k, ok);
+  }
+  return ok;
+}
+
 function isBytes(v: unknown, len: number): v is Uint8Array {
   return v instanceof Uint8Array && v.length === len;
 }
@@ -85,7 +177,10 @@ function decodePoint(bytes: Uint8Array): InstanceType<typeof ed.Point> | null {
  * @example isStrictPublicKey(new Uint8Array(32)) // false (not a point)
  */
 export function isStrictPublicKey(pub: Uint8Array): boolean {
-  if (!isBytes(pub, 32)) return false;
+  return isBytes(pub, 32) && strictKeyCached(pub);
+}
+
+function isStrictPublicKeyUncached(pub: Uint8Array): boolean {
   const p = decodePoint(pub);
   return p !== null && !p.isSmallOrder();
 }
@@ -116,6 +211,27 @@ export function sign(secret: Uint8Array, msg: Uint8Array): Uint8Array {
  * small-order A or R, or a signature that does not match.
  */
 export function verify(sig: Uint8Array, msg: Uint8Array, pub: Uint8Array): boolean {
+  try {
+    if (!isBytes(sig, 64) || !isBytes(pub, 32) || !(msg instanceof Uint8Array)) return false;
+    if (!lessLE(sig.subarray(32), L_LE)) return false;
+    if (native !== null) {
+      let yes = false;
+      try {
+        yes = native(sig, msg, pub) === true;
+      } catch { /* decided by the pure path */ }
+      if (yes) return strictKeyCached(pub) && strictAcceptedR(sig.subarray(0, 32));
+    }
+    return verifyPure(sig, msg, pub);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The pure strict verification alone (no native verifier), for tests that
+ * compare the two paths. Same contract as verify.
+ */
+export function verifyPure(sig: Uint8Array, msg: Uint8Array, pub: Uint8Array): boolean {
   try {
     if (!isBytes(sig, 64) || !isBytes(pub, 32) || !(msg instanceof Uint8Array)) return false;
     if (leToBigInt(sig.subarray(32)) >= ED25519_L) return false;

@@ -6,6 +6,7 @@
 import type { FetchHandler, HttpServer, Platform, ServeOptions } from "../app/ports/platform.ts";
 import { nodeAead } from "./aead.ts";
 import { pgBridge } from "./pg-bridge.ts";
+import { nodeEd25519Verify, nodeHashes } from "./native-crypto.ts";
 import { nodeSqlite } from "./node-sqlite.ts";
 import { isPidAlive } from "./process.ts";
 import { processRunner } from "./process-runner.ts";
@@ -69,6 +70,7 @@ export const denoPlatform: Platform = {
   postgres: pgBridge,
   serveHttp: denoServe,
   aead: nodeAead,
+  nativeCrypto: { hashes: nodeHashes, ed25519Verify: nodeEd25519Verify },
   clock: systemClock,
   ids: systemIds,
   logger: stderrLogger,

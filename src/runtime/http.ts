@@ -162,7 +162,7 @@ export async function startHttp(
     clock: env.clock,
     logger,
     policy: () => policy.current,
-    view: (r) => requestView({ store, policy }, r),
+    view: (r, known) => requestView({ store, policy }, r, known),
     hub,
     metrics,
     token,

@@ -5,6 +5,8 @@
  * the process runner, all on that platform's SQLite and HTTP server.
  */
 import type { Platform } from "../app/ports/platform.ts";
+import { useNativeHashes } from "../core/digest.ts";
+import { useNativeVerify } from "../core/ed25519.ts";
 import type { Runtime } from "../app/ports/runtime.ts";
 import { openAuditStore, witnessVerdict } from "./audit-store.ts";
 import { processStdio, runGate } from "./gate.ts";
@@ -19,6 +21,10 @@ import { dataCodecFromEnv, declaredToolRunner, loadConfigFile, openRuntime } fro
  * @example const rt = createRuntime(bunPlatform); const env = rt.open("warrant.json", io);
  */
 export function createRuntime(platform: Platform): Runtime {
+  // Same results, native speed: the audit chain hashes every event, and the
+  // approval endpoint verifies a signature per POST.
+  useNativeHashes(platform.nativeCrypto.hashes);
+  useNativeVerify(platform.nativeCrypto.ed25519Verify);
   return {
     platform: platform.name,
     loadConfig: (path, cwd) => loadConfigFile(path, cwd),

@@ -87,15 +87,62 @@ export function storedDigest(codec: PayloadCodec, value: unknown): string {
   }
 }
 
-/** Insert an action in state "proposed" + event "action.proposed". */
-export function insertAction(w: Writer, a: NewAction): ActionRecord {
+/** One transition applied as the action is inserted (see insertAction). */
+export interface ActionStep {
+  to: ActionState;
+  patch: ActionPatch;
+  payload?: Record<string, unknown>;
+}
+
+/**
+ * Insert an action in state "proposed" + event "action.proposed", then the
+ * transitions `then` (each checked against the state machine, each with its
+ * "action.<to>" event exactly as transition() would write it), as ONE row
+ * write in the final state: a decision and its intent cost one INSERT, not
+ * an INSERT and an UPDATE per step. Output and detail are not accepted as
+ * steps (they come later, from a run).
+ */
+export function insertAction(
+  w: Writer,
+  a: NewAction,
+  then: readonly ActionStep[] = [],
+): ActionRecord {
   const args_digest = storedDigest(w.codec, a.args);
   const argsBlob = w.codec.encode(a.args, payloadAad("actions", a.id, "args"));
+  let state: ActionState = "proposed";
+  const cols: Record<string, unknown> = {};
+  const events: Array<{ to: ActionState; payload: Record<string, unknown> }> = [];
+  for (const step of then) {
+    assertTransition(state, step.to);
+    if (step.patch.output !== undefined || step.patch.detail !== undefined) {
+      throw new WarrantError(
+        "invalid_argument",
+        `insertAction of ${a.id}: a step to ${step.to} cannot carry output or detail`,
+      );
+    }
+    noPayloadLeak(step.payload, `action.${step.to}`);
+    const summary: Record<string, unknown> = { from: state };
+    for (const k of PLAIN_PATCH) {
+      const v = step.patch[k];
+      if (v === undefined) continue;
+      cols[k] = v;
+      summary[k] = v;
+    }
+    if (step.patch.rules !== undefined) {
+      cols.rules = step.patch.rules;
+      summary.rules = step.patch.rules;
+    }
+    events.push({ to: step.to, payload: { ...summary, ...step.payload } });
+    state = step.to;
+  }
+  const val = (k: string): SqlValue => (cols[k] ?? null) as SqlValue;
+  const rules = (cols.rules as string[] | undefined) ?? [];
   try {
     w.db.run(
       "INSERT INTO actions (id, session_id, project, tool, args, args_digest, origin, " +
-        "correlation_id, idempotency_key, via, state, rules, created_at, updated_at) " +
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', '[]', ?, ?)",
+        "correlation_id, idempotency_key, via, state, rules, effect, kind, reason, policy_id, " +
+        "policy_version, request_id, deadline, executor_session, created_at, updated_at) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       [
         a.id,
         a.session_id,
@@ -107,6 +154,16 @@ export function insertAction(w: Writer, a: NewAction): ActionRecord {
         a.correlation_id ?? null,
         a.idempotency_key ?? null,
         a.via ?? null,
+        state,
+        JSON.stringify(rules),
+        val("effect"),
+        val("kind"),
+        val("reason"),
+        val("policy_id"),
+        val("policy_version"),
+        val("request_id"),
+        val("deadline"),
+        val("executor_session"),
         a.at,
         a.at,
       ],
@@ -131,6 +188,9 @@ export function insertAction(w: Writer, a: NewAction): ActionRecord {
   if (a.idempotency_key != null) payload.idempotency_key = a.idempotency_key;
   if (a.via != null) payload.via = a.via;
   w.append({ type: "action.proposed", action_id: a.id, payload, at: a.at });
+  for (const e of events) {
+    w.append({ type: `action.${e.to}`, action_id: a.id, payload: e.payload, at: a.at });
+  }
   return {
     id: a.id,
     session_id: a.session_id,
@@ -142,18 +202,18 @@ export function insertAction(w: Writer, a: NewAction): ActionRecord {
     correlation_id: a.correlation_id ?? null,
     idempotency_key: a.idempotency_key ?? null,
     via: a.via ?? null,
-    state: "proposed",
-    effect: null,
-    kind: null,
-    reason: null,
-    rules: [],
-    policy_id: null,
-    policy_version: null,
-    request_id: null,
-    deadline: null,
+    state,
+    effect: (cols.effect ?? null) as ActionRecord["effect"],
+    kind: (cols.kind ?? null) as ActionRecord["kind"],
+    reason: (cols.reason ?? null) as string | null,
+    rules: [...rules],
+    policy_id: (cols.policy_id ?? null) as string | null,
+    policy_version: (cols.policy_version ?? null) as number | null,
+    request_id: (cols.request_id ?? null) as string | null,
+    deadline: (cols.deadline ?? null) as number | null,
     output: null,
     detail: null,
-    executor_session: null,
+    executor_session: (cols.executor_session ?? null) as string | null,
     created_at: a.at,
     updated_at: a.at,
   };

@@ -192,6 +192,12 @@ export class SqliteStore extends SqlReads implements Store {
     try {
       this.tx((t) => {
         const tx = t as SqlTx;
+        if (batch.length === 1) {
+          // Alone in its group: its own transaction isolates it (a throw rolls
+          // the whole transaction back and rejects it), no savepoint needed.
+          results.push({ ok: true, v: batch[0]!.fn(tx) });
+          return;
+        }
         for (const item of batch) {
           const m = tx.mark();
           this.db.exec("SAVEPOINT grp");

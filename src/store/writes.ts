@@ -26,6 +26,7 @@ import type { PayloadCodec } from "./payload-codec.ts";
 import { SqlReads } from "./reads.ts";
 import { hashBytes, payloadAad } from "./rows.ts";
 import {
+  type ActionStep,
   insertAction,
   isConstraint,
   noPayloadLeak,
@@ -80,10 +81,18 @@ export class SqlTx extends SqlReads implements StoreTx {
     e: { type: string; action_id?: string | null; payload?: Record<string, unknown>; at: number },
   ): EventRecord {
     this.live();
-    // Normalise through JSON (undefined fields dropped), then store the
-    // canonical text: the hash covers exactly the bytes stored.
-    const payload = JSON.parse(JSON.stringify(e.payload ?? {})) as Record<string, unknown>;
-    const payloadText = canonicalize(payload);
+    // The canonical text is stored and hashed: the hash covers exactly the
+    // bytes stored. A payload canonical JSON takes as is (the usual case) is
+    // encoded once; one it refuses (an undefined field, a Date) is first
+    // normalised through JSON, as JSON.stringify would write it.
+    let payload = e.payload ?? {};
+    let payloadText: string;
+    try {
+      payloadText = canonicalize(payload);
+    } catch {
+      payload = JSON.parse(JSON.stringify(payload)) as Record<string, unknown>;
+      payloadText = canonicalize(payload);
+    }
     const fields = {
       seq: this.head.seq + 1,
       at: e.at,
@@ -122,9 +131,9 @@ export class SqlTx extends SqlReads implements StoreTx {
     return rec;
   }
 
-  insertAction(a: NewAction): ActionRecord {
+  insertAction(a: NewAction, then?: readonly ActionStep[]): ActionRecord {
     this.live();
-    return insertAction(this.writer, a);
+    return insertAction(this.writer, a, then);
   }
 
   transition(

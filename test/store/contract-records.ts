@@ -249,6 +249,75 @@ export function recordsContract(name: string, driver: Backend, t: TestApi): void
     eq(s.findHeldRepeat({ tool: "fs.write_file", args, via: "mcp stdio: x" }), null);
   });
 
+  test("insertAction with steps = insertAction then each transition (one row write)", (c) => {
+    const s = c.open();
+    const proposed = (id: string) => ({
+      id,
+      session_id: "ses_1",
+      project: "acme",
+      tool: "send_payment",
+      args: { amount: 5, to: "bob" },
+      origin: "hook" as const,
+      at: 10,
+    });
+    const allow = {
+      effect: "allow" as const,
+      rules: ["small"],
+      policy_id: "acme",
+      policy_version: 7,
+    };
+    const stepped = s.tx((tx) => {
+      session(tx, "ses_1");
+      return tx.insertAction(proposed("act_one"), [
+        { to: "allowed", patch: allow, payload: { by_default: true } },
+        { to: "executing", patch: { executor_session: "ses_1" } },
+      ]);
+    });
+    s.tx((tx) => {
+      tx.insertAction(proposed("act_two"));
+      tx.transition("act_two", ["proposed"], "allowed", allow, 10, { by_default: true });
+      tx.transition("act_two", ["allowed"], "executing", { executor_session: "ses_1" }, 10);
+    });
+    const strip = (a: unknown) => ({ ...(a as Record<string, unknown>), id: "" });
+    eq(strip(stepped), strip(s.getAction("act_one")), "the returned record is the stored row");
+    eq(strip(s.getAction("act_one")), strip(s.getAction("act_two")), "same row either way");
+    const evs = (id: string) =>
+      s.events({ actionId: id }).map((e) => ({ type: e.type, payload: e.payload, at: e.at }));
+    eq(evs("act_one"), evs("act_two"), "same events either way");
+    eq(evs("act_one").map((e) => e.type), [
+      "action.proposed",
+      "action.allowed",
+      "action.executing",
+    ]);
+    const denied = s.tx((tx) =>
+      tx.insertAction(proposed("act_three"), [{
+        to: "denied",
+        patch: { effect: "deny", kind: "policy_denied", reason: "no" },
+      }])
+    );
+    eq([denied.state, denied.kind, denied.reason], ["denied", "policy_denied", "no"]);
+    // Steps obey the state machine, carry no output or clear payloads, and a refusal writes nothing.
+    throwsCode(
+      () =>
+        s.tx((tx) =>
+          tx.insertAction(proposed("act_bad"), [{ to: "completed", patch: { output: 1 } }])
+        ),
+      "illegal_transition",
+    );
+    throwsCode(
+      () =>
+        s.tx((tx) =>
+          tx.insertAction(proposed("act_bad"), [{
+            to: "allowed",
+            patch: {},
+            payload: { args: {} },
+          }])
+        ),
+      "invalid_argument",
+    );
+    eq(s.getAction("act_bad"), null);
+  });
+
   test("event queries: afterSeq, limit, actionId, types, eventsSince; payloads carry no args", (c) => {
     const s = c.open();
     const a = actionIn(s, "completed", { args: { secret: "hunter2-SECRET" } });

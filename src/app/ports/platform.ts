@@ -5,6 +5,8 @@
  * (node:sqlite, Deno.serve). The entry points main.bun.ts and main.deno.ts
  * pick one and nothing else.
  */
+import type { NativeHashes } from "../../core/digest.ts";
+import type { NativeVerify } from "../../core/ed25519.ts";
 import type { DeclaredTool } from "../declared-tool.ts";
 import type { Aead } from "./aead.ts";
 import type { PgBridgeFactory, SqlDriverFactory } from "./sql.ts";
@@ -49,6 +51,11 @@ export interface Platform {
   serveHttp(fetch: FetchHandler, opts: ServeOptions): HttpServer;
   /** The synchronous AEAD for payloads at rest. */
   readonly aead: Aead;
+  /**
+   * Native SHA-256/HMAC and Ed25519 verification, installed into core at
+   * start (core keeps the strict signature checks; see core/ed25519.ts).
+   */
+  readonly nativeCrypto: { hashes: NativeHashes; ed25519Verify: NativeVerify };
   readonly clock: Clock;
   /** A fresh time-ordered id source. */
   ids(): Ids;

@@ -45,6 +45,8 @@ export interface GateStdio {
   onEnd(listener: (why: string) => void): void;
   /** Stop reading, once the gate has stopped. */
   pause(): void;
+  /** Write out any lines still held back (a writer that coalesces); called before the gate returns. */
+  flush?(): void;
 }
 
 /** What `warrant mcp` proxies: an upstream command (stdio) or URL, and where agents connect. */

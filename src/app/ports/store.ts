@@ -100,8 +100,16 @@ export interface StoreTx extends StoreReads {
   appendEvent(
     e: { type: string; action_id?: string | null; payload?: Record<string, unknown>; at: number },
   ): EventRecord;
-  /** Insert an action in state "proposed" + event "action.proposed". */
-  insertAction(a: NewAction): ActionRecord;
+  /**
+   * Insert an action in state "proposed" + event "action.proposed"; with
+   * `then`, also apply those transitions in order (each checked against the
+   * state machine, each with the "action.<to>" event transition() writes)
+   * as one row write in the final state. Steps carry no output or detail.
+   */
+  insertAction(
+    a: NewAction,
+    then?: readonly { to: ActionState; patch: ActionPatch; payload?: Record<string, unknown> }[],
+  ): ActionRecord;
   /**
    * Move an action from one of `from` to `to`, applying `patch`, + event
    * "action.<to>" with `payload`. Throws WarrantError("illegal_transition")

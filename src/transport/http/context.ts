@@ -10,7 +10,8 @@ import type { Clock, Logger } from "../../app/ports/system.ts";
 import type { Store } from "../../app/ports/store.ts";
 import type { SseHub } from "../../bus/sse-hub.ts";
 import type { CompiledPolicy } from "../../core/policy/compile.ts";
-import type { ApprovalRequestRecord } from "../../core/records.ts";
+import type { ApprovalRequestRecord, ResolutionRecord } from "../../core/records.ts";
+import type { QuorumTally } from "../../core/approval/resolution.ts";
 import type { HeaderLimits, RateLimit } from "./guards.ts";
 import type { HttpMetrics } from "./metrics.ts";
 import { HTTP_STATUS } from "./status.ts";
@@ -21,8 +22,14 @@ export interface HttpAppDeps {
   clock: Clock;
   logger: Logger;
   policy: () => CompiledPolicy;
-  /** The JSON form of a request (app/request-view.ts requestView). */
-  view: (r: ApprovalRequestRecord) => Record<string, unknown>;
+  /**
+   * The JSON form of a request (app/request-view.ts requestView); `known`:
+   * the tally and resolutions a POST already read in its transaction.
+   */
+  view: (
+    r: ApprovalRequestRecord,
+    known?: { tally: QuorumTally; resolutions: readonly ResolutionRecord[] },
+  ) => Record<string, unknown>;
   hub: SseHub;
   metrics: HttpMetrics;
   /** Reads need `Authorization: Bearer <token>` when set. */

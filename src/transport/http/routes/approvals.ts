@@ -79,11 +79,10 @@ export function approvalRoutes({ deps, auth, authed }: RouteKit): Hono<HttpEnv> 
       const shown = deps.token && !isAuthed ? publicRefusalMessage(res.code) : res.message;
       return errorBody(c, res.code, shown);
     }
-    const { state, progress, denied_by } = res.tally;
+    // The view reuses the tally and resolutions of the transaction: counted once per POST.
     return c.json({
       status: res.status,
-      ...deps.view(res.request),
-      quorum: { state, progress, denied_by },
+      ...deps.view(res.request, { tally: res.tally, resolutions: res.resolutions }),
     }, res.status === "accepted" ? 201 : 200);
   });
   r.all(
