@@ -19,7 +19,7 @@ import { fmt, markdownTable } from "./lib/stats.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const OUT = join(ROOT, "bench/out");
-const PARTS = ["compare", "policy", "history", "startup", "gate", "http", "mcp"] as const;
+const PARTS = ["compare", "policy", "history", "startup", "gate", "http", "mcp", "store"] as const;
 
 export interface Series {
   name: string;

@@ -1,0 +1,250 @@
+/**
+ * Store benchmark: govern throughput and latency with 1, 4 and 8 gate
+ * processes (the compiled binary) on one PostgreSQL schema against the same
+ * on one SQLite file, in one run. Each gate has 4 callers in flight (so its
+ * group commit has something to batch); every govern is an allowed tool
+ * with a trivial body: 3 transactions (decision, executing, completed).
+ *
+ * Then where the time goes on PostgreSQL: commits per govern (from
+ * pg_stat_database), the bridge's synchronous round trip (worker hop +
+ * server) against the driver's own asynchronous round trip, and the same
+ * statement count on SQLite.
+ *
+ *   WARRANT_BENCH_PG_URL=postgres://… bun bench/store.ts [--seconds 6] [--binary dist/warrant]
+ * (scripts/bench store starts a throwaway cluster and sets the URL.)
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import postgres from "postgres";
+import { GateClient } from "../src/client/gate-client.ts";
+import { pgBridge } from "../src/platform/pg-bridge.ts";
+import { fmt, markdownTable, summarize } from "./lib/stats.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
+};
+const SECONDS = Number(opt("--seconds", "6"));
+const BINARY = resolve(opt("--binary", join(ROOT, "dist/warrant")));
+const PG_URL = process.env.WARRANT_BENCH_PG_URL ?? process.env.WARRANT_DATABASE_URL;
+const GATES = [1, 4, 8];
+const CALLERS_PER_GATE = 4;
+
+if (!PG_URL) {
+  console.error("bench/store.ts: set WARRANT_BENCH_PG_URL (scripts/bench store starts a cluster)");
+  process.exit(2);
+}
+
+function workspace(store: "sqlite" | "postgres", schema: string) {
+  const dir = mkdtempSync(join(tmpdir(), "warrant-bench-store-"));
+  mkdirSync(join(dir, "policies"));
+  writeFileSync(
+    join(dir, "policies/bench.policy.json"),
+    JSON.stringify({
+      policy: "bench",
+      version: 1,
+      default: "deny",
+      rules: [{ id: "echo", tool: "echo", effect: "allow" }],
+    }),
+  );
+  const configPath = join(dir, "warrant.json");
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      project: "bench",
+      store: store === "postgres"
+        ? { postgres: { schema } }
+        : { path: ".warrant/warrant.db", synchronous: "full" },
+      policy: { file: "policies/bench.policy.json", allow_unsigned: true },
+      gate: { tool_exec_timeout_ms: 600_000 },
+    }),
+  );
+  return { dir, configPath };
+}
+
+interface Row {
+  store: string;
+  gates: number;
+  calls: number;
+  perSec: number;
+  p50: number;
+  p99: number;
+}
+
+async function run(store: "sqlite" | "postgres", gates: number, schema: string): Promise<Row> {
+  const ws = workspace(store, schema);
+  const env = { ...process.env, WARRANT_DATABASE_URL: PG_URL, WARRANT_LOG: "error" };
+  const clients = await Promise.all(
+    Array.from(
+      { length: gates },
+      () =>
+        GateClient.spawn([BINARY, "runtime", "gate", "--config", ws.configPath], {
+          cwd: ws.dir,
+          env,
+        }),
+    ),
+  );
+  try {
+    for (const c of clients) await c.registerTool("echo", ({ args }) => args);
+    // Warm-up: every gate's first transactions (statement caches, connections).
+    await Promise.all(clients.map((c) => c.govern("echo", { warm: true })));
+    const latencies: number[] = [];
+    const until = performance.now() + SECONDS * 1000;
+    const t0 = performance.now();
+    await Promise.all(clients.flatMap((c) =>
+      Array.from({ length: CALLERS_PER_GATE }, async () => {
+        let n = 0;
+        while (performance.now() < until) {
+          const s = performance.now();
+          const r = await c.govern("echo", { n: n++ });
+          latencies.push(performance.now() - s);
+          if (r.phase !== "completed") throw new Error(`govern was ${JSON.stringify(r)}`);
+        }
+      })
+    ));
+    const wall = performance.now() - t0;
+    const s = summarize(latencies);
+    return {
+      store,
+      gates,
+      calls: latencies.length,
+      perSec: latencies.length / wall * 1000,
+      p50: s.p50,
+      p99: s.p99,
+    };
+  } finally {
+    for (const c of clients) await c.close();
+    rmSync(ws.dir, { recursive: true, force: true });
+  }
+}
+
+async function commitsPerGovern(schema: string): Promise<{ commits: number; governs: number }> {
+  const sql = postgres(PG_URL!, { max: 1, onnotice: () => {} });
+  const read = async () =>
+    Number(
+      (await sql`SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`)[0]!
+        .xact_commit,
+    );
+  const ws = workspace("postgres", schema);
+  const gate = await GateClient.spawn([BINARY, "runtime", "gate", "--config", ws.configPath], {
+    cwd: ws.dir,
+    env: { ...process.env, WARRANT_DATABASE_URL: PG_URL, WARRANT_LOG: "error" },
+  });
+  try {
+    await gate.registerTool("echo", ({ args }) => args);
+    await gate.govern("echo", {});
+    await sql`SELECT pg_stat_clear_snapshot()`;
+    const before = await read();
+    const n = 200;
+    for (let i = 0; i < n; i++) await gate.govern("echo", { i });
+    await new Promise((r) => setTimeout(r, 600)); // stats are flushed asynchronously
+    await sql`SELECT pg_stat_clear_snapshot()`;
+    return { commits: (await read()) - before, governs: n };
+  } finally {
+    await gate.close();
+    await sql.end();
+    rmSync(ws.dir, { recursive: true, force: true });
+  }
+}
+
+async function roundTrips(): Promise<{ bridge: number; direct: number }> {
+  const b = pgBridge({ url: PG_URL!, schema: "public" });
+  const n = 2000;
+  try {
+    b.query("SELECT 1 AS x");
+    const tb: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      b.query("SELECT $1::int AS x", [i]);
+      tb.push(performance.now() - t);
+    }
+    const sql = postgres(PG_URL!, { max: 1, onnotice: () => {} });
+    await sql.unsafe("SELECT 1 AS x");
+    const td: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await sql.unsafe("SELECT $1::int AS x", [i]);
+      td.push(performance.now() - t);
+    }
+    await sql.end();
+    return { bridge: summarize(tb).p50 * 1000, direct: summarize(td).p50 * 1000 };
+  } finally {
+    b.close();
+  }
+}
+
+async function dropSchemas(schemas: string[]): Promise<void> {
+  const sql = postgres(PG_URL!, { max: 1, onnotice: () => {} });
+  for (const s of schemas) await sql.unsafe(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  await sql.end();
+}
+
+async function main(): Promise<void> {
+  const tag = `bench_${process.pid}`;
+  const schemas: string[] = [];
+  const rows: Row[] = [];
+  try {
+    for (const gates of GATES) {
+      for (const store of ["sqlite", "postgres"] as const) {
+        const schema = `${tag}_${gates}`;
+        if (store === "postgres") schemas.push(schema);
+        console.error(`bench store: ${store}, ${gates} gate(s), ${SECONDS} s`);
+        rows.push(await run(store, gates, schema));
+      }
+    }
+    schemas.push(`${tag}_commits`);
+    const commits = await commitsPerGovern(`${tag}_commits`);
+    const rt = await roundTrips();
+    const by = (s: string, g: number) => rows.find((r) => r.store === s && r.gates === g)!;
+    console.log(`## Store: govern throughput, SQLite vs PostgreSQL, 1–${GATES.at(-1)} gate processes
+
+Compiled binary; each gate process has ${CALLERS_PER_GATE} callers in flight; an allowed tool with a trivial body (3 transactions per govern: decision, executing, completed); ${SECONDS} s per row; SQLite with synchronous=FULL, PostgreSQL 15 local (TCP on 127.0.0.1, fsync on, synchronous_commit=on). Latencies in ms.
+
+${
+      markdownTable(
+        [
+          "gates",
+          "SQLite calls/s",
+          "SQLite p50",
+          "SQLite p99",
+          "PG calls/s",
+          "PG p50",
+          "PG p99",
+          "PG ÷ SQLite",
+        ],
+        GATES.map((g) => {
+          const s = by("sqlite", g);
+          const p = by("postgres", g);
+          return [
+            String(g),
+            fmt(s.perSec),
+            fmt(s.p50),
+            fmt(s.p99),
+            fmt(p.perSec),
+            fmt(p.p50),
+            fmt(p.p99),
+            `${(p.perSec / s.perSec).toFixed(2)}×`,
+          ];
+        }),
+      )
+    }
+
+Where the time goes on PostgreSQL: ${
+      (commits.commits / commits.governs).toFixed(2)
+    } commits per sequential govern (pg_stat_database); a statement through the synchronous bridge (worker hop + server round trip) takes ${
+      fmt(rt.bridge)
+    } µs at p50 against ${
+      fmt(rt.direct)
+    } µs for the same statement awaited directly on the driver — the hop costs ${
+      fmt(rt.bridge - rt.direct)
+    } µs per statement. Writers serialise on one advisory lock per schema (as SQLite's on its file lock), so extra gates add throughput only through group commit and overlap of non-store work; each transaction holds the lock for its statements' round trips, which is what bounds PostgreSQL here, not fsync.
+`);
+  } finally {
+    await dropSchemas(schemas);
+  }
+}
+
+await main();
