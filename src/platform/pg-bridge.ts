@@ -17,7 +17,7 @@ import { WarrantError } from "../core/errors.ts";
 
 type Res =
   | { ok: true; rows?: SqlRow[]; count?: number }
-  | { ok: false; code: string; message: string };
+  | { ok: false; code: string; message: string; deferredSql?: string };
 
 /** `postgres://user:secret@host:5432/db?x` → `postgres://host:5432/db`: no credentials, no options. */
 export function redactUrl(url: string): string {
@@ -148,8 +148,12 @@ class WorkerBridge implements PgBridge {
             `until it answers again (it reconnects with backoff)`,
       );
     }
-    const e = new Error(`PostgreSQL ${r.code}: ${r.message}`) as Error & { code: string };
+    const e = new Error(`PostgreSQL ${r.code}: ${r.message}`) as Error & {
+      code: string;
+      deferredSql?: string;
+    };
     e.code = r.code;
+    if (r.deferredSql) e.deferredSql = r.deferredSql;
     throw e;
   }
 
@@ -160,6 +164,13 @@ class WorkerBridge implements PgBridge {
 
   exec(sql: string): void {
     this.must({ op: "exec", sql });
+  }
+
+  defer(sql: string, params: SqlValue[] = []): void {
+    if (!this.open || !this.worker) {
+      throw new WarrantError("internal_error", "PgBridge.defer outside a transaction");
+    }
+    this.port!.postMessage({ op: "defer", sql, params });
   }
 
   begin(opts: { lockKey?: number; lockTimeoutMs?: number; isolation?: "repeatable read" }): void {

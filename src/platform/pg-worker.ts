@@ -23,6 +23,7 @@ interface Init {
 
 type Req =
   | { op: "query"; sql: string; params: unknown[] }
+  | { op: "defer"; sql: string; params: unknown[] }
   | { op: "exec"; sql: string }
   | { op: "begin"; lockKey?: number; lockTimeoutMs?: number; isolation?: string }
   | { op: "commit" }
@@ -32,7 +33,7 @@ type Req =
 
 type Res =
   | { ok: true; rows?: unknown[]; count?: number }
-  | { ok: false; code: string; message: string };
+  | { ok: false; code: string; message: string; deferredSql?: string };
 
 const { ctrl, port, notifyPort, url, schema } = workerData as Init;
 
@@ -100,9 +101,10 @@ let downUntil = 0;
 let lastFailure = "";
 
 function failed(e: unknown): Res {
-  const err = e as { code?: unknown; message?: unknown };
+  const err = e as { code?: unknown; message?: unknown; detail?: unknown };
   const code = typeof err.code === "string" ? err.code : "";
-  const message = redact(String(err.message ?? e));
+  const detail = typeof err.detail === "string" ? ` (${err.detail})` : "";
+  const message = redact(String(err.message ?? e) + detail);
   if (isConnectionError(code)) {
     backoffMs = Math.min(backoffMs === 0 ? 100 : backoffMs * 2, 5000);
     downUntil = Date.now() + backoffMs;
@@ -126,11 +128,49 @@ interface OpenTx {
 let open: OpenTx | null = null;
 const ROLLBACK = Symbol("rollback");
 
+/**
+ * Statements sent without waiting (inside a transaction only): the driver
+ * pipelines them on the connection, so a transaction's writes that need no
+ * answer cost no round trip each. The next answered request settles them
+ * first (the connection answers in order) and fails with the first of their
+ * errors — the transaction is aborted then anyway, and COMMIT becomes a
+ * rollback.
+ */
+let deferred: Array<{ p: Promise<unknown>; sql: string }> = [];
+
+async function settleDeferred(): Promise<{ e: unknown; sql: string } | null> {
+  if (deferred.length === 0) return null;
+  const list = deferred;
+  deferred = [];
+  let first: { e: unknown; sql: string } | null = null;
+  for (const d of list) {
+    try {
+      await d.p;
+    } catch (e) {
+      first ??= { e, sql: d.sql };
+    }
+  }
+  return first;
+}
+
+function deferredFailure(d: { e: unknown; sql: string }): Res {
+  const r = failed(d.e);
+  return r.ok ? r : { ...r, deferredSql: d.sql };
+}
+
 function rowsOf(r: postgres.RowList<postgres.Row[]>): { rows: unknown[]; count: number } {
   return { rows: [...r], count: r.count ?? r.length };
 }
 
 async function handle(m: Req): Promise<Res> {
+  if (m.op === "defer") {
+    const p = open
+      ? open.tx.unsafe(m.sql, m.params as never[])
+      : Promise.reject(new Error("a deferred statement outside a transaction"));
+    p.catch(() => {}); // reported by settleDeferred
+    deferred.push({ p, sql: m.sql });
+    return { ok: true };
+  }
   if (m.op === "close") {
     await sql.end({ timeout: 1 }).catch(() => {});
     return { ok: true };
@@ -149,12 +189,20 @@ async function handle(m: Req): Promise<Res> {
   try {
     switch (m.op) {
       case "query": {
-        const r = await (open?.tx ?? sql).unsafe(m.sql, m.params as never[]);
+        const q = (open?.tx ?? sql).unsafe(m.sql, m.params as never[]);
+        q.catch(() => {});
+        const bad = await settleDeferred();
+        if (bad) return deferredFailure(bad);
+        const r = await q;
         succeeded();
         return { ok: true, ...rowsOf(r) };
       }
       case "exec": {
-        await (open?.tx ?? sql).unsafe(m.sql).simple();
+        const q = (open?.tx ?? sql).unsafe(m.sql).simple();
+        q.catch(() => {});
+        const bad = await settleDeferred();
+        if (bad) return deferredFailure(bad);
+        await q;
         succeeded();
         return { ok: true };
       }
@@ -163,8 +211,14 @@ async function handle(m: Req): Promise<Res> {
       case "commit":
       case "rollback": {
         const o = open;
-        if (!o) return { ok: true };
+        const bad = await settleDeferred();
+        if (!o) return bad && m.op === "commit" ? deferredFailure(bad) : { ok: true };
         open = null;
+        if (m.op === "commit" && bad) {
+          o.finish.rollback();
+          await o.done.catch(() => {});
+          return deferredFailure(bad);
+        }
         if (m.op === "commit") {
           o.finish.commit();
           await o.done;
@@ -186,12 +240,18 @@ function begin(
 ): Promise<Res> {
   return new Promise<Res>((reply) => {
     let started = false;
+    deferred = [];
     const done = sql.begin(m.isolation ? `isolation level ${m.isolation}` : "", async (tx) => {
       if (m.lockKey !== undefined) {
-        await tx.unsafe(
-          "SELECT set_config('lock_timeout', $2, true), pg_advisory_xact_lock($1)",
-          [m.lockKey, `${Math.max(1, m.lockTimeoutMs ?? 30_000)}ms`] as never[],
-        );
+        // Pipelined: the transaction's first answered statement waits for the
+        // lock (and fails with its timeout: store_busy).
+        const lock = "SELECT set_config('lock_timeout', $2, true), pg_advisory_xact_lock($1)";
+        const p = tx.unsafe(lock, [
+          m.lockKey,
+          `${Math.max(1, m.lockTimeoutMs ?? 30_000)}ms`,
+        ] as never[]);
+        p.catch(() => {});
+        deferred.push({ p, sql: lock });
       }
       await new Promise<void>((commit, rollback) => {
         open = { tx, finish: { commit, rollback: () => rollback(ROLLBACK) }, done };
@@ -232,6 +292,7 @@ port.on("message", (m: Req) => {
     } catch (e) {
       res = failed(e);
     }
+    if (m.op === "defer") return; // nobody waits: its failure answers the next request
     port.postMessage(res);
     Atomics.store(ctrl, 0, 1);
     Atomics.notify(ctrl, 0);

@@ -47,6 +47,13 @@ export interface PgBridge {
   /** Statements without parameters (several allowed). */
   exec(sql: string): void;
   /**
+   * Send one statement inside the open transaction without waiting for its
+   * answer (pipelined): for writes whose result nobody reads. Its failure is
+   * thrown by the next call that waits (with `deferredSql` naming it), and a
+   * COMMIT after it rolls back instead.
+   */
+  defer(sql: string, params?: SqlValue[]): void;
+  /**
    * Open a transaction on one connection; with `lockKey`, first wait for
    * `pg_advisory_xact_lock(lockKey)` (up to `lockTimeoutMs`, then store_busy).
    */

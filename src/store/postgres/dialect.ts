@@ -59,5 +59,15 @@ function numberParams(sql: string): string {
 /** Whether a statement appends to the audit log (the commit then NOTIFYs). */
 export const appendsEvents = (sql: string): boolean => /^\s*INSERT INTO events\b/i.test(sql);
 
+/**
+ * Writes whose answer the store never reads (it ignores their `changes`):
+ * the audit events and the chain head / key-check upsert into `meta`. Inside
+ * a transaction they are pipelined (pg-driver.ts).
+ */
+export const pipelined = (sql: string): boolean =>
+  appendsEvents(sql) ||
+  sql ===
+    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
 /** Tables whose INSERT must report the generated id (SQLite's lastInsertRowid). */
 export const returnsId = (sql: string): boolean => /^\s*INSERT INTO resolutions\b/i.test(sql);

@@ -13,9 +13,16 @@
  * - `BEGIN` (a read snapshot: audit verify) → REPEATABLE READ.
  * - `COMMIT` of a transaction that appended events → `pg_notify` first, so
  *   the notification is delivered exactly when the commit is visible.
+ *
+ * Inside a transaction the writes nobody reads an answer from — the audit
+ * events, the chain head, savepoints, the NOTIFY, the lock itself — are
+ * pipelined (PgBridge.defer): the writer lock is held for fewer round
+ * trips. A failure among them fails the next answered statement, and the
+ * transaction never commits.
  */
 import type { PgBridge, SqlDriver, SqlRow, SqlValue } from "../../app/ports/sql.ts";
-import { appendsEvents, returnsId, toPostgres } from "./dialect.ts";
+import { WarrantError } from "../../core/errors.ts";
+import { appendsEvents, pipelined, returnsId, toPostgres } from "./dialect.ts";
 
 /** The NOTIFY channel of a schema's store. */
 export const channelOf = (schema: string): string => `warrant_events_${schema}`;
@@ -42,6 +49,23 @@ export function pgDriver(
   let appended = false;
   const channel = channelOf(schema);
   const writerKey = lockKey("writer", schema);
+  /** Run `f`, naming a pipelined audit insert's duplicate seq as what it means. */
+  const call = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      const d = e as { code?: string; deferredSql?: string; message?: string };
+      if (d.code === "23505" && d.deferredSql && appendsEvents(d.deferredSql)) {
+        const seq = /Key \(seq\)=\((\d+)\)/.exec(d.message ?? "")?.[1] ?? "?";
+        throw new WarrantError(
+          "store_corrupt",
+          `audit log already holds seq ${seq}, beyond its recorded head: rows were added ` +
+            `outside warrant; run warrant audit verify`,
+        );
+      }
+      throw e;
+    }
+  };
   return {
     name: "postgres",
     bridge,
@@ -54,30 +78,36 @@ export function pgDriver(
         appended = false;
         bridge.begin({ isolation: "repeatable read" });
       } else if (s === "COMMIT") {
-        if (appended) bridge.query("SELECT pg_notify($1, '')", [channel]);
+        if (appended) bridge.defer("SELECT pg_notify($1, '')", [channel]);
         appended = false;
-        bridge.commit();
+        call(() => bridge.commit());
       } else if (s === "ROLLBACK") {
         appended = false;
         bridge.rollback();
+      } else if (bridge.inTx && /^SAVEPOINT \w+$/.test(s)) {
+        bridge.defer(s);
       } else {
-        bridge.exec(s);
+        call(() => bridge.exec(s));
       }
     },
     run(sql, params) {
       if (appendsEvents(sql)) appended = true;
       if (returnsId(sql)) {
-        const r = bridge.query(`${toPostgres(sql)} RETURNING id`, bind(params));
+        const r = call(() => bridge.query(`${toPostgres(sql)} RETURNING id`, bind(params)));
         return { changes: r.count, lastInsertRowid: Number(r.rows[0]?.id ?? 0) };
       }
-      const r = bridge.query(toPostgres(sql), bind(params));
+      if (bridge.inTx && pipelined(sql)) {
+        bridge.defer(toPostgres(sql), bind(params));
+        return { changes: 1, lastInsertRowid: 0 };
+      }
+      const r = call(() => bridge.query(toPostgres(sql), bind(params)));
       return { changes: r.count, lastInsertRowid: 0 };
     },
     get(sql, params) {
-      return bridge.query(toPostgres(sql), bind(params)).rows[0] ?? null;
+      return call(() => bridge.query(toPostgres(sql), bind(params))).rows[0] ?? null;
     },
     all(sql, params) {
-      return bridge.query(toPostgres(sql), bind(params)).rows as SqlRow[];
+      return call(() => bridge.query(toPostgres(sql), bind(params))).rows as SqlRow[];
     },
     close() {
       bridge.close();
