@@ -10,13 +10,10 @@
  */
 import type { EventRecord } from "../core/records.ts";
 import type { StoreReads } from "./ports/store.ts";
+import type { EventDescription } from "../protocol/events.ts";
 
-export interface EventDescription {
-  summary: string;
-  request_id: string | null;
-  tool: string | null;
-  inbox_url: string | null;
-}
+/** The fields a webhook adds to an event (their shape: protocol/events.ts). */
+export type { EventDescription };
 
 const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 

@@ -17,6 +17,8 @@
 import type { EventRecord } from "../core/records.ts";
 import { webhookSignature } from "../core/standard-webhooks.ts";
 import type { EventSink } from "../app/ports/event-sink.ts";
+import { webhookEventJson } from "../protocol/events.ts";
+import type { EventDescription } from "../protocol/events.ts";
 
 const NOTIFIED = new Set(["action.held", "action.approved", "action.rejected", "action.expired"]);
 
@@ -52,7 +54,7 @@ export interface WebhookOptions {
   /** HMAC key (from a `whsec_` secret): sign each attempt per Standard Webhooks. */
   secret?: Uint8Array;
   /** Extra top-level fields for an event's body (summary, inbox_url, ...). */
-  describe?: (e: EventRecord) => Record<string, unknown>;
+  describe?: (e: EventRecord) => EventDescription;
   /** Wall clock for webhook-timestamp, ms (default Date.now). */
   wallClock?: () => number;
 }
@@ -132,20 +134,14 @@ export function webhookSink(opts: WebhookOptions): EventSink & { stats(): Webhoo
   };
 
   const deliver = async (e: EventRecord): Promise<void> => {
-    let extra: Record<string, unknown> = {};
+    let described: EventDescription | undefined;
     try {
-      extra = opts.describe?.(e) ?? {};
+      described = opts.describe?.(e);
     } catch {
       // a summary is a courtesy: the event is delivered without it
     }
-    const body = JSON.stringify({
-      seq: e.seq,
-      at: new Date(e.at).toISOString(),
-      type: e.type,
-      action_id: e.action_id,
-      payload: e.payload,
-      ...extra,
-    });
+    // The body's shape is protocol/events.ts WebhookEventSchema.
+    const body = JSON.stringify(webhookEventJson(e, described));
     const id = `evt_${e.hash.slice(0, 32)}`;
     let last: unknown;
     for (let i = 0; i < tries; i++) {

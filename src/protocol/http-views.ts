@@ -147,15 +147,8 @@ export const AuditStatusSchema = z.object({
 
 export const HealthSchema = z.object({ ok: z.literal(true) });
 
-/** One audit event, as the `data:` of an SSE frame and the body of a webhook. */
-export const EventJsonSchema = z.object({
-  seq: z.number().int(),
-  at: isoTime,
-  type: z.string(),
-  action_id: z.string().nullable(),
-  payload: z.record(z.string(), z.unknown()).describe("ids, states, digests; never arguments"),
-  hash: z.string().optional().describe("the audit chain hash (SSE only)"),
-});
+/** One audit event as SSE data: defined once, in protocol/events.ts. */
+export { EventJsonSchema } from "./events.ts";
 
 /** RFC 9457 problem details, with warrant's stable `code`. */
 export const ProblemSchema = z.object({
@@ -171,5 +164,5 @@ export const ProblemSchema = z.object({
 
 export type RequestView = z.infer<typeof RequestViewSchema>;
 export type ActionView = z.infer<typeof ActionViewSchema>;
-export type EventJson = z.infer<typeof EventJsonSchema>;
+export type { EventJson } from "./events.ts";
 export type Problem = z.infer<typeof ProblemSchema>;

@@ -10,7 +10,6 @@ import { ResolutionSchema } from "../../core/approval/resolution.ts";
 import {
   ActionViewSchema,
   AuditStatusSchema,
-  EventJsonSchema,
   EventsQuery,
   HealthSchema,
   ListQuery,
@@ -19,6 +18,7 @@ import {
   RequestViewSchema,
   ResolutionResultSchema,
 } from "../../protocol/http-views.ts";
+import { EventJsonSchema, WebhookEventSchema } from "../../protocol/events.ts";
 import { HTTP_STATUS } from "./status.ts";
 import type { HttpCode } from "./status.ts";
 
@@ -235,6 +235,17 @@ export function openApiDocument(serverUrl?: string): Json {
         },
       },
     },
+    webhooks: {
+      event: {
+        post: {
+          operationId: "webhookEvent",
+          summary: "what warrant posts to notify.webhook_url for each approver-facing event " +
+            "(Standard Webhooks headers when notify.webhook_secret_env is set)",
+          requestBody: { required: true, content: json(ref("WebhookEvent")) },
+          responses: { "200": { description: "received (any 2xx; otherwise retried)" } },
+        },
+      },
+    },
     components: {
       securitySchemes: {
         bearer: {
@@ -252,6 +263,7 @@ export function openApiDocument(serverUrl?: string): Json {
         ActionView: schemaOf(ActionViewSchema),
         AuditStatus: schemaOf(AuditStatusSchema),
         Event: schemaOf(EventJsonSchema),
+        WebhookEvent: schemaOf(WebhookEventSchema),
         Problem: schemaOf(ProblemSchema),
       },
     },

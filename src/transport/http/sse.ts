@@ -8,6 +8,7 @@
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { EventRecord } from "../../core/records.ts";
+import { eventJson } from "../../protocol/events.ts";
 import type { Subscription } from "../../bus/sse-hub.ts";
 
 export const SSE_HEARTBEAT_MS = 15_000;
@@ -28,14 +29,7 @@ function framed(batch: EventRecord[]): Uint8Array {
 
 /** One event in SSE wire form. The JSON never contains a raw newline. */
 export function sseFrame(e: EventRecord): string {
-  const data = JSON.stringify({
-    seq: e.seq,
-    at: new Date(e.at).toISOString(),
-    type: e.type,
-    action_id: e.action_id,
-    payload: e.payload,
-    hash: e.hash,
-  });
+  const data = JSON.stringify(eventJson(e));
   return `id: ${e.seq}\nevent: ${e.type.replace(/[\r\n]/g, "")}\ndata: ${data}\n\n`;
 }
 
