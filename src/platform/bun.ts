@@ -11,6 +11,7 @@ import { pgBridge, pgBridgeAt } from "./pg-bridge.ts";
 import { nodeEd25519Verify, nodeHashes } from "./native-crypto.ts";
 import type { NativeHashes } from "../core/digest.ts";
 import { isPidAlive } from "./process.ts";
+import { immutableUri } from "./sqlite-uri.ts";
 import { processRunner } from "./process-runner.ts";
 import { stderrLogger, systemClock, systemIds } from "./system.ts";
 
@@ -55,11 +56,6 @@ export const bunSqlite: SqlDriverFactory = (path, opts = {}): SqlDriver => {
 
 const SQLITE_OPEN_READONLY = 0x01;
 const SQLITE_OPEN_URI = 0x40;
-
-/** A `file:` URI opening `path` as immutable (no locks, no WAL index). */
-function immutableUri(path: string): string {
-  return `file:${encodeURI(path).replace(/[?#]/g, encodeURIComponent)}?immutable=1`;
-}
 
 /**
  * Listen on `hostname:port` with Bun.serve and serve `fetch`. Bun refuses

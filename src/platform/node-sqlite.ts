@@ -4,6 +4,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { SqlDriver, SqlDriverFactory, SqlRow, SqlValue } from "../app/ports/sql.ts";
+import { immutableUri } from "./sqlite-uri.ts";
 
 /**
  * Open (creating) a SQLite file with node:sqlite. Pragmas are the store's
@@ -14,9 +15,7 @@ import type { SqlDriver, SqlDriverFactory, SqlRow, SqlValue } from "../app/ports
 export const nodeSqlite: SqlDriverFactory = (path, opts = {}): SqlDriver => {
   const db = opts.readOnly
     ? new DatabaseSync(
-      opts.immutable
-        ? `file:${encodeURI(path).replace(/[?#]/g, encodeURIComponent)}?immutable=1`
-        : path,
+      opts.immutable ? immutableUri(path) : path,
       { readOnly: true },
     )
     : new DatabaseSync(path);

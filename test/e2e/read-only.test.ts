@@ -101,3 +101,46 @@ test("the read-only verbs work on a copy on read-only media", async () => {
     rmSync(mnt, { recursive: true, force: true });
   }
 }, 60_000);
+
+test("a copy with a non-empty -wal on read-only media is refused, not read stale", async () => {
+  const mnt = mkdtempSync(join(tmpdir(), "warrant-ro-wal-"));
+  const mount = (...a: string[]) => spawnSync("mount", a, { encoding: "utf8" });
+  const m = mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt);
+  if (m.status !== 0) {
+    console.warn(`SKIPPED read-only WAL check: cannot mount a tmpfs (${m.stderr.trim()})`);
+    rmSync(mnt, { recursive: true, force: true });
+    return;
+  }
+  // A running gate has commits in its WAL: a copy taken now (db + -wal, as a
+  // backup of a live store would be) has its newest state only in the WAL.
+  const gate = await spawnGate(ws.configPath);
+  try {
+    await gate.registerTool("send_payment", () => "paid");
+    const r = await gate.govern("send_payment", { amount: 900, to: "ACME" });
+    expect(r.phase).toBe("pending_approval");
+    const wal = `${dbPath()}-wal`;
+    expect(existsSync(wal) && readFileSync(wal).length > 0).toBe(true);
+    mkdirSync(join(mnt, ".warrant"));
+    copyFileSync(dbPath(), join(mnt, ".warrant/warrant.db"));
+    copyFileSync(wal, join(mnt, ".warrant/warrant.db-wal"));
+    copyFileSync(ws.configPath, join(mnt, "warrant.json"));
+    mkdirSync(join(mnt, "policies"));
+    for (const f of ["x.policy.json", "x.policy.json.sig"]) {
+      copyFileSync(join(ws.dir, "policies", f), join(mnt, "policies", f));
+    }
+    expect(mount("-o", "remount,ro", mnt).status).toBe(0);
+    const cfg = join(mnt, "warrant.json");
+    for (const argv of [["audit", "verify"], ["pending", "--json"]]) {
+      const res = await runCli([...argv, "--config", cfg]);
+      expect(res.code).toBe(1);
+      expect(res.stdout).toBe("");
+      expect(res.stderr).toContain("store_open_failed");
+      expect(res.stderr).toContain(`${join(mnt, ".warrant/warrant.db")}-wal holds`);
+      expect(res.stderr).toContain("wal_checkpoint");
+    }
+  } finally {
+    expect(await gate.close()).toBe(0);
+    spawnSync("umount", [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  }
+}, 60_000);

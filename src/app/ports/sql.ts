@@ -25,7 +25,9 @@ export interface SqlDriver {
 /**
  * Opens a database file and returns a driver: creating it, or with
  * `readOnly` never writing to it (nor creating it); `immutable` also skips
- * the WAL index, for a copy on read-only media that nobody writes to.
+ * the WAL index, for a copy on read-only media that nobody writes to — and
+ * is refused (store_open_failed) when a non-empty `-wal` is beside the file,
+ * whose commits such an open would ignore.
  */
 export type SqlDriverFactory = (
   path: string,
