@@ -9,6 +9,9 @@ import type { CliIO } from "./io.ts";
 /**
  * A reporter for `label`: call `tick(done, total?)` as work advances. The
  * interval is WARRANT_PROGRESS_MS (default 1000; 0 reports every tick).
+ * With `json` (the verb's --json), each report is a JSON log line instead
+ * (`{"t","level":"info","msg":"progress","step","done","total","unit"}`), for
+ * whatever reads the stream.
  *
  * @example const tick = progress(io, "audit verify", "events"); tick(5000, 1_000_000);
  */
@@ -17,6 +20,7 @@ export function progress(
   label: string,
   unit: string,
   now: () => number = Date.now,
+  opts: { json?: boolean } = {},
 ): (done: number, total?: number) => void {
   const raw = Number(io.env.WARRANT_PROGRESS_MS ?? "1000");
   const every = Number.isFinite(raw) && raw >= 0 ? raw : 1000;
@@ -25,6 +29,18 @@ export function progress(
     const t = now();
     if (t < next) return;
     next = t + every;
-    io.err(`warrant: ${label}: ${done}${total !== undefined ? ` of ${total}` : ""} ${unit}…`);
+    if (opts.json) {
+      io.err(JSON.stringify({
+        t: new Date(t).toISOString(),
+        level: "info",
+        msg: "progress",
+        step: label,
+        done,
+        ...(total !== undefined ? { total } : {}),
+        unit,
+      }));
+    } else {
+      io.err(`warrant: ${label}: ${done}${total !== undefined ? ` of ${total}` : ""} ${unit}…`);
+    }
   };
 }

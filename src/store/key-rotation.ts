@@ -25,8 +25,22 @@ function reencryptSalts(db: SqlDriver, prev: DataCodec, next: DataCodec, verifyO
   }
 }
 
+/** Told after each page: actions done so far, of `total`. */
+export type PageProgress = (done: number, total: number) => void;
+
+/** Number of actions (the total a progress report counts towards). */
+export function countActions(db: SqlDriver): number {
+  return Number(db.get("SELECT COUNT(*) AS n FROM actions")?.n ?? 0);
+}
+
 /** Rewrite every payload under `next`; returns the number of actions. */
-export function reencryptAll(db: SqlDriver, prev: DataCodec, next: DataCodec): number {
+export function reencryptAll(
+  db: SqlDriver,
+  prev: DataCodec,
+  next: DataCodec,
+  onPage?: PageProgress,
+): number {
+  const total = onPage ? countActions(db) : 0;
   reencryptSalts(db, prev, next);
   let n = 0;
   let after = "";
@@ -51,14 +65,17 @@ export function reencryptAll(db: SqlDriver, prev: DataCodec, next: DataCodec): n
       }
       n++;
     }
+    onPage?.(n, total);
     if (rows.length < PAGE) return n;
     after = String(rows[rows.length - 1]!.id);
   }
 }
 
 /** Decode every payload with `codec`; throws (payload_decrypt_failed) on the first that fails. */
-export function verifyAll(db: SqlDriver, codec: DataCodec): void {
+export function verifyAll(db: SqlDriver, codec: DataCodec, onPage?: PageProgress): void {
+  const total = onPage ? countActions(db) : 0;
   reencryptSalts(db, codec, codec, true);
+  let done = 0;
   let after = "";
   for (;;) {
     const rows = db.all(
@@ -73,6 +90,8 @@ export function verifyAll(db: SqlDriver, codec: DataCodec): void {
         }
       }
     }
+    done += rows.length;
+    onPage?.(done, total);
     if (rows.length < PAGE) return;
     after = String(rows[rows.length - 1]!.id);
   }

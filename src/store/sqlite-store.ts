@@ -19,7 +19,13 @@
  * the busy timeout — store.busy_timeout_ms, 30 s by default — then
  * store_busy); readers never block in WAL.
  */
-import type { AuditVerifyResult, DataCodec, Store, StoreTx } from "../app/ports/store.ts";
+import type {
+  AuditVerifyResult,
+  DataCodec,
+  RotateProgress,
+  Store,
+  StoreTx,
+} from "../app/ports/store.ts";
 import type { Clock } from "../app/ports/system.ts";
 import type { EventRecord } from "../core/records.ts";
 import type { SqlDriver, SqlDriverFactory } from "../app/ports/sql.ts";
@@ -296,9 +302,14 @@ export class SqliteStore extends SqlReads implements Store {
     }
   }
 
-  rotateKey(next: DataCodec, at: number): { actions: number } {
+  rotateKey(next: DataCodec, at: number, onProgress?: RotateProgress): { actions: number } {
     const rewritten = this.tx((t) => {
-      const n = reencryptAll(this.db, this.codec, next);
+      const n = reencryptAll(
+        this.db,
+        this.codec,
+        next,
+        onProgress && ((done, total) => onProgress("re-encrypt", done, total)),
+      );
       resealDigestKey(this.db, this.codec, next);
       writeKeyCheck(this.db, next);
       t.appendEvent({
@@ -306,7 +317,7 @@ export class SqliteStore extends SqlReads implements Store {
         at,
         payload: { actions: n, encrypted: next.encrypted },
       });
-      verifyAll(this.db, next);
+      verifyAll(this.db, next, onProgress && ((done, total) => onProgress("verify", done, total)));
       return n;
     });
     return { actions: rewritten };

@@ -38,3 +38,29 @@ test("WARRANT_PROGRESS_MS sets the interval (0: every tick); a bad value keeps t
   t2(1);
   expect(bad.err).toEqual([]);
 });
+
+test("json: each report is a JSON log line naming the step, count, total and unit", () => {
+  const s = sink({ WARRANT_PROGRESS_MS: "0" });
+  const tick = progress(s.io, "store rotate-key", "actions verified", () => 0, { json: true });
+  tick(500, 1200);
+  tick(1200);
+  expect(s.err.map((l) => JSON.parse(l))).toEqual([
+    {
+      t: "1970-01-01T00:00:00.000Z",
+      level: "info",
+      msg: "progress",
+      step: "store rotate-key",
+      done: 500,
+      total: 1200,
+      unit: "actions verified",
+    },
+    {
+      t: "1970-01-01T00:00:00.000Z",
+      level: "info",
+      msg: "progress",
+      step: "store rotate-key",
+      done: 1200,
+      unit: "actions verified",
+    },
+  ]);
+});

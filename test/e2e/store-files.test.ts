@@ -87,6 +87,33 @@ test("store rotate-key re-encrypts under the new key and verifies it", async () 
   expect(verify.code).toBe(0);
 });
 
+test("store rotate-key reports progress on stderr: text lines, or JSON log lines with --json", async () => {
+  const THIRD = "44".repeat(32);
+  const text = await runCli(
+    ["store", "rotate-key", "--new-key-env", "NEW_KEY", "--config", ws.configPath],
+    { env: { WARRANT_DATA_KEY: NEXT, NEW_KEY: THIRD, WARRANT_PROGRESS_MS: "0" } },
+  );
+  expect(text.code).toBe(0);
+  const n = Number(/re-encrypted and verified (\d+) action/.exec(text.stdout)?.[1]);
+  expect(n).toBeGreaterThan(0);
+  expect(text.stderr).toContain(`warrant: store rotate-key: ${n} of ${n} actions re-encrypted…`);
+  expect(text.stderr).toContain(`warrant: store rotate-key: ${n} of ${n} actions verified…`);
+
+  const json = await runCli(
+    ["store", "rotate-key", "--new-key-env", "NEW_KEY", "--config", ws.configPath, "--json"],
+    { env: { WARRANT_DATA_KEY: THIRD, NEW_KEY: NEXT, WARRANT_PROGRESS_MS: "0" } },
+  );
+  expect(json.code).toBe(0);
+  const events = json.stderr.trim().split("\n").map((l) => JSON.parse(l));
+  expect(events.map((e) => [e.msg, e.step, e.unit, e.done, e.total])).toEqual([
+    ["progress", "store rotate-key", "actions re-encrypted", n, n],
+    ["progress", "store rotate-key", "actions verified", n, n],
+  ]);
+  for (const e of events) expect(e.t).toMatch(/^\d{4}-\d\d-\d\dT/);
+  expect(JSON.parse(json.stdout)).toMatchObject({ rotated: true, actions: n, verified: n });
+  // (back under NEXT, as the tests below expect)
+});
+
 async function firstAction(): Promise<string[]> {
   const r = await runCli(["audit", "export", "--config", ws.configPath]);
   const ev = r.stdout.split("\n").filter((l) => l.includes('"action.proposed"'))[0]!;

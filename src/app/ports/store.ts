@@ -37,6 +37,9 @@ export interface AuditVerifyResult {
 }
 
 /** How payloads are stored (store/payload-codec.ts implements it). */
+/** Progress of a key rotation: actions re-encrypted, then actions verified, of `total`. */
+export type RotateProgress = (phase: "re-encrypt" | "verify", done: number, total: number) => void;
+
 export interface DataCodec {
   readonly encrypted: boolean;
   encode(value: unknown, aad: string): Uint8Array;
@@ -181,8 +184,10 @@ export interface Store extends StoreReads {
    * the new key-check value and a `store.key_rotated` event, and decode every
    * payload again under `next` before committing (any failure rolls back and
    * leaves the old key in force). Returns how many actions were rewritten.
+   * `onProgress` is told after each page of each phase (it may take minutes
+   * on a large store).
    */
-  rotateKey(next: DataCodec, at: number): { actions: number };
+  rotateKey(next: DataCodec, at: number, onProgress?: RotateProgress): { actions: number };
   /** Called with the events of each committed transaction, in order. */
   onCommit(listener: (events: EventRecord[]) => void): void;
   /**

@@ -26,6 +26,10 @@ again with the new key before the transaction commits. Stop gates and
 servers first; afterwards give them the new key (a process still holding the
 old one is refused with data_key_mismatch).
 
+On a large store this takes a while: progress goes to stderr once a second
+(after the first), as JSON log lines with --json; stdout has only the final
+summary ({"rotated","actions","verified","seconds"} with --json).
+
 Example:
   WARRANT_NEW_DATA_KEY=$(openssl rand -base64 32) \\
     warrant store rotate-key --new-key-env WARRANT_NEW_DATA_KEY --config warrant.json`,
@@ -47,9 +51,28 @@ Example:
             `will hold the new key there first, then rotate`,
         );
       }
-      const r = env.store.rotateKey(next, env.clock.now());
-      if (args.flags.json) printJson(io, { rotated: true, actions: r.actions });
-      else {
+      // Progress on stderr once a second after the first (a large store takes
+      // minutes): text lines, or JSON log lines with --json; stdout keeps only
+      // the final summary.
+      const json = args.flags.json === true;
+      const report = {
+        "re-encrypt": progress(io, "store rotate-key", "actions re-encrypted", undefined, { json }),
+        verify: progress(io, "store rotate-key", "actions verified", undefined, { json }),
+      };
+      const t0 = env.clock.now();
+      const r = env.store.rotateKey(
+        next,
+        t0,
+        (phase, done, total) => report[phase](done, total),
+      );
+      if (json) {
+        printJson(io, {
+          rotated: true,
+          actions: r.actions,
+          verified: r.actions,
+          seconds: (env.clock.now() - t0) / 1000,
+        });
+      } else {
         io.out(
           `re-encrypted and verified ${r.actions} action(s) under the key in ${varName}; ` +
             `now set ${env.config.store.encryption_key_env} to that key for every warrant process`,
