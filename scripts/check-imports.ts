@@ -46,22 +46,15 @@ const NEUTRAL_NODE = new Set(["node:path", "node:util"]);
 /**
  * node:* I/O outside src/platform that is known and listed, file by file,
  * with why. Anything else fails. The client is a library that runs in the
- * caller's process (it spawns the gate); the others are file access still to
- * move behind the Runtime/Platform ports.
+ * caller's process (it spawns the gate); the others are the composition root's
+ * own file access and the JSONL destination. The CLI reaches files through
+ * the Files port (app/ports/files.ts) and names no node:* I/O module.
  */
 const NODE_EXCEPTIONS: Record<string, string> = {
   "client/gate-client.ts node:child_process": "library: spawns the gate in the caller's process",
   "bus/jsonl-sink.ts node:fs": "the JSONL destination appends to its file",
   "runtime/open.ts node:fs": "config read, store folder check, policy folder watch",
   "runtime/audit-store.ts node:fs": "existence check before opening read-only",
-  "cli/key-files.ts node:fs": "key files (to move behind the Runtime port)",
-  "cli/verbs/keygen.ts node:fs": "writes key files (to move behind the Runtime port)",
-  "cli/verbs/policy-sign.ts node:fs": "writes .sig files (to move behind the Runtime port)",
-  "cli/verbs/policy-verify.ts node:fs": "reads policies (to move behind the Runtime port)",
-  "cli/verbs/policy.ts node:fs": "reads policy folders (to move behind the Runtime port)",
-  "cli/verbs/release.ts node:fs": "reads release files (to move behind the Runtime port)",
-  "cli/verbs/import.ts node:fs":
-    "reads and writes imported files (to move behind the Runtime port)",
 };
 
 if (process.argv.includes("--table")) {

@@ -1,16 +1,17 @@
 /**
- * File helpers shared by the key verbs: read a key file with a precise error.
+ * File helpers shared by the key verbs: read a key file with a precise error
+ * (through the Files port: the CLI names no node:fs).
  */
-import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { WarrantError } from "../core/errors.ts";
 import { parseSecretKeyFile } from "../core/keys.ts";
 import type { SecretKey } from "../core/keys.ts";
+import type { Files } from "../app/ports/files.ts";
 
 /** Read a file's bytes, or null when it does not exist (other errors propagate). */
-export function readBytesOrNull(path: string): Uint8Array | null {
+export function readBytesOrNull(files: Files, path: string): Uint8Array | null {
   try {
-    return new Uint8Array(readFileSync(path));
+    return files.readBytes(path);
   } catch (e) {
     if ((e as { code?: string }).code === "ENOENT") return null;
     throw e;
@@ -18,11 +19,15 @@ export function readBytesOrNull(path: string): Uint8Array | null {
 }
 
 /** Read and parse a secret key file (warrant JSON or PKCS#8 PEM) relative to `cwd`. */
-export function readSecretKey(path: string, cwd: string): SecretKey & { file: string } {
+export function readSecretKey(
+  files: Files,
+  path: string,
+  cwd: string,
+): SecretKey & { file: string } {
   const file = resolve(cwd, path);
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = files.readText(file);
   } catch (e) {
     const code = (e as { code?: string }).code;
     throw new WarrantError(
@@ -33,7 +38,7 @@ export function readSecretKey(path: string, cwd: string): SecretKey & { file: st
       { file },
     );
   }
-  assertPrivateKeyFile(file);
+  assertPrivateKeyFile(files, file);
   return { ...parseSecretKeyFile(text, file), file };
 }
 
@@ -41,11 +46,11 @@ export function readSecretKey(path: string, cwd: string): SecretKey & { file: st
  * Refuse a secret key file that group or others may read (key_file_invalid,
  * with the chmod that fixes it). No-op on Windows, whose ACLs are not modes.
  *
- * @example assertPrivateKeyFile("keys/alice.key") // throws when the file is 0644
+ * @example assertPrivateKeyFile(files, "keys/alice.key") // throws when the file is 0644
  */
-export function assertPrivateKeyFile(file: string): void {
+export function assertPrivateKeyFile(files: Files, file: string): void {
   if (process.platform === "win32") return;
-  const mode = statSync(file).mode & 0o777;
+  const mode = (files.stat(file)?.mode ?? 0) & 0o777;
   if ((mode & 0o077) !== 0) {
     throw new WarrantError(
       "key_file_invalid",

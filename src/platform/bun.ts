@@ -7,6 +7,7 @@ import { Database, type SQLQueryBindings } from "bun:sqlite";
 import type { FetchHandler, HttpServer, Platform, ServeOptions } from "../app/ports/platform.ts";
 import type { SqlDriver, SqlDriverFactory, SqlRow, SqlValue } from "../app/ports/sql.ts";
 import { nodeAead } from "./aead.ts";
+import { nodeFiles } from "./files.ts";
 import { pgBridge, pgBridgeAt } from "./pg-bridge.ts";
 import { nodeEd25519Verify, nodeHashes } from "./native-crypto.ts";
 import type { NativeHashes } from "../core/digest.ts";
@@ -114,6 +115,7 @@ export const bunPlatform: Platform = {
   serveHttp: bunServe,
   aead: nodeAead,
   nativeCrypto: { hashes: bunHashes(), ed25519Verify: nodeEd25519Verify },
+  files: nodeFiles,
   clock: systemClock,
   ids: systemIds,
   logger: stderrLogger,

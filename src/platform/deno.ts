@@ -5,6 +5,7 @@
  */
 import type { FetchHandler, HttpServer, Platform, ServeOptions } from "../app/ports/platform.ts";
 import { nodeAead } from "./aead.ts";
+import { nodeFiles } from "./files.ts";
 import { pgBridge } from "./pg-bridge.ts";
 import { nodeEd25519Verify, nodeHashes } from "./native-crypto.ts";
 import { nodeSqlite } from "./node-sqlite.ts";
@@ -71,6 +72,7 @@ export const denoPlatform: Platform = {
   serveHttp: denoServe,
   aead: nodeAead,
   nativeCrypto: { hashes: nodeHashes, ed25519Verify: nodeEd25519Verify },
+  files: nodeFiles,
   clock: systemClock,
   ids: systemIds,
   logger: stderrLogger,

@@ -8,6 +8,7 @@ import { Checkpointer } from "../app/checkpoints.ts";
 import type { Store } from "../app/ports/store.ts";
 import type { Clock, Logger } from "../app/ports/system.ts";
 import { readSecretKey } from "../cli/key-files.ts";
+import { nodeFiles } from "../platform/files.ts";
 import { WarrantError } from "../core/errors.ts";
 import { formatPublicKey } from "../core/keys.ts";
 import { witnessDir } from "../platform/witness-dir.ts";
@@ -27,7 +28,7 @@ export function openCheckpointer(
   store: Store,
   clock: Clock,
 ): { checkpointer: Checkpointer; publicKey: string; witness: string } {
-  const key = readSecretKey(audit.checkpoint_key, "/");
+  const key = readSecretKey(nodeFiles, audit.checkpoint_key, "/");
   const witness = witnessDir(audit.witness);
   return {
     checkpointer: new Checkpointer({

@@ -27,6 +27,7 @@ export function createRuntime(platform: Platform): Runtime {
   useNativeVerify(platform.nativeCrypto.ed25519Verify);
   return {
     platform: platform.name,
+    files: platform.files,
     loadConfig: (path, cwd) => loadConfigFile(path, cwd),
     open: (configPath, io, opts) => openRuntime(platform, configPath, io, opts),
     toolRunner: (config, from) => declaredToolRunner(platform, config, from),

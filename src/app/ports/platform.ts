@@ -9,6 +9,7 @@ import type { NativeHashes } from "../../core/digest.ts";
 import type { NativeVerify } from "../../core/ed25519.ts";
 import type { DeclaredTool } from "../declared-tool.ts";
 import type { Aead } from "./aead.ts";
+import type { Files } from "./files.ts";
 import type { PgBridgeFactory, SqlDriverFactory } from "./sql.ts";
 import type { Clock, Ids, Logger, LogLevel } from "./system.ts";
 import type { ToolRunner } from "./tool-runner.ts";
@@ -56,6 +57,8 @@ export interface Platform {
    * start (core keeps the strict signature checks; see core/ed25519.ts).
    */
   readonly nativeCrypto: { hashes: NativeHashes; ed25519Verify: NativeVerify };
+  /** File access for the CLI's verbs (key, policy, release and imported files). */
+  readonly files: Files;
   readonly clock: Clock;
   /** A fresh time-ordered id source. */
   ids(): Ids;

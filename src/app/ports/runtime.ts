@@ -6,6 +6,7 @@
 import type { Config } from "../config.ts";
 import type { PolicyHolder } from "../policy-holder.ts";
 import type { DataCodec, Store } from "./store.ts";
+import type { Files } from "./files.ts";
 import type { Clock, Ids, Logger } from "./system.ts";
 import type { ToolRunner } from "./tool-runner.ts";
 
@@ -84,6 +85,8 @@ export interface StoreCopyReport {
 export interface Runtime {
   /** "bun" or "deno". */
   readonly platform: string;
+  /** File access for the verbs (the platform's Files). */
+  readonly files: Files;
   /** Load and validate a config file (path relative to `cwd`). Throws config_not_found / config_invalid. */
   loadConfig(path: string, cwd: string): Config;
   /**

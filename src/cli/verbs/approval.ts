@@ -157,7 +157,7 @@ async function resolve_(
   const requestId = args.positionals[0];
   if (!requestId) throw new UsageError("missing REQUEST_ID (see warrant pending)");
   const keyFile = resolve(io.cwd, requireFlag(args, "key", "the approver's key file"));
-  const key = readSecretKey(keyFile, io.cwd);
+  const key = readSecretKey(io.runtime.files, keyFile, io.cwd);
   const approver = flagString(args, "as") ?? key.id;
   if (!approver) throw new UsageError(`${keyFile} is a PEM key: name the approver with --as NAME`);
   const ttl = durationMs(flagString(args, "expires-in") ?? "15m");

@@ -4,7 +4,7 @@
  * policy), and print what was translated, what was not, and why. The
  * translation itself is app/lodestar/translate.ts.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { Files } from "../../app/ports/files.ts";
 import { dirname, relative, resolve } from "node:path";
 import { WarrantError } from "../../core/errors.ts";
 import { formatPublicKey, parsePublicKey, parseSecretKeyFile } from "../../core/keys.ts";
@@ -28,10 +28,10 @@ function pretty(v: unknown): string {
   ) + "\n";
 }
 
-function readJson(file: string, what: string): unknown {
+function readJson(fs: Files, file: string, what: string): unknown {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = fs.readText(file);
   } catch (e) {
     const missing = (e as { code?: string }).code === "ENOENT";
     throw new WarrantError(
@@ -50,29 +50,33 @@ function readJson(file: string, what: string): unknown {
 }
 
 /** KEY of `--approver ID=KEY`: ed25519:BASE64, or a file (public PEM, warrant key file, PKCS#8). */
-function publicKeyArg(value: string, cwd: string, flag: string): string {
+function publicKeyArg(fs: Files, value: string, cwd: string, flag: string): string {
   if (value.startsWith("ed25519:")) return formatPublicKey(parsePublicKey(value));
   const file = resolve(cwd, value);
-  if (!existsSync(file)) {
+  if (!fs.exists(file)) {
     throw new WarrantError(
       "not_found",
       `${flag}: ${file}: no such file; give ed25519:BASE64 (as warrant keygen prints) or a key file`,
     );
   }
-  const text = readFileSync(file, "utf8").trim();
+  const text = fs.readText(file).trim();
   if (text.startsWith("-----BEGIN PUBLIC KEY-----") || text.startsWith("ed25519:")) {
     return formatPublicKey(parsePublicKey(text));
   }
   return formatPublicKey(parseSecretKeyFile(text, file).publicKey);
 }
 
-function approverArgs(values: string[], cwd: string): Array<{ id: string; key: string }> {
+function approverArgs(
+  fs: Files,
+  values: string[],
+  cwd: string,
+): Array<{ id: string; key: string }> {
   return values.map((v) => {
     const eq = v.indexOf("=");
     if (eq <= 0) {
       throw new UsageError(`--approver ${v}: write ID=KEY (KEY: ed25519:BASE64 or a key file)`);
     }
-    return { id: v.slice(0, eq), key: publicKeyArg(v.slice(eq + 1), cwd, `--approver ${v}`) };
+    return { id: v.slice(0, eq), key: publicKeyArg(fs, v.slice(eq + 1), cwd, `--approver ${v}`) };
   });
 }
 
@@ -119,7 +123,8 @@ export const importLodestarVerb: Verb = {
   },
   async run(args, io) {
     const file = resolve(io.cwd, requireFlag(args, "config", "the Lodestar config file"));
-    const raw = readJson(file, "Lodestar config");
+    const fs = io.runtime.files;
+    const raw = readJson(fs, file, "Lodestar config");
     const config = parseLodestar(LodestarConfigSchema, raw, file);
     const problems = lodestarCrossFieldProblems(config);
     if (problems.length > 0) {
@@ -131,21 +136,21 @@ export const importLodestarVerb: Verb = {
     let policy: LodestarPolicy | null = null;
     if (config.policy) {
       const pfile = resolve(dirname(file), config.policy.file);
-      policy = parseLodestar(LodestarPolicySchema, readJson(pfile, "Lodestar policy"), pfile);
+      policy = parseLodestar(LodestarPolicySchema, readJson(fs, pfile, "Lodestar policy"), pfile);
     }
     let signer: { id: string; public_key: string } | null = null;
     const signerKey = args.flags["signer-key"];
     if (typeof signerKey === "string") {
       const kf = resolve(io.cwd, signerKey);
-      if (!existsSync(kf)) throw new WarrantError("not_found", `--signer-key ${kf}: no such file`);
-      const k = parseSecretKeyFile(readFileSync(kf, "utf8"), kf);
+      if (!fs.exists(kf)) throw new WarrantError("not_found", `--signer-key ${kf}: no such file`);
+      const k = parseSecretKeyFile(fs.readText(kf), kf);
       signer = { id: k.id ?? "ops", public_key: formatPublicKey(k.publicKey) };
     }
     const result = translateLodestar({
       config,
       rawKeys: raw !== null && typeof raw === "object" ? Object.keys(raw) : [],
       policy,
-      extraApprovers: approverArgs((args.flags.approver as string[] | undefined) ?? [], io.cwd),
+      extraApprovers: approverArgs(fs, (args.flags.approver as string[] | undefined) ?? [], io.cwd),
       signer,
     });
 
@@ -153,16 +158,16 @@ export const importLodestarVerb: Verb = {
     const configOut = resolve(out, "warrant.json");
     const policyOut = resolve(out, result.policyFile);
     for (const f of [configOut, policyOut]) {
-      if (existsSync(f) && !args.flags.force) {
+      if (fs.exists(f) && !args.flags.force) {
         throw new WarrantError(
           "invalid_argument",
           `Refusing to overwrite ${f}; pass --force, or --out another folder`,
         );
       }
     }
-    mkdirSync(dirname(policyOut), { recursive: true });
-    writeFileSync(policyOut, pretty(result.policy));
-    writeFileSync(configOut, pretty(result.config));
+    fs.mkdirp(dirname(policyOut));
+    fs.writeText(policyOut, pretty(result.policy));
+    fs.writeText(configOut, pretty(result.config));
     const rel = (f: string) => {
       const r = relative(io.cwd, f);
       return r === "" ? "." : r.startsWith("..") ? f : r;

@@ -2,7 +2,6 @@
  * `warrant keygen --id ID --out FILE [--force]`: a new ed25519 key pair in a
  * warrant JSON key file, mode 0600. Prints the public key.
  */
-import { chmodSync, existsSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { WarrantError } from "../../core/errors.ts";
 import { getPublicKey } from "../../core/ed25519.ts";
@@ -39,18 +38,19 @@ export const keygenVerb: Verb = {
       );
     }
     const file = resolve(io.cwd, out);
-    if (existsSync(file)) {
+    const fs = io.runtime.files;
+    if (fs.exists(file)) {
       if (!args.flags.force) {
         throw new WarrantError(
           "invalid_argument",
           `Refusing to overwrite ${file}: it exists and may hold a secret key; pass --force to replace it`,
         );
       }
-      unlinkSync(file);
+      fs.remove(file);
     }
     const secret = crypto.getRandomValues(new Uint8Array(32));
     try {
-      writeFileSync(file, formatKeyFile(id, secret), { mode: 0o600, flag: "wx" });
+      fs.writeText(file, formatKeyFile(id, secret), { mode: 0o600, exclusive: true });
     } catch (e) {
       const code = (e as { code?: string }).code;
       throw new WarrantError(
@@ -63,7 +63,7 @@ export const keygenVerb: Verb = {
         { file },
       );
     }
-    chmodSync(file, 0o600);
+    fs.chmod(file, 0o600);
     const publicKey = formatPublicKey(getPublicKey(secret));
     if (args.flags.json) printJson(io, { id, public_key: publicKey, file });
     else {

@@ -3,7 +3,6 @@
  * this signer's signature in FILE.sig, keeping the other signers' entries
  * when they sign the same bytes.
  */
-import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { decodeUtf8 } from "../../core/base64.ts";
 import { WarrantError } from "../../core/errors.ts";
@@ -42,17 +41,18 @@ export const policySignVerb: Verb = {
     if (!path || args.positionals.length > 1) {
       throw new UsageError("expected exactly one policy FILE");
     }
-    const key = readSecretKey(requireFlag(args, "key", "the signer's key file"), io.cwd);
+    const fs = io.runtime.files;
+    const key = readSecretKey(fs, requireFlag(args, "key", "the signer's key file"), io.cwd);
     const signer = (args.flags.id as string | undefined) ?? key.id;
     if (!signer) throw new UsageError(`--id is required: ${key.file} is a PEM key without an id`);
     const file = resolve(io.cwd, path);
-    const bytes = readBytesOrNull(file);
+    const bytes = readBytesOrNull(fs, file);
     if (bytes === null) {
       throw new WarrantError("policy_not_found", `Cannot sign ${file}: no such file`);
     }
     refuseInvalid(bytes, file);
     const sigFile = `${file}.sig`;
-    const existingBytes = readBytesOrNull(sigFile);
+    const existingBytes = readBytesOrNull(fs, sigFile);
     const existing = existingBytes === null ? null : decodeUtf8(existingBytes) ?? "";
     const doc = signPolicyBytes(bytes, signer, key.secret, existing, file);
     const signers = doc.signatures.map((s) => s.signer).sort();
@@ -69,7 +69,7 @@ export const policySignVerb: Verb = {
         }
       }
     }
-    writeFileSync(sigFile, formatSignatureDoc(doc));
+    fs.writeText(sigFile, formatSignatureDoc(doc));
     if (args.flags.json) {
       printJson(io, { file, sig_file: sigFile, sha256: doc.sha256, signer, signers });
     } else {io.out(

@@ -3,7 +3,6 @@
  * verify FILE.sig exactly as the gate would at start, then parse, compile and
  * check the policy's expiry.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseConfig, storeLocator } from "../../app/config.ts";
 import { loadPolicy } from "../../app/policy-loader.ts";
@@ -65,14 +64,14 @@ export const policyVerifyVerb: Verb = {
       const cfgFile = resolve(io.cwd, configPath);
       let text: string;
       try {
-        text = readFileSync(cfgFile, "utf8");
+        text = io.runtime.files.readText(cfgFile);
       } catch {
         throw new WarrantError("config_not_found", `Cannot load config ${cfgFile}: no such file`);
       }
       const config = parseConfig(text, cfgFile);
       signers = config.trust.policy_signers;
       // Rollback, as the gate checks it: against the versions this store accepted.
-      if (config.store.postgres || existsSync(config.store.path)) {
+      if (config.store.postgres || io.runtime.files.exists(config.store.path)) {
         store = io.runtime.openAuditStore(storeLocator(config), io.env);
         versions = storeVersionGuard(store, config.project, true);
         against = `rollback checked against ${storeLocator(config)}`;
@@ -95,7 +94,7 @@ export const policyVerifyVerb: Verb = {
     try {
       r = loadPolicy({
         file,
-        readFile: readBytesOrNull,
+        readFile: (p) => readBytesOrNull(io.runtime.files, p),
         signers,
         threshold,
         allowUnsigned: false,

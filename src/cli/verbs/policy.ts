@@ -2,7 +2,7 @@
  * `warrant policy check | test | explain`: what an operator runs before
  * signing a policy.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import type { Files } from "../../app/ports/files.ts";
 import { dirname, join, relative, resolve } from "node:path";
 import { WarrantError } from "../../core/errors.ts";
 import { compilePolicy } from "../../core/policy/compile.ts";
@@ -16,10 +16,10 @@ import { configPath } from "./approval.ts";
 import { EXIT, flagString, printJson, UsageError } from "../io.ts";
 import type { Verb } from "../io.ts";
 
-function readPolicy(file: string): { text: string; policy: CompiledPolicy } {
+function readPolicy(fs: Files, file: string): { text: string; policy: CompiledPolicy } {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = fs.readText(file);
   } catch {
     throw new WarrantError("policy_not_found", `Cannot read policy ${file}: no such file`);
   }
@@ -47,7 +47,7 @@ Example:
     const path = resolve(io.cwd, file);
     let text: string;
     try {
-      text = readFileSync(path, "utf8");
+      text = io.runtime.files.readText(path);
     } catch {
       throw new WarrantError("policy_not_found", `Cannot read policy ${path}: no such file`);
     }
@@ -84,13 +84,13 @@ interface TableCase {
   expect: { effect: string; rules?: string[]; kind?: string | null };
 }
 
-function findTests(dir: string): string[] {
-  const st = statSync(dir, { throwIfNoEntry: false });
+function findTests(fs: Files, dir: string): string[] {
+  const st = fs.stat(dir);
   if (!st) throw new WarrantError("not_found", `no such directory ${dir}`);
-  if (st.isFile()) return [dir];
-  return readdirSync(dir).sort().flatMap((n) => {
+  if (!st.isDirectory) return [dir];
+  return fs.list(dir).sort().flatMap((n) => {
     const p = join(dir, n);
-    return statSync(p).isDirectory() ? findTests(p) : n.endsWith(".test.json") ? [p] : [];
+    return fs.stat(p)?.isDirectory ? findTests(fs, p) : n.endsWith(".test.json") ? [p] : [];
   });
 }
 
@@ -121,12 +121,13 @@ Example:
   async run(args, io) {
     const dir = args.positionals[0];
     if (!dir) throw new UsageError("missing DIR");
-    const files = findTests(resolve(io.cwd, dir));
+    const fs = io.runtime.files;
+    const files = findTests(fs, resolve(io.cwd, dir));
     let passed = 0;
     const failures: Array<{ file: string; name: string; problem: string }> = [];
     for (const file of files) {
-      const spec = JSON.parse(readFileSync(file, "utf8")) as { policy: string; cases: TableCase[] };
-      const { policy } = readPolicy(resolve(dirname(file), spec.policy));
+      const spec = JSON.parse(fs.readText(file)) as { policy: string; cases: TableCase[] };
+      const { policy } = readPolicy(fs, resolve(dirname(file), spec.policy));
       for (const c of spec.cases) {
         const d = evaluate(policy, {
           tool: c.tool,
@@ -195,7 +196,7 @@ Example:
     const file = args.positionals[0]
       ? resolve(io.cwd, args.positionals[0])
       : io.runtime.loadConfig(configPath(args, io), io.cwd).policy.file;
-    const { policy } = readPolicy(file);
+    const { policy } = readPolicy(io.runtime.files, file);
     const d = evaluate(policy, { tool, args: callArgs }, { now: Date.now() });
     const traces = policy.candidates(tool).map((r) => {
       const why = r.source.when ? explainCondition(r.source.when, callArgs) : [];

@@ -4,7 +4,7 @@
  * signature is verified over the exact bytes first; only then is a line of
  * the checksum list trusted.
  */
-import { existsSync, readFileSync } from "node:fs";
+import type { Files } from "../../app/ports/files.ts";
 import { resolve } from "node:path";
 import { sha256Hex } from "../../core/digest.ts";
 import { WarrantError } from "../../core/errors.ts";
@@ -15,10 +15,10 @@ import { EXIT, printJson, requireFlag } from "../io.ts";
 import type { Verb } from "../io.ts";
 
 /** `--key` is the key itself (ed25519:BASE64) or a file holding it or its SPKI PEM. */
-function readReleaseKey(key: string, cwd: string): Uint8Array {
+function readReleaseKey(fs: Files, key: string, cwd: string): Uint8Array {
   if (key.startsWith("ed25519:")) return parsePublicKey(key);
   const file = resolve(cwd, key);
-  const bytes = readBytesOrNull(file);
+  const bytes = readBytesOrNull(fs, file);
   if (!bytes) {
     throw new WarrantError(
       "not_found",
@@ -29,8 +29,8 @@ function readReleaseKey(key: string, cwd: string): Uint8Array {
   return parsePublicKey(new TextDecoder().decode(bytes));
 }
 
-function mustRead(file: string, what: string): Uint8Array {
-  const bytes = readBytesOrNull(file);
+function mustRead(fs: Files, file: string, what: string): Uint8Array {
+  const bytes = readBytesOrNull(fs, file);
   if (!bytes) throw new WarrantError("not_found", `Cannot read ${what} ${file}: no such file`);
   return bytes;
 }
@@ -59,9 +59,10 @@ export const verifyReleaseVerb: Verb = {
   flags: { key: { type: "string" }, file: { type: "string", multiple: true } },
   async run(args, io) {
     const dir = resolve(io.cwd, args.positionals[0] ?? ".");
-    const pub = readReleaseKey(requireFlag(args, "key", "the published release key"), io.cwd);
-    const sums = mustRead(resolve(dir, "SHA256SUMS"), "the checksum list");
-    const sig = mustRead(resolve(dir, "SHA256SUMS.sig"), "the checksum signature");
+    const fs = io.runtime.files;
+    const pub = readReleaseKey(fs, requireFlag(args, "key", "the published release key"), io.cwd);
+    const sums = mustRead(fs, resolve(dir, "SHA256SUMS"), "the checksum list");
+    const sig = mustRead(fs, resolve(dir, "SHA256SUMS.sig"), "the checksum signature");
     const entries = verifyChecksums(sums, sig, [pub]);
     const only = (args.flags.file as string[] | undefined) ?? [];
     for (const name of only) {
@@ -74,14 +75,14 @@ export const verifyReleaseVerb: Verb = {
     for (const e of entries) {
       if (only.length > 0 && !only.includes(e.name)) continue;
       const file = resolve(dir, e.name);
-      if (!existsSync(file)) {
+      if (!fs.exists(file)) {
         if (only.length > 0) {
           throw new WarrantError("not_found", `Cannot read ${file}: no such file`);
         }
         skipped.push(e.name);
         continue;
       }
-      const actual = sha256Hex(new Uint8Array(readFileSync(file)));
+      const actual = sha256Hex(fs.readBytes(file));
       if (actual !== e.sha256) {
         throw new WarrantError(
           "digest_mismatch",
