@@ -4,20 +4,28 @@
  *
  * For an allowed tool with a trivial body it measures `govern` → `run_tool`
  * → `completed` round trips with 1 (sequential), 8 and 32 concurrent callers
- * (calls/s, p50, p99, warrant/echo ratios), and the time from spawn to
- * `ready` (median of N spawns). Prints markdown to stdout.
+ * (calls/s, p50, p99, warrant/echo ratios, and the gate process's CPU per
+ * govern) through the TS client; then the same through the real published
+ * Python client (bench/py_gate.py) for warrant with synchronous=full,
+ * synchronous=normal and its store on tmpfs, and the echo gate, with the
+ * fdatasync floor of the store's file system measured in the same run; then
+ * a CPU profile of the gate at 32 callers (where the time goes); then signed
+ * checkpoints on vs off. Prints markdown to stdout and writes
+ * bench/out/gate.json (read by bench/report.ts for the aims). Start-up vs
+ * the echo gate is bench/startup.ts.
  *
  *   bun bench/gate.ts [--binary dist/warrant] [--config warrant.json]
  *   (BENCH_SYNCHRONOUS=normal measures the store without an fsync per commit)
- *                     [--echo bench/out/echo-gate] [--calls 10000] [--spawns 20]
+ *                     [--echo bench/out/echo-gate] [--calls 10000] [--warmup 300]
+ *   (BENCH_PY_CLIENT=DIR: where lodestar_runtime_client/ is, default ../shared/vendor/…)
  *
  * Without --config a temp workspace is created with a policy allowing tool
  * "echo". It uses `policy.allow_unsigned: true` (development mode): signature
- * verification runs once at start-up, so this changes no round-trip number,
- * and start-up time omits one ed25519 verification.
+ * verification runs once at start-up, so this changes no round-trip number.
+ * With --config only the TS-client table runs.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { GateClient } from "../src/client/gate-client.ts";
@@ -28,6 +36,9 @@ import { bunSqlite } from "../src/platform/bun.ts";
 import { witnessDir } from "../src/platform/witness-dir.ts";
 import { openStore } from "../src/store/sqlite-store.ts";
 import { fmt, markdownTable, median, ratio, summarize } from "./lib/stats.ts";
+import { cpuMsOf, fdatasyncFloor } from "./lib/proc.ts";
+import { ensureEchoBinary } from "./lib/echo.ts";
+import { type ProfileSummary, summarizeProfile } from "./lib/profile.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -92,27 +103,21 @@ example: bun bench/gate.ts --binary bench/out/echo-gate   (echo vs echo)`);
   process.exit(2);
 }
 
-/** Compiles bench/echo-gate.ts into `out` unless it is newer than its sources. */
-function ensureEchoBinary(out: string): void {
-  const sources = [join(ROOT, "bench/echo-gate.ts"), join(ROOT, "src/protocol/ndjson.ts")];
-  if (existsSync(out) && sources.every((s) => statSync(s).mtimeMs <= statSync(out).mtimeMs)) return;
-  mkdirSync(resolve(out, ".."), { recursive: true });
-  console.error(`bench: compiling ${out}`);
-  const r = spawnSync(
-    process.execPath,
-    ["build", "--compile", "--minify", join(ROOT, "bench/echo-gate.ts"), "--outfile", out],
-    { stdio: ["ignore", "inherit", "inherit"] },
-  );
-  if (r.status !== 0) throw new Error(`bun build --compile of the echo gate failed (${r.status})`);
-}
-
 /**
  * A temp workspace whose policy allows tool "echo" (unsigned, development
  * mode). With `checkpoints`, the config has an `audit` block: signed
  * checkpoints to a witness folder every checkpoint_interval_ms (1000).
  */
-function makeBenchWorkspace(checkpoints = false): { configPath: string; cleanup(): void } {
+function makeBenchWorkspace(
+  checkpoints = false,
+  opts: { synchronous?: "full" | "normal"; storeDir?: string } = {},
+): { configPath: string; storeDir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), "warrant-bench-"));
+  // The store in its own folder: the workspace's (disk), or one under storeDir (tmpfs).
+  const storeDir = opts.storeDir
+    ? mkdtempSync(join(opts.storeDir, "warrant-bench-store-"))
+    : join(dir, ".warrant");
+  mkdirSync(storeDir, { recursive: true });
   mkdirSync(join(dir, "policies"));
   if (checkpoints) {
     mkdirSync(join(dir, "keys"));
@@ -143,8 +148,8 @@ function makeBenchWorkspace(checkpoints = false): { configPath: string; cleanup(
       {
         project: "bench",
         store: {
-          path: ".warrant/warrant.db",
-          synchronous: process.env.BENCH_SYNCHRONOUS ?? "full",
+          path: join(storeDir, "warrant.db"),
+          synchronous: opts.synchronous ?? process.env.BENCH_SYNCHRONOUS ?? "full",
         },
         policy: { file: "policies/bench.policy.json", allow_unsigned: true },
         ...(checkpoints
@@ -155,7 +160,14 @@ function makeBenchWorkspace(checkpoints = false): { configPath: string; cleanup(
       2,
     ),
   );
-  return { configPath, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    configPath,
+    storeDir,
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
 }
 
 const gateArgv = (
@@ -163,21 +175,11 @@ const gateArgv = (
   config: string,
 ) => [binary, "runtime", "gate", "--config", config];
 
-/** Median / spread of spawn → ready over `n` fresh processes (each closed after). */
-async function measureStartup(argv: string[], n: number): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    const gate = await GateClient.spawn(argv);
-    samples.push(performance.now() - t0);
-    await gate.close();
-  }
-  return samples;
-}
-
 interface RunResult {
   callsPerSec: number;
   latencies: number[];
+  /** Gate process CPU µs per govern over the run (from /proc). */
+  cpuUsPerCall: number;
 }
 
 /** `total` governs spread over `callers` concurrent loops on one session. */
@@ -199,26 +201,255 @@ async function measureRoundTrips(
       }
     }
   };
+  const c0 = cpuMsOf(gate.pid);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: callers }, worker));
   const wall = performance.now() - t0;
-  return { callsPerSec: (total / wall) * 1000, latencies };
+  const cpu = cpuMsOf(gate.pid) - c0;
+  return { callsPerSec: (total / wall) * 1000, latencies, cpuUsPerCall: (cpu * 1000) / total };
 }
 
 const CALLERS = [1, 8, 32];
 
 async function benchSide(argv: string[], o: Options) {
-  const startup = await measureStartup(argv, o.spawns);
   const gate = await GateClient.spawn(argv);
   try {
     await gate.registerTool("echo", ({ args }) => args);
     await measureRoundTrips(gate, 8, o.warmup);
     const runs: RunResult[] = [];
     for (const c of CALLERS) runs.push(await measureRoundTrips(gate, c, o.calls));
-    return { startup, runs };
+    return { runs };
   } finally {
     await gate.close();
   }
+}
+
+/** One row of bench/py_gate.py. */
+interface PyRow {
+  callers: number;
+  calls: number;
+  calls_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  gate_cpu_ms: number;
+}
+
+const PY_CLIENT = process.env.BENCH_PY_CLIENT ??
+  resolve(ROOT, "../shared/vendor/lodestar-runtime-client-0.5.0");
+
+/** Why the Python table cannot run here, or null. */
+function pythonMissing(): string | null {
+  if (!existsSync(join(PY_CLIENT, "lodestar_runtime_client/client.py"))) {
+    return `the published client is not at ${PY_CLIENT} (set BENCH_PY_CLIENT)`;
+  }
+  const r = spawnSync("python3", ["--version"], { encoding: "utf8" });
+  return r.status === 0 ? null : "python3 is not on PATH";
+}
+
+/** Rows of bench/py_gate.py for one gate (`launcher runtime gate --config config`). */
+function pythonRows(launcher: string, config: string, calls: number): PyRow[] {
+  const r = spawnSync(
+    "python3",
+    [
+      join(ROOT, "bench/py_gate.py"),
+      "--client",
+      PY_CLIENT,
+      "--launcher",
+      launcher,
+      "--config",
+      config,
+      "--calls",
+      String(calls),
+      "--callers",
+      CALLERS.join(","),
+    ],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 300_000 },
+  );
+  if (r.status !== 0) throw new Error(`bench/py_gate.py failed (${r.status}) for ${launcher}`);
+  return r.stdout.trim().split("\n").map((l) => JSON.parse(l) as PyRow);
+}
+
+export interface PythonSide {
+  name: string;
+  /** "full" | "normal" | "tmpfs" for warrant, "echo" for the floor. */
+  kind: string;
+  rows: PyRow[];
+}
+
+export interface GateJson {
+  ts: Array<{
+    callers: number;
+    warrant: { callsPerSec: number; p50: number; p99: number; cpuUsPerCall: number };
+    echo: { callsPerSec: number; p50: number; p99: number; cpuUsPerCall: number };
+  }>;
+  python: {
+    skipped: string | null;
+    /** µs per fdatasync of a 4 KiB write on the store's file system, measured in this run. */
+    fsync: { p50: number; p90: number; dir: string } | null;
+    commitsPerCall: number;
+    sides: PythonSide[];
+  };
+  profile: ProfileSummary | null;
+  profileCalls: number;
+}
+
+/** Durable commits per allowed call: the decision with its executing intent, then the outcome. */
+const COMMITS_PER_CALL = 2;
+
+async function pythonSection(o: Options): Promise<GateJson["python"]> {
+  const skipped = pythonMissing();
+  if (skipped) {
+    console.error(`bench: Python client table skipped: ${skipped}`);
+    return { skipped, fsync: null, commitsPerCall: COMMITS_PER_CALL, sides: [] };
+  }
+  const calls = Math.max(500, Math.round(o.calls / 5));
+  const sides: PythonSide[] = [];
+  const full = makeBenchWorkspace(false, { synchronous: "full" });
+  const normal = makeBenchWorkspace(false, { synchronous: "normal" });
+  const tmpfs = existsSync("/dev/shm") ? makeBenchWorkspace(false, { storeDir: "/dev/shm" }) : null;
+  try {
+    const f = summarize(fdatasyncFloor(full.storeDir));
+    sides.push({
+      name: "warrant (synchronous=full)",
+      kind: "full",
+      rows: pythonRows(o.binary, full.configPath, calls),
+    });
+    sides.push({
+      name: "warrant (synchronous=normal)",
+      kind: "normal",
+      rows: pythonRows(o.binary, normal.configPath, calls),
+    });
+    if (tmpfs) {
+      sides.push({
+        name: "warrant (full, store on tmpfs)",
+        kind: "tmpfs",
+        rows: pythonRows(o.binary, tmpfs.configPath, calls),
+      });
+    }
+    sides.push({
+      name: "echo gate",
+      kind: "echo",
+      rows: pythonRows(o.echo, full.configPath, calls),
+    });
+    return {
+      skipped: null,
+      fsync: { p50: f.p50, p90: f.p90, dir: full.storeDir },
+      commitsPerCall: COMMITS_PER_CALL,
+      sides,
+    };
+  } finally {
+    full.cleanup();
+    normal.cleanup();
+    tmpfs?.cleanup();
+  }
+}
+
+function pythonMarkdown(py: GateJson["python"]): string {
+  if (py.skipped) return `## Gate through the real Python client\n\nSkipped: ${py.skipped}.\n`;
+  const echo = py.sides.find((s) => s.kind === "echo")!;
+  const rows = py.sides.flatMap((s) =>
+    s.rows.map((r, i) => {
+      const e = echo.rows[i]!;
+      return [
+        s.name,
+        String(r.callers),
+        fmt(r.calls_per_s),
+        fmt(r.p50_ms),
+        fmt(r.p99_ms),
+        fmt((r.gate_cpu_ms * 1000) / r.calls),
+        s === echo ? "" : ratio(r.calls_per_s, e.calls_per_s),
+        s === echo ? "" : ratio(r.p50_ms, e.p50_ms),
+      ];
+    })
+  );
+  const f = py.fsync!;
+  return `## Gate through the real Python client
+
+\`lodestar-runtime-client\` 0.5.0 (the published Python client, unmodified) spawning each gate; sequential and threaded governs of an allowed tool with a trivial body, ${
+    echo.rows[0]!.calls
+  } calls per row after 200 warm-up calls; latencies in ms; CPU is the gate process's (user + system, from /proc) per govern.
+
+${
+    markdownTable(
+      [
+        "gate",
+        "callers",
+        "calls/s",
+        "p50 ms",
+        "p99 ms",
+        "gate CPU µs/govern",
+        "calls/s ÷ echo",
+        "p50 ÷ echo",
+      ],
+      rows,
+    )
+  }
+
+fdatasync floor on the store's file system (\`${f.dir}\`, 4 KiB write + fdatasync, this run): p50 ${
+    fmt(f.p50)
+  } µs, p90 ${
+    fmt(f.p90)
+  } µs. An allowed call needs ${py.commitsPerCall} durable commits (the decision with its executing intent, then the outcome).
+`;
+}
+
+/**
+ * The same governs at 32 callers through \`bun --cpu-prof\` on the sources:
+ * where the gate's CPU goes (start-up included, a small share).
+ */
+async function profileGate(o: Options): Promise<{ summary: ProfileSummary | null; calls: number }> {
+  const calls = Math.max(1000, Math.round(o.calls / 3));
+  const ws = makeBenchWorkspace(false, { synchronous: "full" });
+  const dir = mkdtempSync(join(tmpdir(), "warrant-prof-"));
+  try {
+    const gate = await GateClient.spawn([
+      process.execPath,
+      "--cpu-prof",
+      `--cpu-prof-dir=${dir}`,
+      join(ROOT, "src/main.bun.ts"),
+      "runtime",
+      "gate",
+      "--config",
+      ws.configPath,
+    ]);
+    await gate.registerTool("echo", ({ args }) => args);
+    await measureRoundTrips(gate, 32, calls);
+    await gate.close();
+    const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+    return { summary: file ? summarizeProfile(join(dir, file)) : null, calls };
+  } catch (e) {
+    console.error(`bench: gate profile skipped: ${String(e)}`);
+    return { summary: null, calls };
+  } finally {
+    ws.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function profileMarkdown(p: ProfileSummary | null, calls: number): string {
+  if (!p) return "";
+  return `## Gate: where the CPU goes (32 callers)
+
+\`bun --cpu-prof src/main.bun.ts runtime gate\`, ${calls} governs at 32 callers through the TS client (start-up included); self time by category, then the top functions. Total ${
+    fmt(p.totalMs)
+  } ms, ${fmt((p.totalMs * 1000) / calls)} µs per govern under the profiler.
+
+${
+    markdownTable(
+      ["category", "ms", "share", "µs/govern"],
+      p.categories.map((
+        c,
+      ) => [c.name, fmt(c.ms), `${(c.share * 100).toFixed(1)}%`, fmt((c.ms * 1000) / calls)]),
+    )
+  }
+
+${
+    markdownTable(
+      ["function", "ms", "share"],
+      p.top.map((t) => [t.fn, fmt(t.ms), `${(t.share * 100).toFixed(1)}%`]),
+    )
+  }
+`;
 }
 
 async function main(): Promise<void> {
@@ -232,29 +463,55 @@ async function main(): Promise<void> {
   try {
     const warrant = await benchSide(gateArgv(o.binary, config), o);
     const echo = await benchSide(gateArgv(o.echo, config), o);
-
-    const rows = CALLERS.map((c, i) => {
+    const tsRows: GateJson["ts"] = CALLERS.map((c, i) => {
       const w = warrant.runs[i]!;
       const e = echo.runs[i]!;
       const ws = summarize(w.latencies);
       const es = summarize(e.latencies);
-      return [
-        c === 1 ? "1 (sequential)" : String(c),
-        fmt(w.callsPerSec),
-        fmt(ws.p50),
-        fmt(ws.p99),
-        fmt(e.callsPerSec),
-        fmt(es.p50),
-        fmt(es.p99),
-        ratio(w.callsPerSec, e.callsPerSec),
-        ratio(ws.p50, es.p50),
-      ];
+      return {
+        callers: c,
+        warrant: {
+          callsPerSec: w.callsPerSec,
+          p50: ws.p50,
+          p99: ws.p99,
+          cpuUsPerCall: w.cpuUsPerCall,
+        },
+        echo: {
+          callsPerSec: e.callsPerSec,
+          p50: es.p50,
+          p99: es.p99,
+          cpuUsPerCall: e.cpuUsPerCall,
+        },
+      };
     });
-    const ws = summarize(warrant.startup);
-    const es = summarize(echo.startup);
+    const rows = tsRows.map((r) => [
+      r.callers === 1 ? "1 (sequential)" : String(r.callers),
+      fmt(r.warrant.callsPerSec),
+      fmt(r.warrant.p50),
+      fmt(r.warrant.p99),
+      fmt(r.echo.callsPerSec),
+      fmt(r.echo.p50),
+      fmt(r.echo.p99),
+      ratio(r.warrant.callsPerSec, r.echo.callsPerSec),
+      ratio(r.warrant.p50, r.echo.p50),
+      fmt(r.warrant.cpuUsPerCall),
+      fmt(r.echo.cpuUsPerCall),
+    ]);
+    const py = o.config ? null : await pythonSection(o);
+    const prof = o.config ? { summary: null, calls: 0 } : await profileGate(o);
+    if (!o.config) {
+      const json: GateJson = {
+        ts: tsRows,
+        python: py!,
+        profile: prof.summary,
+        profileCalls: prof.calls,
+      };
+      mkdirSync(join(ROOT, "bench/out"), { recursive: true });
+      writeFileSync(join(ROOT, "bench/out/gate.json"), JSON.stringify(json, null, 2));
+    }
     console.log(`## Gate: govern round trip (allowed tool, trivial body)
 
-warrant: \`${o.binary}\` · echo floor: \`${o.echo}\` · ${o.calls} calls per row after ${o.warmup} warm-up calls; latencies in ms.
+warrant: \`${o.binary}\` · echo floor: \`${o.echo}\` · TS client (src/client/gate-client.ts) · ${o.calls} calls per row after ${o.warmup} warm-up calls; latencies in ms; CPU is the gate process's (user + system, from /proc) per govern.
 
 ${
       markdownTable(
@@ -268,21 +525,19 @@ ${
           "echo p99",
           "calls/s w/e",
           "p50 w/e",
+          "warrant CPU µs/govern",
+          "echo CPU µs/govern",
         ],
         rows,
       )
     }
-
-## Gate: spawn → ready (${o.spawns} spawns)
-
 ${
-      markdownTable(["gate", "median ms", "p90 ms", "min ms", "max ms"], [
-        ["warrant", fmt(median(warrant.startup)), fmt(ws.p90), fmt(ws.min), fmt(ws.max)],
-        ["echo", fmt(median(echo.startup)), fmt(es.p90), fmt(es.min), fmt(es.max)],
-        ["warrant / echo", ratio(median(warrant.startup), median(echo.startup)), "", "", ""],
-      ])
+      o.config
+        ? ""
+        : "\nPolicy: unsigned (`allow_unsigned: true`), one allow rule for `echo`; store on the temp folder's disk, synchronous=full.\n"
     }
-${o.config ? "" : "\nPolicy: unsigned (`allow_unsigned: true`), one allow rule for `echo`.\n"}`);
+${py ? pythonMarkdown(py) : ""}
+${profileMarkdown(prof.summary, prof.calls)}`);
     if (!o.config) console.log(await checkpointsOnOff(o));
   } finally {
     ws?.cleanup();
@@ -294,6 +549,8 @@ ${o.config ? "" : "\nPolicy: unsigned (`allow_unsigned: true`), one allow rule f
  * witness folder, 1 s interval) and off, alternated off/on/on/off so that
  * drift on a shared machine falls on both sides; calls/s averaged per side.
  */
+const CHECKPOINT_CALLS = (o: Options) => Math.max(1000, Math.round(o.calls / 3));
+
 async function checkpointsOnOff(o: Options): Promise<string> {
   const off = makeBenchWorkspace(false);
   const on = makeBenchWorkspace(true);
@@ -301,7 +558,7 @@ async function checkpointsOnOff(o: Options): Promise<string> {
     const sides = { off: [] as RunResult[][], on: [] as RunResult[][] };
     for (const which of ["off", "on", "on", "off"] as const) {
       const cfg = which === "on" ? on.configPath : off.configPath;
-      const r = await benchSide(gateArgv(o.binary, cfg), { ...o, spawns: 1 });
+      const r = await benchSide(gateArgv(o.binary, cfg), { ...o, calls: CHECKPOINT_CALLS(o) });
       sides[which].push(r.runs);
     }
     const avg = (runs: RunResult[][], i: number) =>
@@ -319,7 +576,9 @@ async function checkpointsOnOff(o: Options): Promise<string> {
     const tick = measureTick(50);
     return `## Gate: signed checkpoints on vs off
 
-Checkpoints to a witness folder every 1000 ms (config \`audit\`), alternated off/on/on/off, ${o.calls} calls per row each time.
+Checkpoints to a witness folder every 1000 ms (config \`audit\`), alternated off/on/on/off, ${
+      CHECKPOINT_CALLS(o)
+    } calls per row each time.
 
 ${
       markdownTable([

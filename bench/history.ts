@@ -186,6 +186,82 @@ function seedOne(tx: StoreTx, id: string, i: number, at: number, rand: (m: numbe
   }
 }
 
+/** Simple actions for the storage aim (an allowed call with small args, completed). */
+const SIMPLE = Number(arg("simple", "100000"));
+
+/**
+ * Bytes per simple action: `n` allowed calls written as the gate writes them
+ * (one insert with the decision and its executing intent, then the
+ * completed outcome; real ids; small args and output) into a fresh store,
+ * database + WAL after a TRUNCATE checkpoint ÷ n.
+ */
+export interface SimpleBytes {
+  actions: number;
+  bytes: number;
+  perAction: number;
+  /** Bytes per action by table or index (SQLite dbstat), largest first; null without dbstat. */
+  tables: Array<{ name: string; perAction: number }> | null;
+}
+
+function simpleActionBytes(n: number): SimpleBytes {
+  const dir = mkdtempSync(join(tmpdir(), "warrant-simple-"));
+  const path = join(dir, "simple.db");
+  const store = openStore({ path, driver: bunSqlite, synchronous: "normal" });
+  const ids = systemIds();
+  const session = ids.next("session");
+  try {
+    store.tx((tx) => tx.openSession({ id: session, project: "bench", pid: 1, at: Date.now() }));
+    for (let done = 0; done < n; done += 2000) {
+      store.tx((tx) => {
+        const at = Date.now();
+        for (let i = done; i < Math.min(n, done + 2000); i++) {
+          const id = ids.next("action");
+          tx.insertAction(
+            {
+              id,
+              session_id: session,
+              project: "bench",
+              tool: "search_docs",
+              args: { q: `lease ${i}` },
+              origin: "hook",
+              at,
+            },
+            [
+              {
+                to: "allowed",
+                patch: { effect: "allow", rules: ["docs"], policy_id: "bench", policy_version: 1 },
+              },
+              { to: "executing", patch: { executor_session: session } },
+            ],
+          );
+          tx.transition(id, ["executing"], "completed", { output: { hits: i % 3 } }, at);
+        }
+      });
+    }
+  } finally {
+    store.close();
+  }
+  const raw = bunSqlite(path);
+  raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  let tables: SimpleBytes["tables"] = null;
+  try {
+    tables = raw.all("SELECT name, SUM(pgsize) AS b FROM dbstat GROUP BY name ORDER BY b DESC")
+      .map((r) => ({ name: String(r.name), perAction: Number(r.b) / n }))
+      .filter((t) => t.perAction >= 1);
+  } catch { /* SQLite without the dbstat table */ }
+  raw.close();
+  const size = (p: string) => {
+    try {
+      return statSync(p).size;
+    } catch {
+      return 0;
+    }
+  };
+  const bytes = size(path) + size(`${path}-wal`);
+  rmSync(dir, { recursive: true, force: true });
+  return { actions: n, bytes, perAction: bytes / n, tables };
+}
+
 async function main(): Promise<void> {
   const dir = arg("dir", "") || mkdtempSync(join(tmpdir(), "warrant-history-"));
   const path = join(dir, "history.db");
@@ -306,10 +382,12 @@ async function main(): Promise<void> {
     store.close();
     if (!arg("dir", "")) rmSync(dir, { recursive: true, force: true });
   }
+  const simple = SIMPLE > 0 ? simpleActionBytes(SIMPLE) : null;
+  if (simple) console.error(`history: ${fmt(simple.perAction)} B per simple action`);
   mkdirSync(new URL("./out/", import.meta.url), { recursive: true });
   writeFileSync(
     new URL("./out/history.json", import.meta.url),
-    JSON.stringify({ machine: machineInfo(), calls: CALLS, results }, null, 2),
+    JSON.stringify({ machine: machineInfo(), calls: CALLS, results, simple }, null, 2),
   );
   const first = results[0]!;
   console.log(`## Scaling with history
@@ -350,7 +428,17 @@ ${
       ]),
     )
   }
-`);
+${
+    simple
+      ? `
+Simple actions: ${
+        simple.actions.toLocaleString("en-US")
+      } allowed calls (small args and output, completed) written as the gate writes them into a fresh store: **${
+        fmt(simple.perAction)
+      } bytes per action** (database + WAL after a TRUNCATE checkpoint, with their 4 audit events).
+`
+      : ""
+  }`);
 }
 
 if (import.meta.main) await main();

@@ -1,11 +1,19 @@
 /**
- * HTTP approval endpoint under load (loopback only, bounded in time and
- * count): seeds 10,000 open requests straight into a store, starts
- * `dist/warrant serve` on 127.0.0.1:0, runs 200 concurrent keep-alive
- * clients reading (GET /v1/approvals/:id) and posting signed resolutions for
- * BENCH_SECONDS (default 20), then checks that every 201 is in the store.
+ * HTTP approval endpoint (loopback only, bounded in time and count): seeds
+ * 10,000 open requests (quorum of 4) straight into a store, starts
+ * `dist/warrant serve` on 127.0.0.1:0 and, from this separate load process
+ * with every resolution signed before timing starts:
  *
- *   scripts/build && bun bench/http.ts            # BENCH_SECONDS=5 for a quick run
+ *  1. server CPU per accepted resolution: BENCH_SEQUENTIAL (400) POSTs one at
+ *     a time, the serve process's CPU from /proc ÷ count (and the same for GETs);
+ *  2. POSTs from BENCH_POST_CLIENTS (50) concurrent approvers for
+ *     BENCH_POST_SECONDS (6): p50/p99;
+ *  3. GETs from BENCH_GET_CLIENTS (200) concurrent readers for
+ *     BENCH_GET_SECONDS (5): p50/p99;
+ *
+ * then checks that every 201 is in the store. Writes bench/out/http.json.
+ *
+ *   scripts/build && bun bench/http.ts
  */
 import { spawn } from "node:child_process";
 import { createPrivateKey, sign } from "node:crypto";
@@ -15,11 +23,17 @@ import { join, resolve } from "node:path";
 import { buildResolution, resolutionSigningBytes } from "../src/core/approval/request.ts";
 import { bunSqlite } from "../src/platform/bun.ts";
 import { openStore } from "../src/store/sqlite-store.ts";
-import { formatMachineInfo } from "./lib/machine.ts";
 import { summarize } from "./lib/stats.ts";
+import { cpuMsOf } from "./lib/proc.ts";
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
-const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 200);
+const POST_SECONDS = Number(process.env.BENCH_POST_SECONDS ?? 6);
+const GET_SECONDS = Number(process.env.BENCH_GET_SECONDS ?? 5);
+const POST_CLIENTS = Number(process.env.BENCH_POST_CLIENTS ?? 50);
+const GET_CLIENTS = Number(process.env.BENCH_GET_CLIENTS ?? 200);
+/** POSTs sent one at a time to measure server CPU per accepted resolution. */
+const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 400);
+/** Bodies signed before timing (enough for the sequential and concurrent phases). */
+const PRESIGNED = Number(process.env.BENCH_PRESIGNED ?? 16_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
 const APPROVERS = ["a1", "a2", "a3", "a4"];
 const BIN = resolve(import.meta.dir, "../dist/warrant");
@@ -157,57 +171,96 @@ const takeSlot = () => {
   const k = i % ids.length;
   return { r: ids[k]!, a: APPROVERS[round]! };
 };
-const lat = { GET: [] as number[], POST: [] as number[] };
-const errors: string[] = [];
-const accepted: Array<{ request: string; nonce: string }> = [];
-const deadline = performance.now() + SECONDS * 1000;
 let nonceCounter = 0;
-
-async function client(ci: number): Promise<void> {
-  let turn = ci;
-  while (performance.now() < deadline) {
-    turn++;
-    const slot = turn % 2 === 0 ? takeSlot() : null;
-    const t0 = performance.now();
-    if (slot) {
-      const nonce = new Uint8Array(16);
-      new DataView(nonce.buffer).setUint32(0, ++nonceCounter);
-      nonce[15] = ci & 0xff;
-      const t = Date.now();
-      const doc = buildResolution({
-        request: {
-          id: slot.r.id,
-          action_id: slot.r.action_id,
-          action_digest: slot.r.action_digest,
-        },
-        approver: slot.a,
-        decision: "approve",
-        issuedAt: t - 1000,
-        expiresAt: t + 600_000,
-        nonce,
-      });
-      const sig = sign(null, resolutionSigningBytes(doc), keys[slot.a]!).toString("base64");
-      const res = await fetch(`${url}/v1/approvals/${slot.r.id}/resolutions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ ...doc, signature: sig }),
-      });
-      const text = await res.text();
-      lat.POST.push(performance.now() - t0);
-      if (res.status === 201) accepted.push({ request: slot.r.id, nonce: doc.nonce });
-      else errors.push(`POST ${res.status} ${text.slice(0, 200)}`);
-    } else {
-      const r = ids[(turn * 7919 + ci) % ids.length]!;
-      const res = await fetch(`${url}/v1/approvals/${r.id}`);
-      await res.arrayBuffer();
-      lat.GET.push(performance.now() - t0);
-      if (res.status !== 200) errors.push(`GET ${res.status}`);
-    }
-  }
+/** A signed resolution body for the next free (request, approver) slot, signed now. */
+function signedBody(): { id: string; nonce: string; body: string } | null {
+  const slot = takeSlot();
+  if (!slot) return null;
+  const nonce = new Uint8Array(16);
+  new DataView(nonce.buffer).setUint32(0, ++nonceCounter);
+  const t = Date.now();
+  const doc = buildResolution({
+    request: { id: slot.r.id, action_id: slot.r.action_id, action_digest: slot.r.action_digest },
+    approver: slot.a,
+    decision: "approve",
+    issuedAt: t - 1000,
+    expiresAt: t + 3_600_000,
+    nonce,
+  });
+  const sig = sign(null, resolutionSigningBytes(doc), keys[slot.a]!).toString("base64");
+  return { id: slot.r.id, nonce: doc.nonce, body: JSON.stringify({ ...doc, signature: sig }) };
 }
-const started = performance.now();
-await Promise.all(Array.from({ length: CLIENTS }, (_, i) => client(i)));
-const elapsed = (performance.now() - started) / 1000;
+// Every POST body is signed before any timing: the load process spends
+// nothing on signatures while the server is measured.
+const bodies = Array.from({ length: Math.min(PRESIGNED, slots.length) }, signedBody)
+  .filter((b) => b !== null);
+let nextBody = 0;
+const errors: string[] = [];
+const accepted: string[] = [];
+
+async function post(b: { id: string; nonce: string; body: string }): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/v1/approvals/${b.id}/resolutions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: b.body,
+  });
+  const text = await res.text();
+  const ms = performance.now() - t0;
+  if (res.status === 201) accepted.push(b.nonce);
+  else errors.push(`POST ${res.status} ${text.slice(0, 200)}`);
+  return ms;
+}
+
+async function get(turn: number, ci: number): Promise<number> {
+  const r = ids[(turn * 7919 + ci) % ids.length]!;
+  const t0 = performance.now();
+  const res = await fetch(`${url}/v1/approvals/${r.id}`);
+  await res.arrayBuffer();
+  if (res.status !== 200) errors.push(`GET ${res.status}`);
+  return performance.now() - t0;
+}
+
+/** `clients` loops calling `op` for `seconds` (or until it returns null); latencies in ms. */
+async function load(
+  clients: number,
+  seconds: number,
+  op: (turn: number, ci: number) => Promise<number> | null,
+): Promise<{ lat: number[]; elapsed: number }> {
+  const lat: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: clients }, async (_, ci) => {
+    for (let turn = 0; performance.now() < end; turn++) {
+      const p = op(turn, ci);
+      if (p === null) return;
+      lat.push(await p);
+    }
+  }));
+  return { lat, elapsed: (performance.now() - t0) / 1000 };
+}
+
+const pid = proc.pid!;
+// 1. Server CPU per accepted resolution: POSTs one at a time (after a warm-up).
+for (let i = 0; i < 50 && nextBody < bodies.length; i++) await post(bodies[nextBody++]!);
+const seqN = Math.min(SEQUENTIAL, bodies.length - nextBody);
+let c0 = cpuMsOf(pid);
+for (let i = 0; i < seqN; i++) await post(bodies[nextBody++]!);
+const cpuUsPerResolution = ((cpuMsOf(pid) - c0) * 1000) / seqN;
+c0 = cpuMsOf(pid);
+for (let i = 0; i < seqN; i++) await get(i, 0);
+const cpuUsPerGet = ((cpuMsOf(pid) - c0) * 1000) / seqN;
+// 2. POST at POST_CLIENTS concurrent approvers, pre-signed bodies.
+const posts = await load(POST_CLIENTS, POST_SECONDS, () => {
+  const b = bodies[nextBody];
+  if (!b) return null;
+  nextBody++;
+  return post(b);
+});
+// 3. GET at GET_CLIENTS concurrent readers.
+const gets = await load(GET_CLIENTS, GET_SECONDS, (turn, ci) => get(turn, ci));
+const elapsed = posts.elapsed + gets.elapsed;
+const lat = { GET: gets.lat, POST: posts.lat };
 const metrics = await (await fetch(`${url}/metrics`)).text();
 const metric = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? NaN);
 const commitMs = 1000 * metric(/warrant_store_commit_seconds_sum\{op="resolution"\} (\S+)/) /
@@ -232,26 +285,71 @@ const code = await new Promise<number | null>((ok) =>
 // ── lost resolutions ──
 const store = openStore({ path: join(dir, "w.db"), driver: bunSqlite });
 let lost = 0;
-for (const a of accepted) if (!store.nonceUsed(a.nonce)) lost++;
+for (const nonce of accepted) if (!store.nonceUsed(nonce)) lost++;
 const approved = store.listRequests({ state: "approved", limit: 100_000 }).length;
 store.close();
 rmSync(dir, { recursive: true, force: true });
 
-const row = (name: string, xs: number[]) => {
-  const s = summarize(xs.length ? xs : [NaN]);
-  return `| ${name} | ${xs.length} | ${(xs.length / elapsed).toFixed(0)} | ${s.p50.toFixed(2)} | ${
-    s.p99.toFixed(2)
-  } | ${s.max.toFixed(2)} |`;
+const sum = (xs: number[]) => summarize(xs.length ? xs : [NaN]);
+const row = (name: string, clients: number, xs: number[], secs: number) => {
+  const s = sum(xs);
+  return `| ${name} | ${clients} | ${xs.length} | ${(xs.length / secs).toFixed(0)} | ${
+    s.p50.toFixed(2)
+  } | ${s.p99.toFixed(2)} | ${s.max.toFixed(2)} |`;
 };
-console.log(`## HTTP endpoint: ${CLIENTS} clients, ${SECONDS}s, ${REQUESTS} open requests\n`);
-console.log(formatMachineInfo());
-console.log("\n| op | count | req/s | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|");
-console.log(row("GET /v1/approvals/:id", lat.GET));
-console.log(row("POST …/resolutions (201)", lat.POST));
+export interface HttpJson {
+  cpuUsPerResolution: number;
+  cpuUsPerGet: number;
+  sequential: number;
+  post: { clients: number; n: number; perSec: number; p50: number; p99: number };
+  get: { clients: number; n: number; perSec: number; p50: number; p99: number };
+  errors: number;
+  lost: number;
+}
+const json: HttpJson = {
+  cpuUsPerResolution,
+  cpuUsPerGet,
+  sequential: seqN,
+  post: {
+    clients: POST_CLIENTS,
+    n: lat.POST.length,
+    perSec: lat.POST.length / posts.elapsed,
+    p50: sum(lat.POST).p50,
+    p99: sum(lat.POST).p99,
+  },
+  get: {
+    clients: GET_CLIENTS,
+    n: lat.GET.length,
+    perSec: lat.GET.length / gets.elapsed,
+    p50: sum(lat.GET).p50,
+    p99: sum(lat.GET).p99,
+  },
+  errors: errors.length,
+  lost,
+};
+mkdirSync(resolve(import.meta.dir, "out"), { recursive: true });
+writeFileSync(resolve(import.meta.dir, "out/http.json"), JSON.stringify(json, null, 2));
+console.log(
+  `## HTTP approval endpoint (${REQUESTS} open requests, quorum of ${APPROVERS.length})\n`,
+);
+console.log(
+  `\`dist/warrant serve\` on loopback, driven by this separate load process. Every POST body is a resolution signed (node:crypto) before timing starts. ` +
+    `Server CPU (user + system of the serve process, from /proc): ${seqN} accepted resolutions POSTed one at a time → **${
+      cpuUsPerResolution.toFixed(0)
+    } µs per accepted resolution** (signature verification, strict checks, quorum, durable commit, reply); ` +
+    `${seqN} GETs one at a time → ${
+      cpuUsPerGet.toFixed(0)
+    } µs per GET. Then POSTs from ${POST_CLIENTS} concurrent approvers for ${POST_SECONDS} s, and GETs from ${GET_CLIENTS} concurrent readers for ${GET_SECONDS} s:\n`,
+);
+console.log(
+  "| op | clients | count | req/s | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|---:|",
+);
+console.log(row("POST …/resolutions (201)", POST_CLIENTS, lat.POST, posts.elapsed));
+console.log(row("GET /v1/approvals/:id", GET_CLIENTS, lat.GET, gets.elapsed));
 console.log(
   `\nerrors: ${errors.length}${errors.length ? ` (first: ${errors[0]})` : ""} · ` +
     `lost resolutions: ${lost} of ${accepted.length} accepted · requests approved: ${approved} · ` +
-    `serve exit: ${code}`,
+    `serve exit: ${code} · ${elapsed.toFixed(1)} s of load`,
 );
 console.log(
   `server-side mean: GET ${serverMs("/v1/approvals/:id").toFixed(2)} ms · POST ${

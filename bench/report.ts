@@ -12,10 +12,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { EngineResult } from "./compare.ts";
-import type { HistoryResult } from "./history.ts";
-import type { StartupResult } from "./startup.ts";
+import type { HistoryResult, SimpleBytes } from "./history.ts";
+import type { StartupResult, StartupVsEcho } from "./startup.ts";
+import type { GateJson } from "./gate.ts";
+import type { HttpJson } from "./http.ts";
 import { formatMachineInfo, machineInfo } from "./lib/machine.ts";
-import { fmt, markdownTable } from "./lib/stats.ts";
+import { fmt, markdownTable, ratio } from "./lib/stats.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const OUT = join(ROOT, "bench/out");
@@ -241,6 +243,250 @@ function aims(): string {
   return rows.length ? markdownTable(["aim", "measured", ""], rows) : "(no results)";
 }
 
+const verdict = (ok: boolean | null) => (ok === null ? "not measured" : ok ? "met" : "missed");
+
+/** The top categories of the gate profile, as "SQLite 31%, stdio 12%, …". */
+function profileLine(g: GateJson | null, n = 4): string {
+  const p = g?.profile;
+  if (!p) return "no profile in this run";
+  return p.categories.slice(0, n).map((c) =>
+    `${c.name} ${(c.share * 100).toFixed(0)}% (${fmt((c.ms * 1000) / g!.profileCalls)} µs/govern)`
+  ).join(", ");
+}
+
+/**
+ * The aims of issue 12 (the gate at the fsync floor, the endpoint at the
+ * verify floor), each measured in this run as a ratio or against a floor,
+ * with where the time goes when missed; then the no-regression checks
+ * against bench/baseline.json.
+ */
+function perfAims(): string {
+  const g = readJson<GateJson>("gate");
+  const st = readJson<{ results: StartupResult[]; vsEcho: StartupVsEcho | null }>("startup");
+  const http = readJson<HttpJson>("http");
+  const hist = readJson<{ results: HistoryResult[]; simple: SimpleBytes | null }>("history");
+  const rows: string[][] = [];
+  const where: string[] = [];
+  // 1. Round trip at the fsync floor, through the Python client, sequential.
+  const py = g?.python;
+  const side = (k: string) => py?.sides.find((x) => x.kind === k)?.rows[0];
+  const echo = side("echo");
+  if (py && !py.skipped && echo && py.fsync) {
+    const full = side("full")!;
+    const overUs = (full.p50_ms - echo.p50_ms) * 1000;
+    const budget = py.commitsPerCall * py.fsync.p50 + 150;
+    const ok = overUs <= budget;
+    rows.push([
+      `1. Python client, sequential, synchronous=full: warrant p50 − echo p50 ≤ ${py.commitsPerCall} × fdatasync p50 + 150 µs`,
+      `${fmt(overUs)} µs vs ${fmt(budget)} µs (fdatasync p50 ${fmt(py.fsync.p50)} µs): ${
+        ratio(overUs, budget)
+      } of the budget`,
+      verdict(ok),
+    ]);
+    if (!ok) {
+      where.push(
+        `Aim 1 (full): of ${
+          fmt(overUs)
+        } µs over the echo gate, the ${py.commitsPerCall} durable commits account for ${
+          fmt(py.commitsPerCall * py.fsync.p50)
+        } µs at the fdatasync floor and ${
+          fmt(overUs - py.commitsPerCall * py.fsync.p50)
+        } µs is the rest (in-process work and the disk's spread above its p50); in-process CPU: ${
+          profileLine(g)
+        }.`,
+      );
+    }
+    for (const k of ["normal", "tmpfs"]) {
+      const r = side(k);
+      if (!r) continue;
+      const x = r.p50_ms / echo.p50_ms;
+      rows.push([
+        `1. Python client, sequential, ${
+          k === "normal" ? "synchronous=normal" : "store on tmpfs"
+        }: p50 ≤ 1.25 × echo`,
+        `${fmt(r.p50_ms * 1000)} µs vs echo ${fmt(echo.p50_ms * 1000)} µs: ${fmt(x)}×`,
+        verdict(x <= 1.25),
+      ]);
+      if (x > 1.25) {
+        where.push(
+          `Aim 1 (${k}): ${
+            fmt((r.p50_ms - echo.p50_ms) * 1000)
+          } µs per call over the echo gate with no fsync to wait for: in-process work, ${
+            profileLine(g)
+          }.`,
+        );
+      }
+    }
+  } else {
+    rows.push([
+      "1. round trip at the fsync floor (Python client)",
+      py?.skipped ?? "gate part not run",
+      "not measured",
+    ]);
+  }
+  // 2. CPU per govern at 32 callers.
+  const ts32 = g?.ts.find((r) => r.callers === 32);
+  if (ts32) {
+    const cpu = ts32.warrant.cpuUsPerCall;
+    const fractions = g!.ts.map((r) =>
+      `${r.callers}: ${fmt(r.warrant.callsPerSec / r.echo.callsPerSec)}`
+    ).join(", ");
+    const pyFr = py && !py.skipped && echo
+      ? py.sides.find((x) => x.kind === "full")!.rows.map((r, i) =>
+        `${r.callers}: ${
+          fmt(r.calls_per_s / py.sides.find((x) => x.kind === "echo")!.rows[i]!.calls_per_s)
+        }`
+      ).join(", ")
+      : "not run";
+    rows.push([
+      "2. gate process CPU per govern at 32 callers ≤ 100 µs",
+      `${fmt(cpu)} µs (${
+        ratio(cpu, 100)
+      } of the aim); calls/s ÷ echo by callers — TS client ${fractions}; Python client ${pyFr}`,
+      verdict(cpu <= 100),
+    ]);
+    if (cpu > 100) {
+      where.push(`Aim 2: ${fmt(cpu)} µs of CPU per govern at 32 callers: ${profileLine(g, 6)}.`);
+    }
+  }
+  // 3. Start-up vs echo.
+  const v = st?.vsEcho;
+  if (v) {
+    const e = v.existing.median / v.echo.median;
+    const n = v.newStore.median / v.echo.median;
+    rows.push([
+      "3. spawn → ready ≤ 1.3 × echo (existing store, signed 10-rule policy)",
+      `${fmt(v.existing.median)} ms vs ${fmt(v.echo.median)} ms: ${fmt(e)}×`,
+      verdict(e <= 1.3),
+    ]);
+    rows.push([
+      "3. spawn → ready ≤ 2 × echo (brand-new store)",
+      `${fmt(v.newStore.median)} ms vs ${fmt(v.echo.median)} ms: ${fmt(n)}×`,
+      verdict(n <= 2),
+    ]);
+    if (e > 1.3 || n > 2) {
+      where.push(
+        `Aim 3: start-up is ${
+          fmt(v.existing.median - v.echo.median)
+        } ms over the echo gate on an existing store (${
+          fmt(v.newStore.median - v.existing.median)
+        } ms more to create one): loading the larger binary's modules, opening the store (WAL, migrations check, data-key check), reading and verifying the signed policy, reconciling and opening the session — each before \`ready\`.`,
+      );
+    }
+  }
+  // 4. Endpoint.
+  if (http) {
+    rows.push([
+      "4. server CPU per accepted resolution ≤ 300 µs (signature included)",
+      `${fmt(http.cpuUsPerResolution)} µs (${
+        ratio(http.cpuUsPerResolution, 300)
+      } of the aim; a GET: ${fmt(http.cpuUsPerGet)} µs)`,
+      verdict(http.cpuUsPerResolution <= 300),
+    ]);
+    rows.push([
+      `4. POST p99 ≤ 20 ms at ${http.post.clients} concurrent approvers (pre-signed)`,
+      `${fmt(http.post.p99)} ms (${fmt(http.post.perSec)} POST/s)`,
+      verdict(http.post.p99 <= 20),
+    ]);
+    rows.push([
+      `4. GET p99 ≤ 5 ms at ${http.get.clients} concurrent readers`,
+      `${fmt(http.get.p99)} ms (${fmt(http.get.perSec)} GET/s)`,
+      verdict(http.get.p99 <= 5),
+    ]);
+    if (http.cpuUsPerResolution > 300 || http.post.p99 > 20 || http.get.p99 > 5) {
+      where.push(
+        `Aim 4: per accepted resolution ${
+          fmt(http.cpuUsPerResolution)
+        } µs of server CPU (native Ed25519 verify ~60–90 µs of it, then strict JSON, zod, the store transaction with its fsync-bound commit, the reply's view); under concurrency POSTs queue behind group commits: p99 ${
+          fmt(http.post.p99)
+        } ms.`,
+      );
+    }
+  }
+  // 5. Storage.
+  const simple = hist?.simple;
+  if (simple) {
+    rows.push([
+      `5. ≤ 1 KB per simple action at ${simple.actions.toLocaleString("en-US")} actions`,
+      `${fmt(simple.perAction)} B (${ratio(simple.perAction, 1024)} of the aim)`,
+      verdict(simple.perAction <= 1024),
+    ]);
+    if (simple.perAction > 1024 && simple.tables) {
+      where.push(
+        `Aim 5: bytes per simple action by table/index: ${
+          simple.tables.slice(0, 5).map((t) => `${t.name} ${fmt(t.perAction)}`).join(", ")
+        } (4 audit events per allowed call, each with its 32-byte hash and prev_hash, its action id, and its index entry).`,
+      );
+    }
+  }
+  // No regression (≤ 10% worse than bench/baseline.json).
+  const base = existsSync(join(ROOT, "bench/baseline.json"))
+    ? JSON.parse(readFileSync(join(ROOT, "bench/baseline.json"), "utf8")) as Baseline
+    : null;
+  const noRegress: string[][] = [];
+  if (base) {
+    const pol = readMd("policy");
+    const prow = pol ? tableAfter(pol, "### Policy evaluation (warrant)") : [];
+    for (const r of prow) {
+      const rules = num(r[0]).toString();
+      const was = base.policy_decisions_per_s[rules];
+      if (!was) continue;
+      const now = num(r[5]);
+      noRegress.push([
+        `policy decisions/s at ${r[0]} rules ≥ 0.9 × baseline`,
+        `${fmt(now)} vs ${fmt(was)}: ${fmt(now / was)}×`,
+        verdict(now >= was / 1.1),
+      ]);
+    }
+    const hr = hist?.results ?? [];
+    hr.forEach((r, i) => {
+      const was = base.history_govern_p50_us[i];
+      if (was === undefined) return;
+      noRegress.push([
+        `history govern p50 at ${r.actions.toLocaleString("en-US")} actions ≤ 1.1 × baseline`,
+        `${fmt(r.govern.p50)} µs vs ${fmt(was)} µs: ${fmt(r.govern.p50 / was)}×`,
+        verdict(r.govern.p50 <= was * 1.1),
+      ]);
+    });
+    const big = st?.results?.find((r) => r.rules === 10_000);
+    if (big) {
+      noRegress.push([
+        "ready with 10,000 rules ≤ 1.1 × baseline",
+        `${fmt(big.median)} ms vs ${fmt(base.ready_10000_rules_ms)} ms: ${
+          fmt(big.median / base.ready_10000_rules_ms)
+        }×`,
+        verdict(big.median <= base.ready_10000_rules_ms * 1.1),
+      ]);
+    }
+  }
+  return `${
+    rows.length
+      ? markdownTable(["aim (issue 12)", "measured in this run", ""], rows)
+      : "(no results)"
+  }
+${
+    where.length
+      ? `\nWhere the time goes (missed aims):\n\n${where.map((w) => `- ${w}`).join("\n")}\n`
+      : ""
+  }
+${
+    noRegress.length
+      ? `No regression against bench/baseline.json (${base!.source}):\n\n${
+        markdownTable(["check", "measured", ""], noRegress)
+      }\n`
+      : ""
+  }`;
+}
+
+interface Baseline {
+  source: string;
+  policy_decisions_per_s: Record<string, number>;
+  history_govern_p50_us: number[];
+  history_govern_p99_us: number[];
+  ready_10000_rules_ms: number;
+  ready_10_rules_ms: number;
+}
+
 function main(): void {
   const notes: string[] = [];
   const chartMd = charts(notes);
@@ -263,6 +509,10 @@ ${formatMachineInfo(machine)}
 ## Aims
 
 ${aims()}
+
+### Performance aims (issue 12)
+
+${perfAims()}
 
 ## Charts
 

@@ -1,6 +1,7 @@
 /**
  * Start-up: time from spawn to the `ready` line of `dist/warrant runtime gate`
- * with a signed 10-rule and a signed 10,000-rule policy (signed with
+ * with a signed 10-rule and a signed 10,000-rule policy, and for the 10-rule
+ * one the same against the echo gate on an existing and a brand-new store (signed with
  * `warrant keygen` + `warrant policy sign` subprocesses; the config trusts
  * that key), median and p90 over --spawns (20) fresh processes each. Each
  * gate is stopped by closing its stdin after `ready` (not timed). The store
@@ -10,13 +11,14 @@
  *
  * Writes bench/out/startup.json and prints a markdown table.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { warrantDocument } from "./engines/warrant.ts";
 import { workload } from "./engines/workload.ts";
 import { machineInfo } from "./lib/machine.ts";
-import { fmt, markdownTable, percentile } from "./lib/stats.ts";
+import { fmt, markdownTable, percentile, ratio } from "./lib/stats.ts";
+import { ECHO_BINARY, ensureEchoBinary } from "./lib/echo.ts";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,9 +64,9 @@ function workspace(rules: number): { dir: string; config: string; bytes: number 
 }
 
 /** ms from spawn to the `ready` line; the gate is then closed (stdin EOF) and awaited. */
-async function spawnToReady(config: string): Promise<number> {
+async function spawnToReady(config: string, binary = BINARY): Promise<number> {
   const t0 = performance.now();
-  const p = Bun.spawn([BINARY, "runtime", "gate", "--config", config], {
+  const p = Bun.spawn([binary, "runtime", "gate", "--config", config], {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",
@@ -93,6 +95,41 @@ async function spawnToReady(config: string): Promise<number> {
   return ms;
 }
 
+/** Spawn → ready of the 10-rule workspace: existing store, brand-new store, echo gate. */
+export interface StartupVsEcho {
+  existing: { samples: number[]; median: number };
+  newStore: { samples: number[]; median: number };
+  echo: { samples: number[]; median: number };
+}
+
+/**
+ * The same signed 10-rule workspace: `spawns` starts on its existing store,
+ * `spawns` starts each on a store path never used before (created, migrated
+ * and keyed by that start), and `spawns` starts of the echo gate (which
+ * reads nothing), interleaved so drift on a shared machine falls on all three.
+ */
+async function versusEcho(ws: { dir: string; config: string }): Promise<StartupVsEcho> {
+  const base = JSON.parse(readFileSync(ws.config, "utf8"));
+  const fresh = Array.from({ length: SPAWNS }, (_, i) => {
+    const p = join(ws.dir, `fresh-${i}.json`);
+    writeFileSync(p, JSON.stringify({ ...base, store: { path: `.warrant/fresh-${i}.db` } }));
+    return p;
+  });
+  await spawnToReady(ws.config);
+  await spawnToReady(ws.config, ECHO_BINARY);
+  const existing: number[] = [], newStore: number[] = [], echo: number[] = [];
+  for (let i = 0; i < SPAWNS; i++) {
+    existing.push(await spawnToReady(ws.config));
+    newStore.push(await spawnToReady(fresh[i]!));
+    echo.push(await spawnToReady(ws.config, ECHO_BINARY));
+  }
+  const m = (xs: number[]) => ({
+    samples: xs,
+    median: percentile([...xs].sort((a, b) => a - b), 50),
+  });
+  return { existing: m(existing), newStore: m(newStore), echo: m(echo) };
+}
+
 export interface StartupResult {
   rules: number;
   policyBytes: number;
@@ -104,10 +141,13 @@ export interface StartupResult {
 }
 
 async function main(): Promise<void> {
+  ensureEchoBinary();
   const results: StartupResult[] = [];
+  let vsEcho: StartupVsEcho | null = null;
   for (const rules of SIZES) {
     const ws = workspace(rules);
     try {
+      if (rules === 10) vsEcho = await versusEcho(ws);
       await spawnToReady(ws.config); // creates the store; not timed
       const samples: number[] = [];
       for (let i = 0; i < SPAWNS; i++) samples.push(await spawnToReady(ws.config));
@@ -129,7 +169,11 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, "bench/out"), { recursive: true });
   writeFileSync(
     join(ROOT, "bench/out/startup.json"),
-    JSON.stringify({ machine: machineInfo(), binary: BINARY, spawns: SPAWNS, results }, null, 2),
+    JSON.stringify(
+      { machine: machineInfo(), binary: BINARY, spawns: SPAWNS, results, vsEcho },
+      null,
+      2,
+    ),
   );
   console.log(`## Start-up: spawn → ready (signed policy)
 
@@ -150,7 +194,27 @@ ${
       ]),
     )
   }
-`);
+${vsEcho ? versusEchoMarkdown(vsEcho) : ""}`);
+}
+
+function versusEchoMarkdown(v: StartupVsEcho): string {
+  const row = (name: string, x: { samples: number[]; median: number }, ratioTo: string) => {
+    const s = [...x.samples].sort((a, b) => a - b);
+    return [name, fmt(x.median), fmt(percentile(s, 90)), fmt(s[0]!), ratioTo];
+  };
+  return `
+### Start-up vs the echo gate (signed 10-rule policy)
+
+${SPAWNS} spawns each, interleaved (existing store, brand-new store, echo); the echo gate speaks the protocol and reads nothing. Times in ms.
+
+${
+    markdownTable(["start", "median ms", "p90 ms", "min ms", "÷ echo (median)"], [
+      row("warrant, existing store", v.existing, ratio(v.existing.median, v.echo.median)),
+      row("warrant, brand-new store", v.newStore, ratio(v.newStore.median, v.echo.median)),
+      row("echo gate", v.echo, ""),
+    ])
+  }
+`;
 }
 
 if (import.meta.main) await main();

@@ -1,0 +1,44 @@
+/**
+ * Process measurements for the benchmarks (Linux): CPU time of another
+ * process from /proc, and the fdatasync floor of a file system — what one
+ * durable commit costs at the least on the disk a store lives on.
+ */
+import { closeSync, fdatasyncSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+
+/** ms of CPU (user + system) process `pid` has used so far; NaN when it cannot be read. */
+export function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    // fields 14 and 15 of stat (utime, stime), in clock ticks of 10 ms
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * µs per fdatasync of a 4 KiB write, `n` times, in a file created in `dir`
+ * (the store's folder, so its file system): write, then fdatasync, as a WAL
+ * commit does. Returns the samples (µs).
+ */
+export function fdatasyncFloor(dir: string, n = 300): number[] {
+  const path = join(dir, `fsync-floor-${process.pid}.bin`);
+  const fd = openSync(path, "w");
+  const page = new Uint8Array(4096).fill(7);
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < n + 20; i++) {
+      writeSync(fd, page, 0, page.length, (i % 64) * 4096);
+      const t0 = performance.now();
+      fdatasyncSync(fd);
+      if (i >= 20) out.push((performance.now() - t0) * 1000);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(path, { force: true });
+  }
+  return out;
+}
