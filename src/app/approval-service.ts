@@ -131,7 +131,11 @@ export async function submitResolution(
       const resolutions = [...stored, added];
       const tally = tallyQuorum(request!, resolutions, policy.approvers);
       applyTally(tx, request!, tally, now);
-      return { status: "accepted", request: tx.getRequest(request!.id)!, tally, resolutions };
+      // What applyTally wrote (state and resolved_at), without reading the row back.
+      const after = tally.state === "pending"
+        ? request!
+        : { ...request!, state: tally.state, resolved_at: now };
+      return { status: "accepted", request: after, tally, resolutions };
     });
   } catch (e) {
     const err = toWarrantError(e);

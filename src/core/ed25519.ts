@@ -88,11 +88,11 @@ function lessLE(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * The y coordinates (sign bit cleared, hex) of the 8 points of small order:
- * a canonical point whose y is one of these is of small order, whatever its
+ * The y coordinates (sign bit cleared) of the 8 points of small order: a
+ * canonical point whose y is one of these is of small order, whatever its
  * sign bit (its negation is too), including both encodings with x = 0.
  */
-const SMALL_ORDER_Y: ReadonlySet<string> = (() => {
+const SMALL_ORDER_Y: readonly Uint8Array[] = (() => {
   // An order-8 point: its multiples are the whole small-order subgroup.
   const t = ed.Point.fromBytes(
     Uint8Array.from(
@@ -101,22 +101,22 @@ const SMALL_ORDER_Y: ReadonlySet<string> = (() => {
     ),
     false,
   );
-  const ys = new Set<string>();
+  const ys: Uint8Array[] = [];
   let q = ed.Point.ZERO;
   for (let i = 0; i < 8; i++, q = q.add(t)) {
     const b = q.toBytes();
     b[31] = b[31]! & 0x7f;
-    ys.add(hexOf(b));
+    if (!ys.some((y) => sameBytes(y, b))) ys.push(b);
   }
   // y = 1, p - 1, 0 and ±y of the order-8 points; anything else is a broken constant.
-  if (!q.is0() || ys.size !== 5) throw new Error("ed25519: small-order table is wrong");
+  if (!q.is0() || ys.length !== 5) throw new Error("ed25519: small-order table is wrong");
   return ys;
 })();
 
-function hexOf(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -127,14 +127,14 @@ function hexOf(b: Uint8Array): string {
 function strictAcceptedR(r: Uint8Array): boolean {
   const y = r.slice();
   y[31] = y[31]! & 0x7f;
-  return lessLE(y, P_LE) && !SMALL_ORDER_Y.has(hexOf(y));
+  return lessLE(y, P_LE) && !SMALL_ORDER_Y.some((s) => sameBytes(s, y));
 }
 
 const strictKeys = new Map<string, boolean>();
 
 /** isStrictPublicKey, remembered per key (approvers and signers are few). */
 function strictKeyCached(pub: Uint8Array): boolean {
-  const k = hexOf(pub);
+  const k = String.fromCharCode.apply(null, pub as unknown as number[]);
   let ok = strictKeys.get(k);
   if (ok === undefined) {
     ok = isStrictPublicKeyUncached(pub);

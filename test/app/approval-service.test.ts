@@ -157,10 +157,14 @@ describe("forgery corpus through the approval service and the store", () => {
         const who = JSON.parse(c.document).approver as string;
         if (approvers.has(who)) continue;
         approvers.add(who);
-        await submitResolution(
+        const r = await submitResolution(
           { store, clock: { now: () => FX.now }, logger, policy: () => policy },
           c.document,
         );
+        // The request and resolutions it answers with are what the store now holds.
+        if (r.status !== "accepted") throw new Error(`expected accepted, got ${r.status}`);
+        expect(r.request).toEqual(store.getRequest(FX.request.id)!);
+        expect(r.resolutions).toEqual(store.listResolutions(FX.request.id));
         if (approvers.size === 2) break;
       }
       expect(store.getRequest(FX.request.id)!.state).toBe("approved");

@@ -168,11 +168,7 @@ export function parseResolution(
  */
 export function resolutionSignatureValid(doc: Resolution, approver: Approver): boolean {
   const keyText = typeof approver.key === "string" ? approver.key : null;
-  const pub = keyText === null
-    ? approver.key as Uint8Array
-    : keyText.startsWith(PUBLIC_KEY_PREFIX)
-    ? decodeBase64(keyText.slice(PUBLIC_KEY_PREFIX.length), 32)
-    : null;
+  const pub = keyText === null ? approver.key as Uint8Array : keyBytesOf(keyText);
   const sig = decodeBase64(doc.signature, 64);
   try {
     return pub !== null && sig !== null && isStrictPublicKey(pub) &&
@@ -180,6 +176,21 @@ export function resolutionSignatureValid(doc: Resolution, approver: Approver): b
   } catch {
     return false;
   }
+}
+
+const keyBytes = new Map<string, Uint8Array | null>();
+
+/** The 32 bytes of an "ed25519:BASE64" key, or null; remembered (a policy has few approvers). */
+function keyBytesOf(keyText: string): Uint8Array | null {
+  let b = keyBytes.get(keyText);
+  if (b === undefined) {
+    b = keyText.startsWith(PUBLIC_KEY_PREFIX)
+      ? decodeBase64(keyText.slice(PUBLIC_KEY_PREFIX.length), 32)
+      : null;
+    if (keyBytes.size >= 1024) keyBytes.clear();
+    keyBytes.set(keyText, b);
+  }
+  return b;
 }
 
 /**
