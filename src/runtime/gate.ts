@@ -13,7 +13,6 @@ import type { GateStdio, ProcessIO } from "../app/ports/runtime.ts";
 import { EXIT } from "../cli/io.ts";
 import { keepPolicyCurrent, openFace } from "./open.ts";
 import { sessionTimers } from "./gate-session.ts";
-import { startHttp } from "./http.ts";
 import type { HttpHandle } from "./http.ts";
 import type { RuntimeEnv } from "./open.ts";
 
@@ -96,7 +95,11 @@ async function serveGate(
     store.tx((tx) =>
       tx.openSession({ id: sessionId, project: config.project, pid: process.pid, at: clock.now() })
     );
-    if (httpListen !== undefined) http = await startHttp(platform, env, httpListen, io);
+    if (httpListen !== undefined) {
+      // Only `--http` needs the HTTP face: loaded then, not at every gate start.
+      const { startHttp } = await import("./http.ts");
+      http = await startHttp(platform, env, httpListen, io);
+    }
   } catch (e) {
     const err = toWarrantError(e);
     io.err(`warrant: gate not started: ${err.message} [${err.code}]`);

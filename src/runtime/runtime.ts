@@ -10,8 +10,6 @@ import { useNativeVerify } from "../core/ed25519.ts";
 import type { Runtime } from "../app/ports/runtime.ts";
 import { openAuditStore, witnessVerdict } from "./audit-store.ts";
 import { processStdio, runGate } from "./gate.ts";
-import { runServe } from "./http.ts";
-import { runMcp } from "./mcp.ts";
 import { runStoreCopy } from "./store-copy.ts";
 import { dataCodecFromEnv, declaredToolRunner, loadConfigFile, openRuntime } from "./open.ts";
 
@@ -37,7 +35,11 @@ export function createRuntime(platform: Platform): Runtime {
     copyStore: (opts) => runStoreCopy(platform, opts),
     gate: (configPath, httpListen, io, stdio) =>
       runGate(platform, configPath, httpListen, io, stdio ?? processStdio()),
-    serve: (configPath, listen, io) => runServe(platform, configPath, listen, io),
-    mcp: (configPath, target, io) => runMcp(platform, configPath, target, io),
+    // Loaded when asked for: the HTTP face (Hono, the inbox, OpenAPI) and the
+    // MCP face (its SDK) cost start-up time a stdio gate or a CLI verb never needs.
+    serve: async (configPath, listen, io) =>
+      (await import("./http.ts")).runServe(platform, configPath, listen, io),
+    mcp: async (configPath, target, io) =>
+      (await import("./mcp.ts")).runMcp(platform, configPath, target, io),
   };
 }
