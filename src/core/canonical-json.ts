@@ -176,15 +176,20 @@ class Parser {
   string(): string {
     const s = this.s;
     const start = this.i;
+    let escaped = false;
     this.i++;
     while (this.i < s.length) {
       const c = s.charCodeAt(this.i);
       if (c === 34) {
         this.i++;
-        return JSON.parse(s.slice(start, this.i)) as string;
+        // Without an escape the characters between the quotes are the value.
+        return escaped
+          ? JSON.parse(s.slice(start, this.i)) as string
+          : s.slice(start + 1, this.i - 1);
       }
       if (c < 0x20) this.fail("control character in string");
       if (c === 92) {
+        escaped = true;
         const e = s[this.i + 1];
         if (e === "u") {
           if (!/^[0-9a-fA-F]{4}$/.test(s.slice(this.i + 2, this.i + 6))) {
@@ -241,13 +246,16 @@ class Parser {
       keys.add(key);
       this.ws();
       if (this.s[this.i++] !== ":") this.fail("expected : after key");
+      const v = this.value(depth, `${path}.${key}`);
       // defineProperty: a "__proto__" key stays an own data property.
-      Object.defineProperty(out, key, {
-        value: this.value(depth, `${path}.${key}`),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      if (key === "__proto__") {
+        Object.defineProperty(out, key, {
+          value: v,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else out[key] = v;
       this.ws();
       const c = this.s[this.i++];
       if (c === "}") return out;

@@ -19,6 +19,10 @@ export interface Writer {
   append(
     e: { type: string; action_id: string; payload: Record<string, unknown>; at: number },
   ): EventRecord;
+  /** Several events, in order, in one statement. */
+  appendAll(
+    list: Array<{ type: string; action_id: string; payload: Record<string, unknown>; at: number }>,
+  ): EventRecord[];
 }
 
 /** Patch fields stored as plain columns (output and rules are encoded). */
@@ -187,10 +191,15 @@ export function insertAction(
   if (a.correlation_id != null) payload.correlation_id = a.correlation_id;
   if (a.idempotency_key != null) payload.idempotency_key = a.idempotency_key;
   if (a.via != null) payload.via = a.via;
-  w.append({ type: "action.proposed", action_id: a.id, payload, at: a.at });
-  for (const e of events) {
-    w.append({ type: `action.${e.to}`, action_id: a.id, payload: e.payload, at: a.at });
-  }
+  w.appendAll([
+    { type: "action.proposed", action_id: a.id, payload, at: a.at },
+    ...events.map((e) => ({
+      type: `action.${e.to}`,
+      action_id: a.id,
+      payload: e.payload,
+      at: a.at,
+    })),
+  ]);
   return {
     id: a.id,
     session_id: a.session_id,
@@ -241,16 +250,23 @@ export function transitionAction(
     );
   }
   for (const f of from) assertTransition(f, to);
-  const cur = w.db.get("SELECT state FROM actions WHERE id = ?", [id]);
-  if (!cur) throw new WarrantError("not_found", `no action ${id}`);
-  const current = String(cur.state) as ActionState;
-  const illegal = () =>
-    new WarrantError(
+  /** The state the row is in (or null when there is no such action). */
+  const stateNow = (): ActionState | null => {
+    const cur = w.db.get("SELECT state FROM actions WHERE id = ?", [id]);
+    return cur ? String(cur.state) as ActionState : null;
+  };
+  /** not_found, or illegal_transition naming the state the row is in. */
+  const refusal = (current: ActionState | null) =>
+    current === null ? new WarrantError("not_found", `no action ${id}`) : new WarrantError(
       "illegal_transition",
       `action ${id} is ${current}; moving it to ${to} needs one of ${from.join(", ")}`,
       { action_id: id, current, from, to },
     );
-  if (!from.includes(current)) throw illegal();
+  // With one source state the compare-and-set UPDATE below is the whole
+  // check (and `from` is that state); with several, the row is read first
+  // to record which one it left.
+  const current: ActionState | null = from.length === 1 ? from[0]! : stateNow();
+  if (current === null || !from.includes(current)) throw refusal(current);
 
   const sets = ["state = ?", "updated_at = ?"];
   const params: SqlValue[] = [to, at];
@@ -291,7 +307,7 @@ export function transitionAction(
     }) RETURNING *`,
     params,
   );
-  if (!row) throw illegal();
+  if (!row) throw refusal(stateNow());
   w.append({
     type: `action.${to}`,
     action_id: id,

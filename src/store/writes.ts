@@ -16,7 +16,7 @@ import type {
   ResolutionRecord,
 } from "../core/records.ts";
 import type { ActionState } from "../core/action.ts";
-import type { SqlDriver } from "../app/ports/sql.ts";
+import type { SqlDriver, SqlValue } from "../app/ports/sql.ts";
 import type { StoreTx } from "../app/ports/store.ts";
 import { eventHashOfText } from "../core/audit-chain.ts";
 import { canonicalize } from "../core/canonical-json.ts";
@@ -34,6 +34,14 @@ import {
   type Writer,
 } from "./action-writes.ts";
 
+/** An event to append (seq, prev_hash and hash are the chain's). */
+type NewEvent = {
+  type: string;
+  action_id?: string | null;
+  payload?: Record<string, unknown>;
+  at: number;
+};
+
 export class SqlTx extends SqlReads implements StoreTx {
   /** Events appended so far, handed to listeners after COMMIT. */
   readonly appended: EventRecord[] = [];
@@ -43,6 +51,7 @@ export class SqlTx extends SqlReads implements StoreTx {
     db: this.db,
     codec: this.codec,
     append: (e) => this.appendEvent(e),
+    appendAll: (list) => this.appendEvents(list),
   };
 
   constructor(db: SqlDriver, codec: PayloadCodec) {
@@ -77,58 +86,76 @@ export class SqlTx extends SqlReads implements StoreTx {
     }
   }
 
-  appendEvent(
-    e: { type: string; action_id?: string | null; payload?: Record<string, unknown>; at: number },
-  ): EventRecord {
+  appendEvent(e: NewEvent): EventRecord {
+    return this.appendEvents([e])[0]!;
+  }
+
+  /**
+   * Append `list` in order with ONE insert: the same rows and chain as one
+   * appendEvent each (a decision's proposed/allowed/executing events cost
+   * one statement, not three).
+   */
+  appendEvents(list: readonly NewEvent[]): EventRecord[] {
     this.live();
-    // The canonical text is stored and hashed: the hash covers exactly the
-    // bytes stored. A payload canonical JSON takes as is (the usual case) is
-    // encoded once; one it refuses (an undefined field, a Date) is first
-    // normalised through JSON, as JSON.stringify would write it.
-    let payload = e.payload ?? {};
-    let payloadText: string;
-    try {
-      payloadText = canonicalize(payload);
-    } catch {
-      payload = JSON.parse(JSON.stringify(payload)) as Record<string, unknown>;
-      payloadText = canonicalize(payload);
+    const recs: EventRecord[] = [];
+    const params: SqlValue[] = [];
+    let head = this.head;
+    for (const e of list) {
+      // The canonical text is stored and hashed: the hash covers exactly the
+      // bytes stored. A payload canonical JSON takes as is (the usual case) is
+      // encoded once; one it refuses (an undefined field, a Date) is first
+      // normalised through JSON, as JSON.stringify would write it.
+      let payload = e.payload ?? {};
+      let payloadText: string;
+      try {
+        payloadText = canonicalize(payload);
+      } catch {
+        payload = JSON.parse(JSON.stringify(payload)) as Record<string, unknown>;
+        payloadText = canonicalize(payload);
+      }
+      const fields = {
+        seq: head.seq + 1,
+        at: e.at,
+        type: e.type,
+        action_id: e.action_id ?? null,
+        payload,
+        prev_hash: head.hash,
+      };
+      const hash = eventHashOfText(fields, payloadText);
+      params.push(
+        fields.seq,
+        fields.at,
+        fields.type,
+        fields.action_id,
+        payloadText,
+        hashBytes(fields.prev_hash),
+        hashBytes(hash),
+      );
+      recs.push({ ...fields, hash });
+      head = { seq: fields.seq, hash };
     }
-    const fields = {
-      seq: this.head.seq + 1,
-      at: e.at,
-      type: e.type,
-      action_id: e.action_id ?? null,
-      payload,
-      prev_hash: this.head.hash,
-    };
-    const hash = eventHashOfText(fields, payloadText);
+    if (recs.length === 0) return recs;
     try {
       this.db.run(
-        "INSERT INTO events (seq, at, type, action_id, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-          fields.seq,
-          fields.at,
-          fields.type,
-          fields.action_id,
-          payloadText,
-          hashBytes(fields.prev_hash),
-          hashBytes(hash),
-        ],
+        "INSERT INTO events (seq, at, type, action_id, payload, prev_hash, hash) VALUES " +
+          recs.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", "),
+        params,
       );
     } catch (err) {
       if (isConstraint(err, "events")) {
         throw new WarrantError(
           "store_corrupt",
-          `audit log already holds seq ${fields.seq}, beyond its recorded head ${this.head.seq}: ` +
+          `audit log already holds seq ${
+            recs[0]!.seq
+          }, beyond its recorded head ${this.head.seq}: ` +
             `rows were added outside warrant; run warrant audit verify`,
         );
       }
       throw err;
     }
-    const rec: EventRecord = { ...fields, hash };
-    this.head = { seq: rec.seq, hash };
-    this.appended.push(rec);
-    return rec;
+    this.head = head;
+    this.appended.push(...recs);
+    return recs;
   }
 
   insertAction(a: NewAction, then?: readonly ActionStep[]): ActionRecord {
