@@ -44,7 +44,22 @@ export interface SseHubOptions {
   maxReplays?: number;
   /** Told about a failing store read (the hub keeps going). */
   onError?: (e: unknown) => void;
+  /**
+   * Bytes of framed replay pages kept for other replays of the same range
+   * (default 32 MiB): replays that started at different times read (and
+   * frame) each page of history once between them, not once each.
+   */
+  framedCacheBytes?: number;
 }
+
+/** A replay page as a stream sends it: framed bytes, its last seq, its length. */
+export interface FramedPage {
+  bytes: Uint8Array;
+  last: number;
+  count: number;
+}
+
+const EMPTY = new Uint8Array(0);
 
 type Reads = Pick<StoreReads, "events" | "lastEventSeq">;
 
@@ -129,6 +144,33 @@ export class Subscription {
     if (this.closed && !this.dropped) return null;
     if (this.dropped) return null;
     return this.queue.splice(0, this.queue.length);
+  }
+
+  /**
+   * Like `next`, but as bytes to send, framed by `frame`: replay pages come
+   * from the hub's cache of framed pages (read and framed once for every
+   * replay of that range), live batches are framed here. An empty array
+   * means a heartbeat is due; null that the subscription is closed.
+   */
+  async nextFramed(
+    timeoutMs: number,
+    frame: (batch: EventRecord[]) => Uint8Array,
+  ): Promise<Uint8Array | null> {
+    if (this.closed) return null;
+    if (this.catching) {
+      await this.hub.replayTurn(this.cursor, this.filter);
+      if (this.closed) return null;
+      const page = this.hub.readFramed(this.cursor, this.filter, frame);
+      if (page.count > 0) this.cursor = page.last;
+      if (page.count < this.hub.replayPageSize) {
+        this.catching = false;
+        this.hub.replayDone(this);
+        this.cursor = Math.max(this.cursor, this.hub.seq);
+      }
+      if (page.count > 0) return page.bytes;
+    }
+    const batch = await this.next(timeoutMs);
+    return batch === null ? null : batch.length > 0 ? frame(batch) : EMPTY;
   }
 
   close(): void {
@@ -258,6 +300,40 @@ export class SseHub implements EventSink {
   }
 
   private readonly pageCache = new Map<string, EventRecord[]>();
+  private readonly framedCache = new Map<string, FramedPage>();
+  private framedBytes = 0;
+
+  /**
+   * A replay page after `seq`, framed: from the cache of framed pages when
+   * another replay of the range read it, else read, framed and (when full,
+   * hence stable) kept, oldest out first past the byte budget.
+   */
+  readFramed(
+    seq: number,
+    filter: EventFilter,
+    frame: (batch: EventRecord[]) => Uint8Array,
+  ): FramedPage {
+    const key = pageKey(seq, filter);
+    const hit = this.framedCache.get(key);
+    if (hit) return hit;
+    const events = this.readAfter(seq, filter);
+    const page = {
+      bytes: events.length > 0 ? frame(events) : EMPTY,
+      last: events.length > 0 ? events[events.length - 1]!.seq : seq,
+      count: events.length,
+    };
+    if (events.length === this.replayPageSize) {
+      this.framedCache.set(key, page);
+      this.framedBytes += page.bytes.byteLength;
+      const budget = this.opts.framedCacheBytes ?? 32 * 1024 * 1024;
+      while (this.framedBytes > budget && this.framedCache.size > 1) {
+        const [k, old] = this.framedCache.entries().next().value as [string, FramedPage];
+        this.framedCache.delete(k);
+        this.framedBytes -= old.bytes.byteLength;
+      }
+    }
+    return page;
+  }
   private turns: Array<{ key: string; go: () => void }> = [];
   private turning = false;
 
@@ -282,7 +358,7 @@ export class SseHub implements EventSink {
     let read = false;
     const waiting: typeof this.turns = [];
     for (const t of this.turns) {
-      if (this.pageCache.has(t.key)) t.go();
+      if (this.pageCache.has(t.key) || this.framedCache.has(t.key)) t.go();
       else if (!read) {
         read = true;
         t.go();

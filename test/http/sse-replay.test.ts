@@ -71,3 +71,63 @@ test("GET /v1/events past the replay cap answers 503 with Retry-After", async ()
   expect(again.status).toBe(200);
   await again.body?.cancel();
 });
+
+test("replays started apart read and frame each page of history once between them", async () => {
+  f = appFixture({ seed: false });
+  seed(f, 1000);
+  let reads = 0;
+  const store = f.store;
+  const counted = {
+    events: (q: Parameters<typeof store.events>[0]) => {
+      if (q.limit === 100) reads++; // replay pages (the live pump reads 500)
+      return store.events(q);
+    },
+    lastEventSeq: () => store.lastEventSeq(),
+  };
+  let frames = 0;
+  const frame = (batch: Array<{ seq: number }>) => {
+    frames++;
+    return new TextEncoder().encode(batch.map((e) => `id: ${e.seq}\n\n`).join(""));
+  };
+  const hub = new SseHub(counted, {
+    maxReplays: 4,
+    replayPageSize: 100,
+    framedCacheBytes: 1 << 20,
+  });
+  hub.start();
+  const drain = async (sub: ReturnType<typeof hub.subscribe>) => {
+    let text = "";
+    for (;;) {
+      const bytes = await sub.nextFramed(10, frame);
+      if (!bytes || bytes.byteLength === 0) break;
+      text += new TextDecoder().decode(bytes);
+    }
+    sub.close();
+    return text.trim().split("\n\n").map((l) => Number(l.slice(4)));
+  };
+  try {
+    reads = 0;
+    const first = await drain(hub.subscribe(0));
+    expect(first).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    const afterFirst = { reads, frames };
+    // A replay that starts after the first finished: the full pages come from the cache.
+    const second = await drain(hub.subscribe(0));
+    expect(second).toEqual(first);
+    expect(frames).toBe(afterFirst.frames); // nothing framed again
+    expect(reads - afterFirst.reads).toBeLessThanOrEqual(1); // at most the short tail page
+    // A small budget keeps only the newest pages: older ones are read again.
+    const small = new SseHub(counted, {
+      maxReplays: 4,
+      replayPageSize: 100,
+      framedCacheBytes: 2000,
+    });
+    small.start();
+    await drain(small.subscribe(0));
+    const before = frames;
+    await drain(small.subscribe(0));
+    expect(frames - before).toBeGreaterThan(5);
+    small.close();
+  } finally {
+    hub.close();
+  }
+});

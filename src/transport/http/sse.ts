@@ -38,8 +38,9 @@ export function sseFrame(e: EventRecord): string {
  * waits until the client has taken the previous one, so a client that
  * stops reading stops its replay; the client going away closes the
  * subscription, and the subscription closing (shutdown, too slow) ends the
- * stream. Pages are written pre-framed (see `framed`), not via writeSSE, so
- * replays of the same page share one encoding.
+ * stream. Pages are written pre-framed (see `framed`), not via writeSSE: a
+ * replay page comes framed from the hub's cache (Subscription.nextFramed),
+ * so replays of the same range share one encoding.
  */
 export function sseResponse(
   c: Context,
@@ -51,12 +52,12 @@ export function sseResponse(
     stream.onAbort(() => sub.close());
     await stream.write(`retry: 2000\n: warrant events from seq ${sub.cursor}\n\n`);
     while (!stream.aborted) {
-      const batch = await sub.next(heartbeatMs);
-      if (batch === null) {
+      const bytes = await sub.nextFramed(heartbeatMs, framed);
+      if (bytes === null) {
         if (sub.dropped) await stream.write(DROPPED);
         return;
       }
-      await stream.write(batch.length ? framed(batch) : PING);
+      await stream.write(bytes.byteLength > 0 ? bytes : PING);
     }
     sub.close();
   });
