@@ -248,13 +248,24 @@ export class GateService {
 
   private stopped = false;
 
+  /** Waits sleeping on a commit signal, woken when the gate stops (resume.ts). */
+  private readonly stopWakers = new Set<() => void>();
+
   private waitDeps() {
-    return { ...this.deps, stopping: () => this.stopped };
+    return {
+      ...this.deps,
+      stopping: () => this.stopped,
+      onStop: (wake: () => void) => {
+        this.stopWakers.add(wake);
+        return () => void this.stopWakers.delete(wake);
+      },
+    };
   }
 
   /** Stop waiting: resumes blocked in wait_ms answer at once (pending_approval). */
   stopWaiting(): void {
     this.stopped = true;
+    for (const wake of [...this.stopWakers]) wake();
   }
 
   /** Wait for every execution in flight to finish (shutdown). */

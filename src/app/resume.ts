@@ -25,22 +25,28 @@ export interface WaitDeps {
   isAlive?: (pid: number) => boolean;
   /** True once the process is stopping: waits end early with the current answer. */
   stopping?: () => boolean;
+  /** Calls `wake` when the process starts stopping (a long wait on a commit signal ends). */
+  onStop?: (wake: () => void) => () => void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Sleep `ms`, or less: until the store signals a commit by any process. */
-function nap(store: Store, ms: number): Promise<void> {
+/** Sleep `ms`, or less: until the store signals a commit by any process, or the process stops. */
+function nap(deps: WaitDeps, ms: number): Promise<void> {
+  const { store } = deps;
   if (!store.watchCommits) return sleep(ms).then(() => {});
   return new Promise<void>((resolve) => {
-    let off = () => {};
+    let offCommit = () => {};
+    let offStop = () => {};
     const done = () => {
       clearTimeout(timer);
-      off();
+      offCommit();
+      offStop();
       resolve();
     };
     const timer = setTimeout(done, ms);
-    off = store.watchCommits!(done);
+    offCommit = store.watchCommits!(done);
+    if (deps.onStop) offStop = deps.onStop(done);
   });
 }
 
@@ -102,7 +108,7 @@ export async function waitForDecision(
       return outcomeOf(a)!;
     }
     const wake = a.state === "held" ? Math.min(start + waitMs, a.deadline ?? now) - now : poll;
-    await nap(store, Math.max(1, Math.min(a.state === "held" ? heldPoll : poll, wake)));
+    await nap(deps, Math.max(1, Math.min(a.state === "held" ? heldPoll : poll, wake)));
     a = store.getAction(actionId)!;
   }
 }

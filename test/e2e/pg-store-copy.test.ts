@@ -44,7 +44,11 @@ beforeAll(async () => {
     }),
     config: {
       // Always SQLite here, whatever WARRANT_E2E_STORE says: this test moves it.
-      store: { path: ".warrant/warrant.db", encryption_key_env: "WARRANT_DATA_KEY" },
+      store: {
+        path: ".warrant/warrant.db",
+        encryption_key_env: "WARRANT_DATA_KEY",
+        postgres: undefined,
+      },
       tools: {
         note: { command: ["/bin/echo", "noted {text}"] },
         shell: { command: ["/bin/echo", "never"] },

@@ -120,3 +120,33 @@ pgTest(
   },
   30_000,
 );
+
+pgTest("a resume sleeping on the commit signal answers at once when the gate stops", async () => {
+  const a = open();
+  const id = actionIn(a, "proposed");
+  const now = Date.now();
+  a.tx((tx) => tx.transition(id, ["proposed"], "held", { deadline: now + 600_000 }, now));
+  let stopped = false;
+  const wakers = new Set<() => void>();
+  const waiting = waitForDecision(
+    {
+      store: a,
+      clock: { now: () => Date.now() },
+      logger: { log() {} },
+      pollMs: 600_000,
+      stopping: () => stopped,
+      onStop: (w) => {
+        wakers.add(w);
+        return () => void wakers.delete(w);
+      },
+    },
+    id,
+    "",
+    600_000,
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  stopped = true;
+  for (const w of wakers) w();
+  const got = await within(waiting, 10_000, "the resume did not answer on stop");
+  expect(got).toMatchObject({ phase: "pending_approval", action_id: id });
+}, 30_000);
