@@ -37,6 +37,8 @@ pg_free_port() {
 
 pg_cluster_start() {
   PG_CLUSTER_NOTE=""
+  # useradd and runuser live in /usr/sbin on Debian, which a CI PATH may lack.
+  export PATH="$PATH:/usr/sbin:/sbin"
   local bin
   if ! bin="$(pg_bin_dir)"; then
     pg_cluster_install || return 1
