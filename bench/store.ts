@@ -3,7 +3,8 @@
  * processes (the compiled binary) on one PostgreSQL schema against the same
  * on one SQLite file, in one run. Each gate has 4 callers in flight (so its
  * group commit has something to batch); every govern is an allowed tool
- * with a trivial body: 3 transactions (decision, executing, completed).
+ * with a trivial body: 2 transactions (the decision with its executing
+ * intent, then the outcome).
  *
  * Then where the time goes on PostgreSQL: commits per govern (from
  * pg_stat_database), the bridge's synchronous round trip (worker hop +
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
     const by = (s: string, g: number) => rows.find((r) => r.store === s && r.gates === g)!;
     console.log(`## Store: govern throughput, SQLite vs PostgreSQL, 1–${GATES.at(-1)} gate processes
 
-Compiled binary; each gate process has ${CALLERS_PER_GATE} callers in flight; an allowed tool with a trivial body (3 transactions per govern: decision, executing, completed); ${SECONDS} s per row; SQLite with synchronous=FULL, PostgreSQL 15 local (TCP on 127.0.0.1, fsync on, synchronous_commit=on). Latencies in ms.
+Compiled binary; each gate process has ${CALLERS_PER_GATE} callers in flight; an allowed tool with a trivial body (2 transactions per govern: the decision with its executing intent, then the outcome); ${SECONDS} s per row; SQLite with synchronous=FULL, PostgreSQL 15 local (TCP on 127.0.0.1, fsync on, synchronous_commit=on). Latencies in ms.
 
 ${
       markdownTable(
@@ -240,7 +241,7 @@ Where the time goes on PostgreSQL: ${
       fmt(rt.direct)
     } µs for the same statement awaited directly on the driver — the hop costs ${
       fmt(rt.bridge - rt.direct)
-    } µs per statement. Writers serialise on one advisory lock per schema (as SQLite's on its file lock), so extra gates add throughput only through group commit and overlap of non-store work; each transaction holds the lock for its statements' round trips, which is what bounds PostgreSQL here, not fsync.
+    } µs per statement. Writers serialise on one advisory lock per schema (as SQLite's on its file lock), so extra gates add throughput only through each process's group commit and the overlap of work outside the store; each writer transaction holds the lock for its answered round trips and its commit's WAL flush, which is what bounds PostgreSQL here.
 `);
   } finally {
     await dropSchemas(schemas);
