@@ -4,7 +4,7 @@
  * this first).
  */
 import { readFileSync } from "node:fs";
-import { arch, cpus, platform, release, totalmem } from "node:os";
+import { arch, cpus, loadavg, platform, release, totalmem } from "node:os";
 
 export interface MachineInfo {
   cpu: string;
@@ -13,6 +13,8 @@ export interface MachineInfo {
   os: string;
   bun: string;
   date: string;
+  /** 1/5/15-minute load averages when measured (other work on the machine skews every number). */
+  load?: number[];
 }
 
 /** Reads the CPU model from /proc/cpuinfo (Linux), else from os.cpus(). */
@@ -35,6 +37,7 @@ export function machineInfo(now: Date = new Date()): MachineInfo {
     os: `${platform()} ${release()} ${arch()}`,
     bun: process.versions.bun ?? "not bun",
     date: now.toISOString(),
+    load: loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }
 
@@ -46,6 +49,13 @@ export function formatMachineInfo(m: MachineInfo = machineInfo()): string {
     `- OS: ${m.os}`,
     `- Bun: ${m.bun}`,
     `- Date: ${m.date}`,
+    ...(m.load
+      ? [
+        `- Load average (1/5/15 min) at the start: ${m.load.join(" / ")} on ${m.cores} cores${
+          m.load[0]! > m.cores / 2 ? " — the machine was busy: absolute numbers are inflated" : ""
+        }`,
+      ]
+      : []),
   ].join("\n");
 }
 
