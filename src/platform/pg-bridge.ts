@@ -50,6 +50,8 @@ class WorkerBridge implements PgBridge {
   readonly label: string;
   private worker: Worker | null = null;
   private ctrl = new Int32Array(new SharedArrayBuffer(8));
+  /** Never notified: Atomics.wait on it is a short blocking sleep. */
+  private pause = new Int32Array(new SharedArrayBuffer(4));
   private port: MessageChannel["port1"] | null = null;
   private notifyPort: MessageChannel["port1"] | null = null;
   private listeners = new Map<string, Array<(payload: string) => void>>();
@@ -128,7 +130,14 @@ class WorkerBridge implements PgBridge {
         `store ${this.label}: no answer from PostgreSQL within ${this.timeoutMs} ms; reconnecting`,
       );
     }
-    const got = receiveMessageOnPort(this.port!);
+    // The flag is set after the worker's postMessage, but a runtime may hand
+    // the message to this port a moment later (seen on Deno under load):
+    // poll briefly before calling the answer lost.
+    let got = receiveMessageOnPort(this.port!);
+    for (let i = 0; !got && i < 200; i++) {
+      Atomics.wait(this.pause, 0, 0, 1);
+      got = receiveMessageOnPort(this.port!);
+    }
     if (!got) {
       this.stop();
       throw new WarrantError("store_unavailable", `store ${this.label}: the worker lost an answer`);
