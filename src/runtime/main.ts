@@ -20,6 +20,18 @@ export function main(platform: Platform): void {
   void runCli(process.argv.slice(2), io).then((code) => {
     // Let stdout drain (protocol lines, JSON output), then exit even if a
     // library left a handle open: every face has closed its store by now.
-    process.stdout.write("", () => process.exit(code));
+    // end(), not write("", cb): on Bun an empty write calls back at once
+    // while earlier writes still sit in its own buffer, so a piped
+    // `audit export` read by a slow consumer lost all but its first ~60 KB
+    // (test/e2e/stdout-drain.test.ts). A reader that has gone away (EPIPE)
+    // ends the wait too.
+    let exited = false;
+    const exit = () => {
+      if (exited) return;
+      exited = true;
+      process.exit(code);
+    };
+    process.stdout.once("error", exit);
+    process.stdout.end(exit);
   });
 }
