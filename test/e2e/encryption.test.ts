@@ -6,20 +6,15 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { APPROVERS, e2ePolicy } from "./fixtures.ts";
-import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
+import { DATA_KEY, encryptedWorkspace } from "./fixtures.ts";
+import { runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
 
-const KEY = "11".repeat(32);
+const KEY = DATA_KEY;
 const WRONG = "22".repeat(32);
 let ws: Workspace;
 beforeAll(async () => {
-  ws = await makeWorkspace({
-    signed: true,
-    keys: APPROVERS,
-    policy: (k) => e2ePolicy(k),
-    config: { store: { path: ".warrant/warrant.db", encryption_key_env: "WARRANT_DATA_KEY" } },
-  });
+  ws = await encryptedWorkspace();
 });
 afterAll(() => ws.cleanup());
 

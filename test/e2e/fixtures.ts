@@ -3,7 +3,8 @@
  * under a budget, large payments held for 2 finance approvers, shell
  * rate-limited with a destructive-command deny, deploy held for ops.
  */
-import type { TestKey } from "./harness.ts";
+import { makeWorkspace } from "./harness.ts";
+import type { TestKey, Workspace } from "./harness.ts";
 
 export const APPROVERS = ["alice", "bob", "carol", "dave"];
 
@@ -67,4 +68,17 @@ export function e2ePolicy(
     ],
     ...overrides,
   };
+}
+
+/** The data key the encryption-at-rest suites run with (hex, 32 bytes). */
+export const DATA_KEY = "11".repeat(32);
+
+/** A signed e2e workspace whose store is encrypted under $WARRANT_DATA_KEY. */
+export function encryptedWorkspace(): Promise<Workspace> {
+  return makeWorkspace({
+    signed: true,
+    keys: APPROVERS,
+    policy: (k) => e2ePolicy(k),
+    config: { store: { path: ".warrant/warrant.db", encryption_key_env: "WARRANT_DATA_KEY" } },
+  });
 }
