@@ -17,14 +17,16 @@
  */
 import { spawn } from "node:child_process";
 import { createPrivateKey, sign } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildResolution, resolutionSigningBytes } from "../src/core/approval/request.ts";
 import { bunSqlite } from "../src/platform/bun.ts";
 import { openStore } from "../src/store/sqlite-store.ts";
 import { summarize } from "./lib/stats.ts";
-import { cpuMsOf } from "./lib/proc.ts";
+import { cpuSplitMsOf } from "./lib/proc.ts";
+import { summarizeProfile } from "./lib/profile.ts";
+import type { ProfileSummary } from "./lib/profile.ts";
 
 const POST_SECONDS = Number(process.env.BENCH_POST_SECONDS ?? 6);
 const GET_SECONDS = Number(process.env.BENCH_GET_SECONDS ?? 5);
@@ -61,7 +63,13 @@ const publicKey = (n: string) => {
 };
 
 // ── workspace + seed ──
-const dir = mkdtempSync(join(tmpdir(), "warrant-bench-http-"));
+// (--profile: on tmpfs, see startServe)
+const dir = mkdtempSync(
+  join(
+    process.argv.includes("--profile") && existsSync("/dev/shm") ? "/dev/shm" : tmpdir(),
+    "warrant-bench-http-",
+  ),
+);
 mkdirSync(join(dir, "policies"));
 const policy = {
   policy: "bench-http",
@@ -136,29 +144,58 @@ const ids: Array<{ id: string; action_id: string; action_digest: string }> = [];
 }
 
 // ── server ──
-const proc = spawn(
-  BIN,
-  ["serve", "--config", join(dir, "warrant.json"), "--listen", "127.0.0.1:0"],
-  {
-    cwd: dir,
-    env: { ...process.env, WARRANT_HTTP_RATE: "off", WARRANT_LOG: "warn" },
-    stdio: ["ignore", "ignore", "pipe"],
-  },
-);
-let stderr = "";
-const url = await new Promise<string>((ok, fail) => {
-  const timer = setTimeout(() => fail(new Error(`serve not ready: ${stderr}`)), 15_000);
-  proc.stderr!.on("data", (c: Buffer) => {
-    stderr += c.toString();
-    const m = /"msg":"listening","url":"([^"]+)"/.exec(stderr);
-    if (m) {
-      clearTimeout(timer);
-      ok(m[1]!);
-    }
+/**
+ * `--profile`: the server runs from the sources under `bun --cpu-prof` with
+ * its store on tmpfs (the profiler samples wall time: a thread blocked in
+ * fdatasync is not CPU), for the sequential phase only; twice, once for
+ * POSTs and once for GETs, so each profile holds one kind of request.
+ */
+const PROFILE = process.argv.includes("--profile");
+const profDir = PROFILE ? mkdtempSync(join(tmpdir(), "warrant-prof-http-")) : "";
+
+async function startServe(profileTag?: string) {
+  const spawnedAt = performance.now();
+  const argv = profileTag
+    ? [
+      process.execPath,
+      "--cpu-prof",
+      `--cpu-prof-dir=${join(profDir, profileTag)}`,
+      resolve(import.meta.dir, "../src/main.bun.ts"),
+    ]
+    : [BIN];
+  const proc = spawn(
+    argv[0]!,
+    [...argv.slice(1), "serve", "--config", join(dir, "warrant.json"), "--listen", "127.0.0.1:0"],
+    {
+      cwd: dir,
+      env: { ...process.env, WARRANT_HTTP_RATE: "off", WARRANT_LOG: "warn" },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  let stderr = "";
+  const url = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`serve not ready: ${stderr}`)), 15_000);
+    proc.stderr!.on("data", (c: Buffer) => {
+      stderr += c.toString();
+      const m = /"msg":"listening","url":"([^"]+)"/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1]!);
+      }
+    });
+    proc.on("exit", (c) => fail(new Error(`serve exited ${c}: ${stderr}`)));
   });
-  proc.on("exit", (c) => fail(new Error(`serve exited ${c}: ${stderr}`)));
-});
-if (!/^http:\/\/127\.0\.0\.1:/.test(url)) throw new Error(`not loopback: ${url}`);
+  if (!/^http:\/\/127\.0\.0\.1:/.test(url)) throw new Error(`not loopback: ${url}`);
+  return { proc, url, spawnedAt };
+}
+async function stopServe(proc: ReturnType<typeof spawn>): Promise<number | null> {
+  proc.kill("SIGTERM");
+  return await new Promise<number | null>((ok) =>
+    proc.exitCode !== null ? ok(proc.exitCode) : proc.on("exit", (c) => ok(c))
+  );
+}
+let { proc, url } = PROFILE ? { proc: null!, url: "" } : await startServe();
+const skipMs: Record<string, number> = {};
 
 // ── load ──
 const slots = ids.flatMap((r) => APPROVERS.map((a) => ({ r, a })));
@@ -240,16 +277,69 @@ async function load(
   return { lat, elapsed: (performance.now() - t0) / 1000 };
 }
 
+if (PROFILE) {
+  let s = await startServe("post");
+  ({ proc, url } = s);
+  for (let i = 0; i < 50 && nextBody < bodies.length; i++) await post(bodies[nextBody++]!);
+  skipMs.post = performance.now() - s.spawnedAt;
+  const n = Math.min(SEQUENTIAL, bodies.length - nextBody);
+  for (let i = 0; i < n; i++) await post(bodies[nextBody++]!);
+  await stopServe(proc);
+  s = await startServe("get");
+  ({ proc, url } = s);
+  for (let i = 0; i < 50; i++) await get(i, 1);
+  skipMs.get = performance.now() - s.spawnedAt;
+  for (let i = 0; i < n; i++) await get(i, 0);
+  await stopServe(proc);
+  rmSync(dir, { recursive: true, force: true });
+  if (errors.length > 0) throw new Error(`errors while profiling: ${errors[0]}`);
+  const out: Record<string, ProfileSummary> = {};
+  for (const tag of ["post", "get"]) {
+    const file = readdirSync(join(profDir, tag)).find((f) => f.endsWith(".cpuprofile"));
+    if (!file) throw new Error(`no profile written for ${tag}`);
+    out[tag] = summarizeProfile(join(profDir, tag, file), 25, skipMs[tag]);
+  }
+  if (process.env.BENCH_KEEP_PROFILE) {
+    console.error(`profiles kept in ${profDir} (skip ms: ${JSON.stringify(skipMs)})`);
+  } else rmSync(profDir, { recursive: true, force: true });
+  for (const [tag, p] of Object.entries(out)) {
+    const per = (ms: number) => ((ms * 1000) / n).toFixed(1);
+    console.log(
+      `## HTTP endpoint profile: ${n} sequential ${tag.toUpperCase()}s (after start-up and 50 warm-up requests; store on tmpfs)\n`,
+    );
+    console.log(`Total ${p.totalMs.toFixed(0)} ms of samples, ${per(p.totalMs)} µs per request.\n`);
+    console.log("| category | ms | share | µs/request |\n|---|---:|---:|---:|");
+    for (const c of p.categories) {
+      console.log(
+        `| ${c.name} | ${c.ms.toFixed(1)} | ${(c.share * 100).toFixed(1)}% | ${per(c.ms)} |`,
+      );
+    }
+    console.log("\n| function (self) | ms | share |\n|---|---:|---:|");
+    for (const t of p.top) {
+      console.log(`| ${t.fn} | ${t.ms.toFixed(1)} | ${(t.share * 100).toFixed(1)}% |`);
+    }
+    console.log("");
+  }
+  process.exit(0);
+}
+
 const pid = proc.pid!;
 // 1. Server CPU per accepted resolution: POSTs one at a time (after a warm-up).
 for (let i = 0; i < 50 && nextBody < bodies.length; i++) await post(bodies[nextBody++]!);
 const seqN = Math.min(SEQUENTIAL, bodies.length - nextBody);
-let c0 = cpuMsOf(pid);
-for (let i = 0; i < seqN; i++) await post(bodies[nextBody++]!);
-const cpuUsPerResolution = ((cpuMsOf(pid) - c0) * 1000) / seqN;
-c0 = cpuMsOf(pid);
-for (let i = 0; i < seqN; i++) await get(i, 0);
-const cpuUsPerGet = ((cpuMsOf(pid) - c0) * 1000) / seqN;
+/** µs of the server's CPU per call of `op`, `n` times one at a time: total, user, system. */
+async function cpuPer(n: number, op: (i: number) => Promise<unknown>) {
+  const a = cpuSplitMsOf(pid);
+  for (let i = 0; i < n; i++) await op(i);
+  const b = cpuSplitMsOf(pid);
+  const user = ((b.user - a.user) * 1000) / n;
+  const system = ((b.system - a.system) * 1000) / n;
+  return { total: user + system, user, system };
+}
+const postCpu = await cpuPer(seqN, () => post(bodies[nextBody++]!));
+const cpuUsPerResolution = postCpu.total;
+const getCpu = await cpuPer(seqN, (i) => get(i, 0));
+const cpuUsPerGet = getCpu.total;
 // 2. POST at POST_CLIENTS concurrent approvers, pre-signed bodies.
 const posts = await load(POST_CLIENTS, POST_SECONDS, () => {
   const b = bodies[nextBody];
@@ -277,10 +367,7 @@ const serverMs = (route: string) =>
       `warrant_http_request_seconds_count\\{route="${route}",method="\\w+",status="20\\d"\\} (\\S+)`,
     ),
   );
-proc.kill("SIGTERM");
-const code = await new Promise<number | null>((ok) =>
-  proc.exitCode !== null ? ok(proc.exitCode) : proc.on("exit", (c) => ok(c))
-);
+const code = await stopServe(proc);
 
 // ── lost resolutions ──
 const store = openStore({ path: join(dir, "w.db"), driver: bunSqlite });
@@ -294,12 +381,14 @@ const sum = (xs: number[]) => summarize(xs.length ? xs : [NaN]);
 const row = (name: string, clients: number, xs: number[], secs: number) => {
   const s = sum(xs);
   return `| ${name} | ${clients} | ${xs.length} | ${(xs.length / secs).toFixed(0)} | ${
-    s.p50.toFixed(2)
-  } | ${s.p99.toFixed(2)} | ${s.max.toFixed(2)} |`;
+    ((clients * secs * 1000) / xs.length).toFixed(2)
+  } | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.max.toFixed(2)} |`;
 };
 export interface HttpJson {
   cpuUsPerResolution: number;
   cpuUsPerGet: number;
+  /** The same split into user and system (kernel: loopback TCP, fdatasync) time. */
+  cpuSplit?: { post: { user: number; system: number }; get: { user: number; system: number } };
   sequential: number;
   post: { clients: number; n: number; perSec: number; p50: number; p99: number };
   get: { clients: number; n: number; perSec: number; p50: number; p99: number };
@@ -309,6 +398,10 @@ export interface HttpJson {
 const json: HttpJson = {
   cpuUsPerResolution,
   cpuUsPerGet,
+  cpuSplit: {
+    post: { user: postCpu.user, system: postCpu.system },
+    get: { user: getCpu.user, system: getCpu.system },
+  },
   sequential: seqN,
   post: {
     clients: POST_CLIENTS,
@@ -336,13 +429,20 @@ console.log(
   `\`dist/warrant serve\` on loopback, driven by this separate load process. Every POST body is a resolution signed (node:crypto) before timing starts. ` +
     `Server CPU (user + system of the serve process, from /proc): ${seqN} accepted resolutions POSTed one at a time → **${
       cpuUsPerResolution.toFixed(0)
-    } µs per accepted resolution** (signature verification, strict checks, quorum, durable commit, reply); ` +
-    `${seqN} GETs one at a time → ${
-      cpuUsPerGet.toFixed(0)
-    } µs per GET. Then POSTs from ${POST_CLIENTS} concurrent approvers for ${POST_SECONDS} s, and GETs from ${GET_CLIENTS} concurrent readers for ${GET_SECONDS} s:\n`,
+    } µs per accepted resolution** (user ${postCpu.user.toFixed(0)} + system ${
+      postCpu.system.toFixed(0)
+    }; signature verification, strict checks, quorum, durable commit, reply); ` +
+    `${seqN} GETs one at a time → ${cpuUsPerGet.toFixed(0)} µs per GET (user ${
+      getCpu.user.toFixed(0)
+    } + system ${
+      getCpu.system.toFixed(0)
+    }). Then POSTs from ${POST_CLIENTS} concurrent approvers for ${POST_SECONDS} s, and GETs from ${GET_CLIENTS} concurrent readers for ${GET_SECONDS} s.\n`,
 );
 console.log(
-  "| op | clients | count | req/s | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|---:|",
+  `Load model: a closed loop. Each client sends its next request as soon as its previous answer arrives (no think time), so the clients always have N requests in flight and a request waits for the others ahead of it: by Little's law the mean latency is N ÷ throughput ("N ÷ req/s" below), whatever the server does per request. A p99 of 20 ms at 50 approvers therefore needs more than 2,500 POST/s, and 5 ms at 200 readers more than 40,000 GET/s, from one server process on this machine's cores (shared with this load process); an open-loop load (requests arriving at a fixed rate below capacity) would show queueing only near saturation.\n`,
+);
+console.log(
+  "| op | clients | count | req/s | N ÷ req/s ms | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|---:|---:|",
 );
 console.log(row("POST …/resolutions (201)", POST_CLIENTS, lat.POST, posts.elapsed));
 console.log(row("GET /v1/approvals/:id", GET_CLIENTS, lat.GET, gets.elapsed));

@@ -395,11 +395,23 @@ function perfAims(): string {
     ]);
     if (http.cpuUsPerResolution > 300 || http.post.p99 > 20 || http.get.p99 > 5) {
       where.push(
-        `Aim 4: per accepted resolution ${
-          fmt(http.cpuUsPerResolution)
-        } µs of server CPU (native Ed25519 verify ~60–90 µs of it, then strict JSON, zod, the store transaction with its fsync-bound commit, the reply's view); under concurrency POSTs queue behind group commits: p99 ${
+        `Aim 4: per accepted resolution ${fmt(http.cpuUsPerResolution)} µs of server CPU${
+          http.cpuSplit
+            ? ` (${
+              fmt(http.cpuSplit.post.system)
+            } µs of it in the kernel: loopback TCP, the commit's fdatasync)`
+            : ""
+        }: native Ed25519 verify ~60–90 µs, then strict JSON, the schema, the store transaction with its fsync-bound commit, the reply's view. The latency rows are a closed loop (each client sends again as soon as it is answered), so the mean latency is clients ÷ throughput whatever the server does: POST p99 ${
           fmt(http.post.p99)
-        } ms.`,
+        } ms at ${fmt(http.post.perSec)} POST/s (${
+          fmt((http.post.clients * 1000) / http.post.perSec)
+        } ms = ${http.post.clients} ÷ throughput), GET p99 ${fmt(http.get.p99)} ms at ${
+          fmt(http.get.perSec)
+        } GET/s (${
+          fmt((http.get.clients * 1000) / http.get.perSec)
+        } ms); 5 ms at ${http.get.clients} readers would need ${
+          fmt((http.get.clients * 1000) / 5)
+        } GET/s.`,
       );
     }
   }

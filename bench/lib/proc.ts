@@ -19,6 +19,18 @@ export function cpuMsOf(pid: number | undefined): number {
   }
 }
 
+/** ms of CPU process `pid` has used so far in user and in system (kernel) mode; NaN when unreadable. */
+export function cpuSplitMsOf(pid: number | undefined): { user: number; system: number } {
+  if (pid === undefined) return { user: NaN, system: NaN };
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { user: Number(f[11]) * 10, system: Number(f[12]) * 10 };
+  } catch {
+    return { user: NaN, system: NaN };
+  }
+}
+
 /**
  * µs per fdatasync of a 4 KiB write, `n` times, in a file created in `dir`
  * (the store's folder, so its file system): write, then fdatasync, as a WAL

@@ -47,8 +47,11 @@ function categoryOf(fn: string, url: string): string {
   return "runtime / other";
 }
 
-/** Summarise the profile at `path`. */
-export function summarizeProfile(path: string, top = 8): ProfileSummary {
+/**
+ * Summarise the profile at `path`; `fromMs`: skip the samples of the first
+ * `fromMs` ms after the profile starts (start-up and warm-up).
+ */
+export function summarizeProfile(path: string, top = 8, fromMs = 0): ProfileSummary {
   const p = JSON.parse(readFileSync(path, "utf8")) as {
     nodes: ProfileNode[];
     samples: number[];
@@ -56,7 +59,11 @@ export function summarizeProfile(path: string, top = 8): ProfileSummary {
   };
   const nodes = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  let at = 0;
+  p.samples.forEach((id, i) => {
+    at += p.timeDeltas[i] ?? 0;
+    if (at >= fromMs * 1000) self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
+  });
   let total = 0;
   const cats = new Map<string, number>();
   const fns = new Map<string, number>();

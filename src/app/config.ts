@@ -188,7 +188,9 @@ export function parseConfig(text: string, file: string): Config {
         `default_scope), not a warrant.json; translate it with: warrant import lodestar --config ${file}`,
     );
   }
-  const r = ConfigSchema.safeParse(raw);
+  // Parsed once per process: interpreting the schema costs less than
+  // compiling zod's fast path for it (a few ms of every gate start).
+  const r = ConfigSchema.safeParse(raw, { jitless: true });
   if (!r.success) {
     const issue = r.error.issues[0]!;
     let path = jsonPath(issue.path);
