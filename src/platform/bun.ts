@@ -3,6 +3,7 @@
  * adapters (node:crypto AEAD, process runner, clock, ids, logger). One of the
  * only files allowed to name Bun runtime modules (docs/architecture.md).
  */
+import { startThreadAt, threadContext } from "./threads.ts";
 import { Database, type SQLQueryBindings } from "bun:sqlite";
 import type { FetchHandler, HttpServer, Platform, ServeOptions } from "../app/ports/platform.ts";
 import type { SqlDriver, SqlDriverFactory, SqlRow, SqlValue } from "../app/ports/sql.ts";
@@ -117,6 +118,9 @@ export const bunPlatform: Platform = {
   nativeCrypto: { hashes: bunHashes(), ed25519Verify: nodeEd25519Verify },
   files: nodeFiles,
   clock: systemClock,
+  // This program: the compiled binary's embedded entry, or src/main.bun.ts.
+  startThread: (data) => startThreadAt(Bun.main, data),
+  threadContext,
   ids: systemIds,
   logger: stderrLogger,
   isPidAlive,

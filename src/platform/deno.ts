@@ -3,6 +3,7 @@
  * runtime-neutral adapters (node:crypto AEAD, process runner, clock, ids,
  * logger). One of the only files allowed to name Deno APIs (docs/architecture.md).
  */
+import { startThreadAt, threadContext } from "./threads.ts";
 import type { FetchHandler, HttpServer, Platform, ServeOptions } from "../app/ports/platform.ts";
 import { nodeAead } from "./aead.ts";
 import { nodeFiles } from "./files.ts";
@@ -30,6 +31,8 @@ declare const Deno: {
     },
     handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Promise<Response>,
   ): DenoServer;
+  /** The URL of the module the program started from. */
+  mainModule: string;
 };
 
 const SERVER_ERROR = JSON.stringify({
@@ -74,6 +77,9 @@ export const denoPlatform: Platform = {
   nativeCrypto: { hashes: nodeHashes, ed25519Verify: nodeEd25519Verify },
   files: nodeFiles,
   clock: systemClock,
+  // This program: dist/warrant-deno.js or src/main.deno.ts.
+  startThread: (data) => startThreadAt(new URL(Deno.mainModule), data),
+  threadContext,
   ids: systemIds,
   logger: stderrLogger,
   isPidAlive,

@@ -88,7 +88,7 @@ async function serveGate(
   const { config, store, clock, ids, logger } = env;
   const policy = env.policy!;
   const sessionId = ids.next("session");
-  let http: HttpHandle | null = null;
+  let http: (HttpHandle & { sighup(): void }) | null = null;
   const staleMs = staleAfterMs(config);
   try {
     reconcileOnStart(env);
@@ -96,9 +96,10 @@ async function serveGate(
       tx.openSession({ id: sessionId, project: config.project, pid: process.pid, at: clock.now() })
     );
     if (httpListen !== undefined) {
-      // Only `--http` needs the HTTP face: loaded then, not at every gate start.
-      const { startHttp } = await import("./http.ts");
-      http = await startHttp(platform, env, httpListen, io);
+      // The HTTP face on a thread of its own: its requests, streams and
+      // garbage never delay a govern (runtime/http-thread.ts).
+      const { startHttpThread } = await import("./http-thread.ts");
+      http = await startHttpThread(platform, env, env.config.file, httpListen, io);
     }
   } catch (e) {
     const err = toWarrantError(e);
@@ -149,7 +150,7 @@ async function serveGate(
     () => ({ runner: gate, scope: gate.scope }),
   );
 
-  const stopReloading = keepPolicyCurrent(env);
+  const stopReloading = keepPolicyCurrent(env, { onSighup: () => http?.sighup() });
 
   let stopping: Promise<void> | null = null;
   let stopped!: () => void;

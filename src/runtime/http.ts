@@ -68,6 +68,10 @@ export async function startHttp(
   env: RuntimeEnv,
   listen: string,
   io: ProcessIO,
+  opts: {
+    /** Another commit signal (the gate's thread pings its HTTP thread on each commit). */
+    commits?: (listener: () => void) => () => void;
+  } = {},
 ): Promise<HttpHandle> {
   precomputeBaseTable(); // a server verifies many resolutions: pay the table once
   const { config, store, logger } = env;
@@ -118,8 +122,19 @@ export async function startHttp(
     throw new WarrantError("internal_error", "startHttp needs a runtime opened with the policy");
   }
 
+  const signals = [
+    ...(store.watchCommits ? [(l: () => void) => store.watchCommits!(l)] : []),
+    ...(opts.commits ? [opts.commits] : []),
+  ];
   const hub = new SseHub(store, {
-    ...(store.watchCommits ? { watch: (l: () => void) => store.watchCommits!(l) } : {}),
+    ...(signals.length > 0
+      ? {
+        watch: (l: () => void) => {
+          const stops = signals.map((w) => w(l));
+          return () => stops.forEach((s) => s());
+        },
+      }
+      : {}),
     onError: (e) => logger.log("warn", "event tail read failed", { error: String(e) }),
   });
   const pending = store.tx((tx) => {

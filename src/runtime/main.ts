@@ -6,9 +6,18 @@
 import type { Platform } from "../app/ports/platform.ts";
 import { runCli } from "../cli/run.ts";
 import { createRuntime } from "./runtime.ts";
+import { runHttpThread } from "./http-thread.ts";
+import type { HttpThreadData } from "./http-thread.ts";
 
 /** Run the CLI on `platform` with this process's argv, then exit with its code. */
 export function main(platform: Platform): void {
+  // A thread this program started for one of its faces (runtime/http-thread.ts).
+  const thread = platform.threadContext();
+  if (thread) {
+    const data = thread.data as HttpThreadData;
+    if (data.face === "http") void runHttpThread(platform, data, thread.parent);
+    return;
+  }
   const io = {
     out: (line: string) => void process.stdout.write(`${line}\n`),
     err: (line: string) => void process.stderr.write(`${line}\n`),

@@ -210,7 +210,15 @@ export function openFace(
  * active policy (PolicyHolder records why). Returns the function that stops
  * all of it.
  */
-export function keepPolicyCurrent(env: RuntimeEnv): () => void {
+export function keepPolicyCurrent(
+  env: RuntimeEnv,
+  opts: {
+    /** Listen for SIGHUP (default true; a worker thread gets its parent's instead). */
+    sighup?: boolean;
+    /** Also told of each SIGHUP (the gate forwards it to its HTTP thread). */
+    onSighup?: () => void;
+  } = {},
+): () => void {
   const policy = env.policy!;
   const reload = (trigger: string) => {
     const r = policy.reload(trigger);
@@ -222,8 +230,12 @@ export function keepPolicyCurrent(env: RuntimeEnv): () => void {
       });
     }
   };
-  const onHup = () => reload("sighup");
-  process.on("SIGHUP", onHup);
+  const onHup = () => {
+    reload("sighup");
+    opts.onSighup?.();
+  };
+  const sighup = opts.sighup ?? true;
+  if (sighup) process.on("SIGHUP", onHup);
   const file = env.config.policy.file;
   const names = new Set([basename(file), `${basename(file)}.sig`]);
   let debounce: ReturnType<typeof setTimeout> | undefined;
@@ -240,7 +252,7 @@ export function keepPolicyCurrent(env: RuntimeEnv): () => void {
     });
   }
   return () => {
-    process.off("SIGHUP", onHup);
+    if (sighup) process.off("SIGHUP", onHup);
     clearTimeout(debounce);
     watcher?.close();
   };

@@ -3,7 +3,7 @@
  * from the store at once (the next gets 503 with Retry-After), replays read
  * small pages one per event-loop turn, and a replay that finishes frees its
  * slot. (The load test — gate p99 while 300 clients replay 100,000 events —
- * is in test/slow/, run by scripts/test-slow.)
+ * is test/slow/sse-replay.slow.test.ts, the slow tier of scripts/test.)
  */
 import { afterEach, expect, test } from "bun:test";
 import { ReplayCapacityError, SseHub } from "../../src/bus/sse-hub.ts";

@@ -38,6 +38,21 @@ export interface HttpServer {
   stop(force?: boolean): Promise<void>;
 }
 
+/** A message port between a thread and the thread that started it (structured-clone messages). */
+export interface ThreadPort {
+  post(message: unknown): void;
+  onMessage(listener: (message: unknown) => void): void;
+}
+
+/** A thread running this program again (Platform.startThread), seen from its parent. */
+export interface Thread extends ThreadPort {
+  /** The thread failed to start or threw at the top level. */
+  onError(listener: (e: Error) => void): void;
+  /** The thread ended (by itself or terminated). */
+  onExit(listener: () => void): void;
+  terminate(): Promise<void>;
+}
+
 export interface Platform {
   /** "bun" or "deno": shown by `warrant --version` and in diagnostics. */
   readonly name: "bun" | "deno";
@@ -60,6 +75,14 @@ export interface Platform {
   /** File access for the CLI's verbs (key, policy, release and imported files). */
   readonly files: Files;
   readonly clock: Clock;
+  /**
+   * Start this program again in a worker thread with `data`: the entry point
+   * runs, sees `threadContext()` and serves that face instead of the CLI
+   * (runtime/http-thread.ts: a gate's HTTP face on its own event loop).
+   */
+  startThread(data: unknown): Thread;
+  /** In a thread made by startThread: its data and its port to the parent; else null. */
+  threadContext(): { data: unknown; parent: ThreadPort } | null;
   /** A fresh time-ordered id source. */
   ids(): Ids;
   /** JSON-lines logger at or above `min`, written through `write`. */

@@ -1,10 +1,11 @@
 /**
- * Slow tier (scripts/test-slow; not yet in scripts/test): 300 SSE
- * clients replay 100,000 stored events (`/v1/events?after=0`) from a gate
- * serving HTTP in its own process (`runtime gate --http`), while an agent
- * keeps governing. Replays are capped (the rest get 503 + Retry-After and
- * come back) and read one small page per event-loop turn, so the governs'
- * p99 stays within 2× of their p99 without the clients. Prints the numbers.
+ * Slow tier of scripts/test (alone: scripts/test-slow): 300 SSE clients
+ * replay 100,000 stored events (`/v1/events?after=0`) from a gate serving
+ * HTTP (`runtime gate --http`, whose HTTP face runs on a thread of its own:
+ * src/runtime/http-thread.ts), while an agent keeps governing. Replays are
+ * capped (the rest get 503 + Retry-After and come back) and read small
+ * pages, so the governs' p99 stays within 2× of their p99 without the
+ * clients. Prints the numbers.
  *
  * The history is seeded straight into the store (10 transactions of 10,000
  * appends, ~2 s), not through 100,000 governs. The baseline is measured in
