@@ -101,8 +101,72 @@ function encode(v: unknown, path: string, depth: number, seen: Set<object>): str
  * @example canonicalize({ b: 1, a: [1e30, -0, "€"] }) // '{"a":[1e+30,0,"€"],"b":1}'
  */
 export function canonicalize(value: unknown): string {
+  // The hot path (every event payload, digest and chain link) builds no JSON
+  // path strings; any refusal is re-run through `encode`, which names where.
+  try {
+    return fast(value, 0);
+  } catch (e) {
+    if (e !== REFUSED) throw e;
+  }
   return encode(value, "$", 0, new Set());
 }
+
+/** Thrown by `fast` for anything `encode` would refuse (and for deep nesting, left to it). */
+const REFUSED = new Error("not canonicalisable on the fast path");
+
+/**
+ * canonicalize() without paths: the same output for every value it accepts.
+ * Depth past FAST_MAX_DEPTH (and so any cycle) is handed to `encode`.
+ */
+function fast(v: unknown, depth: number): string {
+  switch (typeof v) {
+    case "string":
+      return fastString(v);
+    case "number":
+      // String() of a finite number is its JSON.stringify form (-0 → "0").
+      if (!Number.isFinite(v)) throw REFUSED;
+      return String(v);
+    case "boolean":
+      return v ? "true" : "false";
+    case "object":
+      break;
+    default:
+      throw REFUSED;
+  }
+  if (v === null) return "null";
+  if (depth >= FAST_MAX_DEPTH) throw REFUSED;
+  if (Array.isArray(v)) {
+    let out = "[";
+    for (let i = 0; i < v.length; i++) {
+      if (!(i in v)) throw REFUSED;
+      out += i === 0 ? fast(v[i], depth + 1) : `,${fast(v[i], depth + 1)}`;
+    }
+    return `${out}]`;
+  }
+  if (!isPlainObject(v) || Object.getOwnPropertySymbols(v).length > 0) throw REFUSED;
+  const keys = Object.keys(v).sort();
+  let out = "{";
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const member = `${fastString(k)}:${fast((v as Record<string, unknown>)[k], depth + 1)}`;
+    out += i === 0 ? member : `,${member}`;
+  }
+  return `${out}}`;
+}
+
+/** Characters JSON.stringify escapes, and surrogates (checked for pairing). */
+// deno-lint-ignore no-control-regex -- the control characters are what it looks for
+const SPECIAL = /["\\\u0000-\u001f\uD800-\uDFFF]/;
+
+/** A string as canonical JSON: quoted as is when nothing in it needs a look. */
+function fastString(s: string): string {
+  if (!SPECIAL.test(s)) return `"${s}"`;
+  if (SURROGATE.test(s) && hasLoneSurrogate(s)) throw REFUSED;
+  return JSON.stringify(s);
+}
+
+/** Nesting the fast path handles; deeper values (and cycles) go through `encode`. */
+const FAST_MAX_DEPTH = 64;
 
 /** canonicalize() as UTF-8 bytes. Fails like canonicalize(). */
 export function canonicalBytes(value: unknown): Uint8Array {

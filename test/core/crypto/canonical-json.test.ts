@@ -72,6 +72,63 @@ describe("canonicalize (RFC 8785)", () => {
   });
   test("error names the path", () => {
     expect(() => canonicalize({ a: [1, NaN] })).toThrow("$.a[1]");
+    // Found past the fast path's depth, and in a key.
+    let deep: unknown = { x: [1, "\uD800"] };
+    for (let i = 0; i < 70; i++) deep = [deep];
+    expect(() => canonicalize(deep)).toThrow(`$${"[0]".repeat(70)}.x[1]`);
+    expect(() => canonicalize({ a: { "k\uDC00": 1 } })).toThrow("lone UTF-16 surrogate");
+  });
+  test("equals JSON.stringify of the key-sorted value on random well-formed values", () => {
+    // A seeded generator: strings with escapes, pairs and non-ASCII, numbers
+    // from -0 to 1e21 and 5e-324, chains of 70 (past the fast path's 64).
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pieces = [
+      "a",
+      "Z",
+      '"',
+      "\\",
+      "\n",
+      "\u0001",
+      "\u001f",
+      "é",
+      "€",
+      "😀",
+      "\u2028",
+      "\u007f",
+      " ",
+    ];
+    const numbers = [0, -0, 1, -1, 1.5, 1e21, 1e-7, 5e-324, 2 ** 53, -123.456, 1 / 3];
+    const str = () => Array.from({ length: rnd(6) }, () => pieces[rnd(pieces.length)]).join("");
+    const gen = (depth: number): unknown => {
+      const k = depth > 80 ? rnd(4) : rnd(7);
+      if (k === 0) return str();
+      if (k === 1) return numbers[rnd(numbers.length)];
+      if (k === 2) return rnd(2) === 0;
+      if (k === 3) return null;
+      if (k === 4) return Array.from({ length: rnd(4) }, () => gen(depth + 1));
+      if (k === 5 && depth === 1 && rnd(4) === 0) {
+        let chain = gen(2);
+        for (let i = 0; i < 70; i++) chain = rnd(2) === 0 ? [chain] : { k: chain };
+        return chain;
+      }
+      const o: Record<string, unknown> = {};
+      for (let i = rnd(5); i > 0; i--) o[str()] = gen(depth + 1);
+      return o;
+    };
+    const sorted = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(sorted) : v !== null && typeof v === "object"
+        ? Object.fromEntries(
+          Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+        )
+        : v;
+    for (let i = 0; i < 3000; i++) {
+      const v = gen(0);
+      expect(canonicalize(v)).toBe(JSON.stringify(sorted(v)));
+    }
   });
 });
 
