@@ -52,6 +52,69 @@ export type ShutdownMessage = Extract<HookMessage, { type: "shutdown" }>;
 /** An untrusted document a tool surfaced (page, file). */
 export type ToolDocument = NonNullable<ToolResultMessage["documents"]>[number];
 
+/**
+ * The two messages of every governed call (`govern`, `tool_result`) checked
+ * by hand, in the common shape: exactly what InboundSchema would return for
+ * them (defaults applied, unknown fields refused), or null — then the
+ * message goes through InboundSchema, which accepts or explains. Anything
+ * unusual (a `__proto__` key in args, documents given) is left to the schema.
+ *
+ * @example fastInbound({ type: "govern", id: 1, tool: "echo", args: {} })
+ * // → { type: "govern", id: 1, tool: "echo", args: {} }
+ */
+export function fastInbound(raw: unknown): Inbound | null {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return null;
+  const m = raw as Record<string, unknown>;
+  if (!isId(m.id)) return null;
+  if (m.type === "govern") {
+    let n = 3; // type, id, tool
+    const tool = m.tool;
+    if (typeof tool !== "string" || tool.length < 1 || tool.length > 256) return null;
+    let args = m.args;
+    if (args === undefined) args = {};
+    else if (!isPlainRecord(args)) return null;
+    else n++;
+    const c = m.correlation_id;
+    if (c !== undefined) {
+      if (c !== null && (typeof c !== "string" || c.length > 512)) return null;
+      n++;
+    }
+    if (!hasExactly(m, n)) return null;
+    const out = { type: "govern" as const, id: m.id, tool, args: args as Record<string, unknown> };
+    return c === undefined ? out : { ...out, correlation_id: c as string | null };
+  }
+  if (m.type === "tool_result") {
+    // zod requires the key (its value may be anything, null included).
+    if (!Object.hasOwn(m, "output")) return null;
+    let n = 3; // type, id, output
+    const docs = m.documents;
+    if (docs !== undefined) {
+      if (!Array.isArray(docs) || docs.length > 0) return null;
+      n++;
+    }
+    if (!hasExactly(m, n)) return null;
+    return { type: "tool_result", id: m.id, output: m.output, documents: [] };
+  }
+  return null;
+}
+
+const isId = (v: unknown): v is number =>
+  typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
+
+/** A plain object zod's record copies as is: no `__proto__` own key (the schema handles one). */
+function isPlainRecord(v: unknown): boolean {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return (proto === Object.prototype || proto === null) && !Object.hasOwn(v, "__proto__");
+}
+
+/** `m` has `n` own keys (the ones checked: so no unknown field). */
+function hasExactly(m: Record<string, unknown>, n: number): boolean {
+  let k = 0;
+  for (const key in m) if (Object.hasOwn(m, key)) k++;
+  return k === n;
+}
+
 /** Nesting depth of a JSON value, iteratively (a hostile line cannot blow the stack). */
 export function jsonDepth(value: unknown, limit: number): number {
   let max = 0;

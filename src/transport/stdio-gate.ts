@@ -12,7 +12,8 @@ import type { ToolOutcome } from "../app/ports/tool-runner.ts";
 import { isWarrantError } from "../core/errors.ts";
 import { parseJsonStrict } from "../core/canonical-json.ts";
 import { LineSplitter } from "../protocol/ndjson.ts";
-import { describeIssue, InboundSchema, jsonDepth } from "../protocol/gate-inbound.ts";
+import { describeIssue, fastInbound, InboundSchema, jsonDepth } from "../protocol/gate-inbound.ts";
+import { repeatsKey } from "../core/repeated-keys.ts";
 import type { Inbound } from "../protocol/gate-inbound.ts";
 import type { GateMessage } from "../protocol/gate-outbound.ts";
 
@@ -191,18 +192,23 @@ export class StdioGate implements ToolRunner {
       : null;
     // JSON.parse keeps the last of duplicate keys, other readers the first:
     // `"tool":"work","tool":"shell"` must not be governed as one and read as
-    // the other. The strict parser refuses any duplicate.
-    const dup = duplicateKey(line, (this.o.maxDepth ?? 64) + 2);
+    // the other. A repeated key is refused, named by the strict parser (one
+    // nested too deep for it is left to the depth check below).
+    const dup = repeatsKey(line, raw) ? duplicateKey(line, (this.o.maxDepth ?? 64) + 2) : null;
     if (dup !== null) {
       this.malformed(id, dup, line.length);
       return;
     }
-    const parsed = InboundSchema.safeParse(raw);
-    if (!parsed.success) {
-      this.malformed(id, describeIssue(parsed.error), line.length);
-      return;
+    // The calls' own messages in their usual shape skip zod (same result).
+    let msg = fastInbound(raw);
+    if (msg === null) {
+      const parsed = InboundSchema.safeParse(raw);
+      if (!parsed.success) {
+        this.malformed(id, describeIssue(parsed.error), line.length);
+        return;
+      }
+      msg = parsed.data;
     }
-    const msg = parsed.data;
     if (
       (msg.type === "govern" || msg.type === "tool_result") &&
       jsonDepth(msg, this.o.maxDepth ?? 64) > (this.o.maxDepth ?? 64)
@@ -341,8 +347,9 @@ export class StdioGate implements ToolRunner {
 }
 
 /**
- * The duplicate-key complaint for a line JSON.parse accepted, or null. Other
- * strict-parser complaints (too deep) are left to the schema and depth checks.
+ * The complaint for a line that repeats a key (repeatsKey said so): the key
+ * and where; null when the repeat is nested deeper than `maxDepth`, which the
+ * schema and depth checks refuse anyway.
  */
 function duplicateKey(line: string, maxDepth: number): string | null {
   try {
