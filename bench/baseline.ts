@@ -1,0 +1,124 @@
+/**
+ * The no-regression baseline, measured in the same run: the code as it was
+ * when issue 12 was filed (`rev` in bench/baseline.json) is extracted with
+ * `git archive` into a temporary folder, built with its own scripts/build,
+ * and its own policy, history and start-up benchmarks run there, now, on
+ * this machine. report.ts compares this run's numbers with these, so a
+ * slower or busier machine moves both sides alike (the stored numbers of
+ * bench/baseline.json are from another day and are shown for reference).
+ *
+ *   bun bench/baseline.ts [--keep]     # --keep: leave the extracted tree
+ *
+ * Writes bench/out/baseline.json and prints a markdown table. Needs the git
+ * history (a clone, not an export) and the installed node_modules (the
+ * baseline's dependencies are a subset of today's, same versions).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fmt, markdownTable } from "./lib/stats.ts";
+import { tableAfter } from "./report.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const keep = process.argv.includes("--keep");
+const { rev } = JSON.parse(readFileSync(join(ROOT, "bench/baseline.json"), "utf8")) as {
+  rev: string;
+};
+
+function run(cmd: string, args: string[], cwd: string, what: string): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", maxBuffer: 64 << 20 });
+  if (r.status !== 0) {
+    throw new Error(
+      `baseline: ${what} failed (${r.status}):\n${r.stderr}${r.stdout}`.slice(0, 4000),
+    );
+  }
+  return r.stdout;
+}
+
+const tree = join(tmpdir(), `warrant-bench-baseline-${rev}`);
+if (!existsSync(join(tree, "dist/warrant"))) {
+  console.error(`baseline: extracting ${rev} into ${tree} and building it`);
+  rmSync(tree, { recursive: true, force: true });
+  mkdirSync(join(tree, "scripts/toolchain"), { recursive: true });
+  const tar = spawnSync("sh", ["-c", `git archive ${rev} | tar -x -C '${tree}'`], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  if (tar.status !== 0) {
+    throw new Error(
+      `baseline: git archive ${rev} failed (a clone with its history is needed): ${tar.stderr}`,
+    );
+  }
+  // Hard links: no copy, no network (the baseline's dependencies are a subset of today's).
+  run(
+    "cp",
+    ["-al", join(ROOT, "node_modules"), join(tree, "node_modules")],
+    ROOT,
+    "linking node_modules",
+  );
+  run(
+    "cp",
+    [
+      "-al",
+      join(ROOT, "scripts/toolchain/node_modules"),
+      join(tree, "scripts/toolchain/node_modules"),
+    ],
+    ROOT,
+    "linking the toolchain",
+  );
+  run("scripts/build", [], tree, `building ${rev}`);
+}
+
+const bun = process.execPath;
+console.error(`baseline: ${rev}: policy bench`);
+const policyMd = run(bun, ["bench/policy.ts"], tree, "the baseline's policy bench");
+const policy: Record<string, number> = {};
+for (const r of tableAfter(policyMd, "### Policy evaluation (warrant)")) {
+  policy[String(Number(r[0]!.replace(/,/g, "")))] = Number(r[5]!.replace(/,/g, ""));
+}
+console.error(`baseline: ${rev}: history bench`);
+run(bun, ["bench/history.ts"], tree, "the baseline's history bench");
+const hist = JSON.parse(readFileSync(join(tree, "bench/out/history.json"), "utf8")) as {
+  results: Array<{ actions: number; govern: { p50: number; p99: number } }>;
+};
+console.error(`baseline: ${rev}: start-up bench`);
+run(bun, ["bench/startup.ts"], tree, "the baseline's start-up bench");
+const st = JSON.parse(readFileSync(join(tree, "bench/out/startup.json"), "utf8")) as {
+  results: Array<{ rules: number; median: number }>;
+};
+if (!keep) rmSync(tree, { recursive: true, force: true });
+
+const out = {
+  rev,
+  measured: new Date().toISOString(),
+  policy_decisions_per_s: policy,
+  history: hist.results.map((r) => ({ actions: r.actions, p50: r.govern.p50, p99: r.govern.p99 })),
+  ready_ms: Object.fromEntries(st.results.map((r) => [String(r.rules), r.median])),
+};
+mkdirSync(join(ROOT, "bench/out"), { recursive: true });
+writeFileSync(join(ROOT, "bench/out/baseline.json"), JSON.stringify(out, null, 2));
+console.log(`## The baseline (${rev}), measured in this run
+
+The code when issue 12 was filed, built and benchmarked now by its own benchmark files.
+
+${
+  markdownTable(
+    ["measure", "baseline now"],
+    [
+      ...Object.entries(policy).map((
+        [n, v],
+      ) => [`policy decisions/s at ${Number(n).toLocaleString("en-US")} rules`, fmt(v)]),
+      ...out.history.map((
+        h,
+      ) => [
+        `history govern p50 at ${h.actions.toLocaleString("en-US")} actions`,
+        `${fmt(h.p50)} µs`,
+      ]),
+      ...Object.entries(out.ready_ms).map((
+        [n, v],
+      ) => [`ready with ${Number(n).toLocaleString("en-US")} rules`, `${fmt(v)} ms`]),
+    ],
+  )
+}
+`);
