@@ -18,7 +18,7 @@
  * thread → parent: {type:"listening", url, hostname, port} ·
  * {type:"failed", code, message} · {type:"stopped"}
  */
-import type { Platform, ThreadPort } from "../app/ports/platform.ts";
+import type { Platform, Thread, ThreadPort } from "../app/ports/platform.ts";
 import type { ProcessIO } from "../app/ports/runtime.ts";
 import { toWarrantError, WarrantError } from "../core/errors.ts";
 import type { ErrorCode } from "../core/errors.ts";
@@ -43,29 +43,28 @@ type FromThread =
 /** How long `stop` waits for the thread to close its server and store. */
 const STOP_MS = 6000;
 
-/**
- * Start the HTTP face of `configPath` on `listen` in a thread; resolves once
- * it listens (the thread printed the "listening" line), rejects with its
- * error (WarrantError) when it cannot start. `env.bus` commits are pinged
- * to the thread.
- */
-export async function startHttpThread(
-  platform: Platform,
-  env: RuntimeEnv,
-  configPath: string,
-  listen: string,
-  io: ProcessIO,
-): Promise<HttpHandle & { sighup(): void }> {
-  const data: HttpThreadData = {
-    face: "http",
-    configPath,
-    listen,
-    env: { ...io.env },
-    cwd: io.cwd,
-  };
+/** Waits before restarting a thread that ended by itself (the last repeats). */
+export const RESTART_DELAYS_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
+
+/** A thread that listens, seen from the gate. */
+interface Live {
+  thread: Thread;
+  /** The next message from it; null once it has ended. */
+  next(): Promise<FromThread | null>;
+  ended(): boolean;
+  /** Resolves when it ends (stopped, crashed or terminated). */
+  exited: Promise<void>;
+}
+
+/** Start one thread and wait for its first word: listening, or why not (thrown). */
+async function launch(platform: Platform, data: HttpThreadData, io: ProcessIO): Promise<
+  Live & { first: Extract<FromThread, { type: "listening" }> }
+> {
   const thread = platform.startThread(data);
   const waiters: Array<(m: FromThread | null) => void> = [];
   let ended = false;
+  let exited!: () => void;
+  const exitedP = new Promise<void>((r) => (exited = r));
   const next = () =>
     new Promise<FromThread | null>((resolve) => ended ? resolve(null) : waiters.push(resolve));
   const deliver = (m: FromThread | null) => {
@@ -75,13 +74,13 @@ export async function startHttpThread(
   thread.onMessage((m) => deliver(m as FromThread));
   thread.onError((e) => {
     threadError = e;
-    io.err(`warrant: the HTTP thread failed: ${e.message}`);
+    io.err(`warrant: the HTTP face's thread failed: ${e.message}`);
   });
   thread.onExit(() => {
     ended = true;
     deliver(null);
+    exited();
   });
-
   const first = await next();
   if (first?.type !== "listening") {
     await thread.terminate();
@@ -93,36 +92,116 @@ export async function startHttpThread(
       }`,
     );
   }
+  return { thread, next, ended: () => ended, exited: exitedP, first };
+}
+
+/**
+ * Start the HTTP face of `configPath` on `listen` in a thread; resolves once
+ * it listens (the thread printed the "listening" line), rejects with its
+ * error (WarrantError) when it cannot start. `env.bus` commits are pinged
+ * to the thread. A thread that ends by itself later (a crash) is logged
+ * and started again on the address it had bound, after a growing wait
+ * (RESTART_DELAYS_MS): the gate keeps governing meanwhile, and approvers
+ * find the endpoint where it was.
+ */
+export async function startHttpThread(
+  platform: Platform,
+  env: RuntimeEnv,
+  configPath: string,
+  listen: string,
+  io: ProcessIO,
+  restartDelaysMs: readonly number[] = RESTART_DELAYS_MS,
+): Promise<HttpHandle & { sighup(): void }> {
+  const data = (at: string): HttpThreadData => ({
+    face: "http",
+    configPath,
+    listen: at,
+    env: { ...io.env },
+    cwd: io.cwd,
+  });
+  const started = await launch(platform, data(listen), io);
+  const { first } = started;
+  const bound = first.hostname.includes(":")
+    ? `[${first.hostname}]:${first.port}`
+    : `${first.hostname}:${first.port}`;
+  let live: Live | null = started;
+  let stopping: Promise<void> | null = null;
+  let restarts = 0;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+
+  const supervise = (l: Live) => {
+    const since = Date.now();
+    void l.exited.then(() => {
+      if (stopping || live !== l) return;
+      live = null;
+      // A thread that had run a while starts the back-off again.
+      if (Date.now() - since > 60_000) restarts = 0;
+      const wait = restartDelaysMs[Math.min(restarts, restartDelaysMs.length - 1)]!;
+      restarts++;
+      env.logger.log("error", "the HTTP face's thread ended; starting it again", {
+        listen: bound,
+        in_ms: wait,
+        restarts,
+      });
+      retry = setTimeout(relaunch, wait);
+    });
+  };
+  const relaunch = () => {
+    if (stopping) return;
+    launch(platform, data(bound), io).then(
+      (l) => {
+        if (stopping) {
+          void l.thread.terminate();
+          return;
+        }
+        live = l;
+        supervise(l);
+      },
+      (e) => {
+        if (stopping) return;
+        const wait = restartDelaysMs[Math.min(restarts, restartDelaysMs.length - 1)]!;
+        restarts++;
+        env.logger.log("error", "the HTTP face's thread cannot start again; retrying", {
+          listen: bound,
+          error: (e as Error).message,
+          in_ms: wait,
+        });
+        retry = setTimeout(relaunch, wait);
+      },
+    );
+  };
+  supervise(started);
+
   // One ping per turn of the loop however many commits it made.
   let pinged = false;
-  const sink = {
+  env.bus.add({
     name: "http-thread",
     write() {
-      if (pinged || ended) return;
+      if (pinged || live === null) return;
       pinged = true;
       queueMicrotask(() => {
         pinged = false;
-        if (!ended) thread.post({ type: "commits" });
+        if (live && !live.ended()) live.thread.post({ type: "commits" });
       });
     },
-  };
-  env.bus.add(sink);
-  let stopping: Promise<void> | null = null;
+  });
   return {
     url: first.url,
     hostname: first.hostname,
     port: first.port,
-    sighup: () => void (!ended && thread.post({ type: "sighup" })),
+    sighup: () => void (live && !live.ended() && live.thread.post({ type: "sighup" })),
     stop() {
       stopping ??= (async () => {
-        if (!ended) {
-          const done = next();
-          thread.post({ type: "stop" });
+        clearTimeout(retry);
+        const l = live;
+        if (l && !l.ended()) {
+          const done = l.next();
+          l.thread.post({ type: "stop" });
           let timer: ReturnType<typeof setTimeout> | undefined;
           await Promise.race([done, new Promise((r) => (timer = setTimeout(r, STOP_MS)))]);
           clearTimeout(timer);
         }
-        await thread.terminate();
+        await l?.thread.terminate();
       })();
       return stopping;
     },
