@@ -153,7 +153,7 @@ test("gate p99 stays within 2x while 300 SSE clients replay 100,000 events", asy
     };
     console.log(JSON.stringify(result));
     expect(replays.finished).toBe(CLIENTS);
-    expect(windows).toBeGreaterThanOrEqual(3);
+    expect(windows).toBeGreaterThanOrEqual(2); // storm and baseline alternate
     expect(quiet.length).toBeGreaterThanOrEqual(BASELINE);
     expect(storm.length).toBeGreaterThanOrEqual(BASELINE);
     expect(result.storm_p99_ms).toBeLessThanOrEqual(2 * result.baseline_p99_ms);
