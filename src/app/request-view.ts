@@ -38,7 +38,8 @@ export function requestView(
     tool: r.tool,
     args: r.args,
     rules: r.rules,
-    reason: env.store.getAction(r.action_id)?.reason ?? null,
+    // (the reason column alone: the whole action row decodes args and output)
+    reason: env.store.actionReason(r.action_id),
     requirements: r.requirements,
     policy: { id: r.policy_id, version: r.policy_version },
     action_digest: r.action_digest,

@@ -88,6 +88,26 @@ export function recordsContract(name: string, driver: Backend, t: TestApi): void
     eq(s.getRequest("nope"), null);
   });
 
+  test("a request read by id equals the same request read in a list", (c) => {
+    const s = c.open();
+    const a = actionIn(s, "held", { args: { amount: 7, memo: EVIL } });
+    s.tx((tx) => request(tx, "req_1", a));
+    eq(s.getRequest("req_1"), s.listRequests({})[0]);
+    s.tx((tx) => eq(tx.getRequest("req_1"), s.listRequests({})[0], "inside a transaction"));
+  });
+
+  test("actionReason: the action's reason alone, null without one", (c) => {
+    const s = c.open();
+    const a = actionIn(s, "proposed");
+    eq(s.actionReason(a), null);
+    s.tx((tx) =>
+      tx.transition(a, ["proposed"], "denied", { kind: "policy_denied", reason: EVIL }, 12)
+    );
+    eq(s.actionReason(a), EVIL);
+    eq(s.actionReason(a), s.getAction(a)?.reason);
+    eq(s.actionReason("act_missing"), null);
+  });
+
   test("resolutions: a nonce is used once", (c) => {
     const s = c.open();
     const a = actionIn(s, "held");

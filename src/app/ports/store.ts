@@ -49,6 +49,8 @@ export interface DataCodec {
 /** Reads, available both inside and outside a transaction. */
 export interface StoreReads {
   getAction(id: string): ActionRecord | null;
+  /** An action's `reason` alone (null when it has none or does not exist): what a request's view shows. */
+  actionReason(id: string): string | null;
   findActionByIdempotencyKey(key: string): ActionRecord | null;
   /**
    * The newest action that was held (has an approval request) for the same
