@@ -7,9 +7,13 @@
  * atomic in the gate — and no JavaScript PostgreSQL driver is synchronous,
  * so the bridge keeps every caller's code path the one SQLite uses.
  *
- * Cost: one round trip to the worker per statement (tens of µs) on top of
- * the server's. A short spin before Atomics.wait catches fast answers
- * without a futex sleep/wake.
+ * Cost: one round trip to the worker per answered statement (tens of µs
+ * of CPU) on top of the server's. BEGIN (with the writer lock) and the
+ * statements nobody waits for (defer) are held here and sent with the next
+ * answered request as one message: a transaction's first answered
+ * statement carries its BEGIN, and its COMMIT carries its event writes. A
+ * short spin before Atomics.wait catches fast answers without a futex
+ * sleep/wake.
  */
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import type { PgBridge, PgBridgeFactory, SqlRow, SqlValue } from "../app/ports/sql.ts";
@@ -57,6 +61,8 @@ class WorkerBridge implements PgBridge {
   private listeners = new Map<string, Array<(payload: string) => void>>();
   private open = false;
   private closed = false;
+  /** begin/defer requests not sent yet: they go with the next answered request. */
+  private pending: Array<Record<string, unknown>> = [];
 
   constructor(
     private readonly url: string,
@@ -112,6 +118,7 @@ class WorkerBridge implements PgBridge {
     this.port = null;
     this.notifyPort = null;
     this.open = false;
+    this.pending = [];
   }
 
   private call(req: Record<string, unknown>): Res {
@@ -120,7 +127,11 @@ class WorkerBridge implements PgBridge {
     }
     this.start();
     Atomics.store(this.ctrl, 0, 0);
-    this.port!.postMessage(req);
+    if (this.pending.length > 0) {
+      const items = [...this.pending, req];
+      this.pending = [];
+      this.port!.postMessage({ op: "batch", items });
+    } else this.port!.postMessage(req);
     if (!waitFlag(this.ctrl, 0, this.timeoutMs)) {
       // The worker is stuck (a dead socket the OS has not noticed): drop it;
       // the server rolls back whatever transaction its connection held.
@@ -176,17 +187,18 @@ class WorkerBridge implements PgBridge {
   }
 
   defer(sql: string, params: SqlValue[] = []): void {
-    if (!this.open || !this.worker) {
+    if (!this.open) {
       throw new WarrantError("internal_error", "PgBridge.defer outside a transaction");
     }
-    this.port!.postMessage({ op: "defer", sql, params });
+    this.pending.push({ op: "defer", sql, params });
   }
 
   begin(opts: { lockKey?: number; lockTimeoutMs?: number; isolation?: "repeatable read" }): void {
     if (this.open) {
       throw new WarrantError("internal_error", "PgBridge.begin: already in a transaction");
     }
-    this.must({ op: "begin", ...opts });
+    // Sent with the transaction's first answered statement (or its end).
+    this.pending.push({ op: "begin", ...opts });
     this.open = true;
   }
 
@@ -197,6 +209,12 @@ class WorkerBridge implements PgBridge {
 
   rollback(): void {
     this.open = false;
+    // Nothing of it reached the worker yet: nothing to roll back.
+    if (this.pending[0]?.op === "begin") {
+      this.pending = [];
+      return;
+    }
+    this.pending = [];
     if (this.worker) this.must({ op: "rollback" });
   }
 

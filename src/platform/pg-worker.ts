@@ -29,7 +29,9 @@ type Req =
   | { op: "commit" }
   | { op: "rollback" }
   | { op: "listen"; channel: string }
-  | { op: "close" };
+  | { op: "close" }
+  /** Requests the bridge held back (begin, defer), then one it waits for: one message. */
+  | { op: "batch"; items: Req[] };
 
 type Res =
   | { ok: true; rows?: unknown[]; count?: number }
@@ -65,6 +67,11 @@ const sql = postgres(url, {
   connect_timeout: 5,
   fetch_types: false,
   onnotice: () => {},
+  // Counts connection losses: a transaction's statements must all run on
+  // the connection it began on (txConn).
+  onclose: () => {
+    generation++;
+  },
   types: { int8 } as never,
   connection: {
     search_path: schema,
@@ -120,13 +127,20 @@ function succeeded(): void {
   downUntil = 0;
 }
 
+/**
+ * The open transaction: a connection reserved from the pool, opened with a
+ * pipelined BEGIN (and the writer lock), so a transaction's first answered
+ * statement costs one round trip with them instead of three. `generation`
+ * is the pool's connection count when it began: if the connection closes
+ * meanwhile the driver would reconnect and run the next statement outside
+ * any transaction, so every statement is refused once it has changed.
+ */
 interface OpenTx {
-  tx: postgres.TransactionSql;
-  finish: { commit: () => void; rollback: () => void };
-  done: Promise<unknown>;
+  conn: postgres.ReservedSql;
+  generation: number;
 }
 let open: OpenTx | null = null;
-const ROLLBACK = Symbol("rollback");
+let generation = 0;
 
 /**
  * Statements sent without waiting (inside a transaction only): the driver
@@ -162,13 +176,91 @@ function rowsOf(r: postgres.RowList<postgres.Row[]>): { rows: unknown[]; count: 
   return { rows: [...r], count: r.count ?? r.length };
 }
 
+/**
+ * Statements run as named prepared statements, parsed once per connection.
+ * Unprepared, the driver must ask the server for a statement's parameter
+ * types before it can bind them: two round trips per statement, and the
+ * pipelined ones wait for each other. The store's SQL is a bounded set,
+ * but a few shapes vary with their input (multi-row event inserts, IN
+ * lists): past PREPARED_MAX distinct texts, new ones run unprepared.
+ */
+const PREPARED_MAX = 1000;
+const preparedTexts = new Set<string>();
+function prep(text: string): { prepare: boolean } {
+  if (preparedTexts.has(text)) return { prepare: true };
+  if (preparedTexts.size >= PREPARED_MAX) return { prepare: false };
+  preparedTexts.add(text);
+  return { prepare: true };
+}
+
+const LOST_MESSAGE =
+  "the connection to PostgreSQL closed during the transaction (rolled back by the server)";
+const LOST: Res = { ok: false, code: "store_unavailable", message: LOST_MESSAGE };
+
+/** The open transaction's connection, or null when it was lost (its statements must not run). */
+function txConn(): postgres.ReservedSql | null {
+  return open && open.generation === generation ? open.conn : null;
+}
+
+/** Send a statement of the open transaction without waiting for it. */
+function pipeline(text: string, params: unknown[], simple = false): void {
+  const c = txConn();
+  const p = c
+    ? (simple ? c.unsafe(text).simple() : c.unsafe(text, params as never[], prep(text))).execute()
+    : Promise.reject(Object.assign(new Error(LOST_MESSAGE), { code: "08006" }));
+  p.catch(() => {}); // reported by settleDeferred
+  deferred.push({ p, sql: text });
+}
+
+/**
+ * End the open transaction and give its connection back. COMMIT is sent
+ * right behind the pipelined writes, not after their answers: if one of
+ * them failed, the server has aborted the transaction and answers the
+ * COMMIT with ROLLBACK, and the first failure is what the caller sees.
+ */
+async function finish(op: "commit" | "rollback"): Promise<Res> {
+  const o = open;
+  open = null;
+  if (!o) {
+    const bad = await settleDeferred();
+    return bad && op === "commit" ? deferredFailure(bad) : { ok: true };
+  }
+  if (o.generation !== generation) {
+    await settleDeferred();
+    return op === "commit" ? LOST : { ok: true };
+  }
+  const end = o.conn.unsafe(op === "commit" ? "COMMIT" : "ROLLBACK");
+  end.catch(() => {});
+  try {
+    const bad = await settleDeferred();
+    const r = await end.catch((e) => (op === "commit" ? Promise.reject(e) : null));
+    if (bad) return op === "commit" ? deferredFailure(bad) : { ok: true };
+    // COMMIT of a transaction a failed statement aborted answers ROLLBACK.
+    if (op === "commit" && r?.command !== "COMMIT") {
+      return { ok: false, code: "25P02", message: "the transaction was aborted; rolled back" };
+    }
+    if (op === "commit") succeeded();
+    return { ok: true };
+  } catch (e) {
+    return failed(e);
+  } finally {
+    // A closed connection went back to the pool's closed list by itself.
+    if (o.generation === generation) o.conn.release();
+  }
+}
+
 async function handle(m: Req): Promise<Res> {
+  if (m.op === "batch") {
+    let last: Res = { ok: true };
+    for (const item of m.items) {
+      last = await handle(item);
+      // A failed BEGIN ends the batch: what follows must not run outside it.
+      if (!last.ok) return last;
+    }
+    return last;
+  }
   if (m.op === "defer") {
-    const p = open
-      ? open.tx.unsafe(m.sql, m.params as never[])
-      : Promise.reject(new Error("a deferred statement outside a transaction"));
-    p.catch(() => {}); // reported by settleDeferred
-    deferred.push({ p, sql: m.sql });
+    pipeline(m.sql, m.params);
     return { ok: true };
   }
   if (m.op === "close") {
@@ -179,7 +271,8 @@ async function handle(m: Req): Promise<Res> {
     subscribe(m.channel);
     return { ok: true };
   }
-  if (!open && m.op !== "rollback" && m.op !== "commit" && Date.now() < downUntil) {
+  if (m.op === "commit" || m.op === "rollback") return await finish(m.op);
+  if (!open && Date.now() < downUntil) {
     return {
       ok: false,
       code: "store_unavailable",
@@ -189,7 +282,8 @@ async function handle(m: Req): Promise<Res> {
   try {
     switch (m.op) {
       case "query": {
-        const q = (open?.tx ?? sql).unsafe(m.sql, m.params as never[]);
+        if (open && !txConn()) return LOST;
+        const q = (txConn() ?? sql).unsafe(m.sql, m.params as never[], prep(m.sql));
         q.catch(() => {});
         const bad = await settleDeferred();
         if (bad) return deferredFailure(bad);
@@ -198,7 +292,8 @@ async function handle(m: Req): Promise<Res> {
         return { ok: true, ...rowsOf(r) };
       }
       case "exec": {
-        const q = (open?.tx ?? sql).unsafe(m.sql).simple();
+        if (open && !txConn()) return LOST;
+        const q = (txConn() ?? sql).unsafe(m.sql).simple();
         q.catch(() => {});
         const bad = await settleDeferred();
         if (bad) return deferredFailure(bad);
@@ -208,65 +303,33 @@ async function handle(m: Req): Promise<Res> {
       }
       case "begin":
         return await begin(m);
-      case "commit":
-      case "rollback": {
-        const o = open;
-        const bad = await settleDeferred();
-        if (!o) return bad && m.op === "commit" ? deferredFailure(bad) : { ok: true };
-        open = null;
-        if (m.op === "commit" && bad) {
-          o.finish.rollback();
-          await o.done.catch(() => {});
-          return deferredFailure(bad);
-        }
-        if (m.op === "commit") {
-          o.finish.commit();
-          await o.done;
-          succeeded();
-        } else {
-          o.finish.rollback();
-          await o.done.catch(() => {});
-        }
-        return { ok: true };
-      }
     }
   } catch (e) {
     return failed(e);
   }
 }
 
-function begin(
+/**
+ * Reserve the connection (no round trip when it is open) and pipeline
+ * BEGIN and, with `lockKey`, the writer lock: the transaction's first
+ * answered statement waits for the lock (and fails with its timeout:
+ * store_busy).
+ */
+async function begin(
   m: { lockKey?: number; lockTimeoutMs?: number; isolation?: string },
 ): Promise<Res> {
-  return new Promise<Res>((reply) => {
-    let started = false;
-    deferred = [];
-    const done = sql.begin(m.isolation ? `isolation level ${m.isolation}` : "", async (tx) => {
-      if (m.lockKey !== undefined) {
-        // Pipelined: the transaction's first answered statement waits for the
-        // lock (and fails with its timeout: store_busy).
-        const lock = "SELECT set_config('lock_timeout', $2, true), pg_advisory_xact_lock($1)";
-        const p = tx.unsafe(lock, [
-          m.lockKey,
-          `${Math.max(1, m.lockTimeoutMs ?? 30_000)}ms`,
-        ] as never[]);
-        p.catch(() => {});
-        deferred.push({ p, sql: lock });
-      }
-      await new Promise<void>((commit, rollback) => {
-        open = { tx, finish: { commit, rollback: () => rollback(ROLLBACK) }, done };
-        started = true;
-        succeeded();
-        reply({ ok: true });
-      });
-    });
-    done.catch((e) => {
-      if (!started) reply(failed(e));
-    });
-  }).then((r) => {
-    if (!r.ok) open = null;
-    return r;
-  });
+  if (open) return { ok: false, code: "25001", message: "a transaction is already open" };
+  deferred = [];
+  const conn = await sql.reserve();
+  open = { conn, generation };
+  pipeline(m.isolation ? `BEGIN ISOLATION LEVEL ${m.isolation.toUpperCase()}` : "BEGIN", [], true);
+  if (m.lockKey !== undefined) {
+    pipeline("SELECT set_config('lock_timeout', $2, true), pg_advisory_xact_lock($1)", [
+      m.lockKey,
+      `${Math.max(1, m.lockTimeoutMs ?? 30_000)}ms`,
+    ]);
+  }
+  return { ok: true };
 }
 
 /**

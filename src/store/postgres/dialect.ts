@@ -59,15 +59,26 @@ function numberParams(sql: string): string {
 /** Whether a statement appends to the audit log (the commit then NOTIFYs). */
 export const appendsEvents = (sql: string): boolean => /^\s*INSERT INTO events\b/i.test(sql);
 
+const HEAD_UPSERT =
+  "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+/** store/action-writes.ts insertAction: idempotency_key is its 9th parameter. */
+const INSERT_ACTION =
+  /^INSERT INTO actions \(id, session_id, project, tool, args, args_digest, origin, correlation_id, idempotency_key,/;
+
 /**
- * Writes whose answer the store never reads (it ignores their `changes`):
- * the audit events and the chain head / key-check upsert into `meta`. Inside
- * a transaction they are pipelined (pg-driver.ts).
+ * Writes whose answer the store never reads and that can fail only on a bug
+ * or tampering: the audit events, the chain head / key-check upsert into
+ * `meta`, budget and rate counters, and a new action without an
+ * idempotency key (its id is fresh; with a key, the unique index can refuse
+ * it and insertAction must see that at once). Inside a transaction they are
+ * pipelined (pg-driver.ts); a failure fails the transaction's next answered
+ * statement or its COMMIT.
  */
-export const pipelined = (sql: string): boolean =>
+export const pipelined = (sql: string, params?: readonly unknown[]): boolean =>
   appendsEvents(sql) ||
-  sql ===
-    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+  sql === HEAD_UPSERT ||
+  /^INSERT INTO counters \(/.test(sql) ||
+  (INSERT_ACTION.test(sql) && params?.[8] === null);
 
 /** Tables whose INSERT must report the generated id (SQLite's lastInsertRowid). */
 export const returnsId = (sql: string): boolean => /^\s*INSERT INTO resolutions\b/i.test(sql);

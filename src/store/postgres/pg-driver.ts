@@ -96,7 +96,7 @@ export function pgDriver(
         const r = call(() => bridge.query(`${toPostgres(sql)} RETURNING id`, bind(params)));
         return { changes: r.count, lastInsertRowid: Number(r.rows[0]?.id ?? 0) };
       }
-      if (bridge.inTx && pipelined(sql)) {
+      if (bridge.inTx && pipelined(sql, params)) {
         bridge.defer(toPostgres(sql), bind(params));
         return { changes: 1, lastInsertRowid: 0 };
       }
