@@ -322,12 +322,17 @@ async function begin(
   deferred = [];
   const conn = await sql.reserve();
   open = { conn, generation };
-  pipeline(m.isolation ? `BEGIN ISOLATION LEVEL ${m.isolation.toUpperCase()}` : "BEGIN", [], true);
-  if (m.lockKey !== undefined) {
-    pipeline("SELECT set_config('lock_timeout', $2, true), pg_advisory_xact_lock($1)", [
-      m.lockKey,
-      `${Math.max(1, m.lockTimeoutMs ?? 30_000)}ms`,
-    ]);
+  const start = m.isolation ? `BEGIN ISOLATION LEVEL ${m.isolation.toUpperCase()}` : "BEGIN";
+  if (m.lockKey === undefined) pipeline(start, [], true);
+  else {
+    // One simple-protocol message; both values are integers (no quoting).
+    const key = Math.trunc(m.lockKey);
+    const ms = Math.max(1, Math.trunc(m.lockTimeoutMs ?? 30_000));
+    pipeline(
+      `${start}; SELECT set_config('lock_timeout', '${ms}ms', true), pg_advisory_xact_lock(${key})`,
+      [],
+      true,
+    );
   }
   return { ok: true };
 }

@@ -106,6 +106,18 @@ function busyError(path: string, e: unknown): WarrantError {
 
 const VERIFY_PAGE = 1000;
 
+/**
+ * A failure that cannot be pinned on one member of a group commit: a write
+ * pipelined without waiting (PostgreSQL, store/postgres/pg-driver.ts) whose
+ * error surfaced at a later statement, perhaps another member's. The whole
+ * group then fails; no member is committed.
+ */
+function failsGroup(e: unknown): boolean {
+  if (e instanceof WarrantError) return e.details?.pipelined === true;
+  return typeof e === "object" && e !== null &&
+    (e as { deferredSql?: unknown }).deferredSql !== undefined;
+}
+
 /** The Store over any SqlDriver (SQLite, or PostgreSQL through store/postgres/pg-driver.ts). */
 export class SqliteStore extends SqlReads implements Store {
   private inTx = false;
@@ -212,6 +224,7 @@ export class SqliteStore extends SqlReads implements Store {
             this.db.exec("RELEASE grp");
             results.push({ ok: true, v });
           } catch (e) {
+            if (failsGroup(e)) throw e;
             this.db.exec("ROLLBACK TO grp");
             this.db.exec("RELEASE grp");
             tx.rewind(m);

@@ -61,6 +61,7 @@ export function pgDriver(
           "store_corrupt",
           `audit log already holds seq ${seq}, beyond its recorded head: rows were added ` +
             `outside warrant; run warrant audit verify`,
+          { pipelined: true },
         );
       }
       throw e;
@@ -84,7 +85,9 @@ export function pgDriver(
       } else if (s === "ROLLBACK") {
         appended = false;
         bridge.rollback();
-      } else if (bridge.inTx && /^SAVEPOINT \w+$/.test(s)) {
+      } else if (bridge.inTx && /^(SAVEPOINT|RELEASE|ROLLBACK TO) \w+$/.test(s)) {
+        // A group commit's savepoints (sqlite-store.ts flushGroup) cost no
+        // round trip: a pipelined write that fails there fails the group.
         bridge.defer(s);
       } else {
         call(() => bridge.exec(s));
