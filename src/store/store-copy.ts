@@ -16,21 +16,49 @@ import { WarrantError } from "../core/errors.ts";
 import { SCHEMA_VERSION } from "./migrations.ts";
 import { SqliteStore } from "./sqlite-store.ts";
 
-/** Tables in foreign-key order, each with the columns that order its pages. */
-const TABLES: Array<[string, string]> = [
-  ["meta", "key"],
-  ["sessions", "id"],
-  ["session_tools", "session_id, name"],
-  ["actions", "id"],
-  ["approval_requests", "id"],
-  ["resolutions", "id"],
-  ["counters", "key, at, action_id"],
-  ["policy_versions", "policy_id"],
-  ["policy_documents", "sha256"],
-  ["project_policy", "project"],
-  ["events", "seq"],
-  ["run_requests", "id"],
+/**
+ * Tables in foreign-key order, each with a unique key its pages follow
+ * (keyset paging: `WHERE key > last ORDER BY key LIMIT n`). OFFSET paging
+ * would page by position in an order that is not guaranteed to repeat
+ * between queries when keys tie — PostgreSQL's top-N sort is not stable —
+ * so rows could be skipped or copied twice. `counters` has no unique key
+ * (one action may add the same key twice at the same instant), so its rows
+ * are read grouped by every column, with the number of copies of each.
+ */
+const TABLES: Array<[string, string[]]> = [
+  ["meta", ["key"]],
+  ["sessions", ["id"]],
+  ["session_tools", ["session_id", "name"]],
+  ["actions", ["id"]],
+  ["approval_requests", ["id"]],
+  ["resolutions", ["id"]],
+  ["counters", ["key", "at", "amount", "action_id"]],
+  ["policy_versions", ["policy_id"]],
+  ["policy_documents", ["sha256"]],
+  ["project_policy", ["project"]],
+  ["events", ["seq"]],
+  ["run_requests", ["id"]],
 ];
+
+/** Whole rows are the key: read them grouped, with how many copies each has. */
+const GROUPED = new Set(["counters"]);
+
+/** One page of `table` after the key values `after` (from the start when null). */
+function readPage(
+  src: SqlDriver,
+  table: string,
+  keys: string[],
+  after: SqlValue[] | null,
+): Array<Record<string, SqlValue>> {
+  const list = keys.join(", ");
+  const where = after ? ` WHERE (${list}) > (${keys.map(() => "?").join(", ")})` : "";
+  const select = GROUPED.has(table)
+    ? `SELECT ${list}, COUNT(*) AS copies FROM ${table}${where} GROUP BY ${list}`
+    : `SELECT * FROM ${table}${where}`;
+  return src.all(`${select} ORDER BY ${list} LIMIT ?`, [...(after ?? []), PAGE]) as Array<
+    Record<string, SqlValue>
+  >;
+}
 
 const PAGE = 500;
 
@@ -94,24 +122,25 @@ export function copyStore(
           `copy into an empty store (a new file, or a new PostgreSQL schema)`,
       );
     }
-    for (const [table, order] of TABLES) {
+    for (const [table, keys] of TABLES) {
       let n = 0;
-      for (let offset = 0;; offset += PAGE) {
-        const page = src.all(`SELECT * FROM ${table} ORDER BY ${order} LIMIT ? OFFSET ?`, [
-          PAGE,
-          offset,
-        ]);
+      let after: SqlValue[] | null = null;
+      for (;;) {
+        const page = readPage(src, table, keys, after);
         for (const r of page) {
-          const cols = Object.keys(r);
+          const copies = GROUPED.has(table) ? Number(r.copies) : 1;
+          const cols = Object.keys(r).filter((c) => !(GROUPED.has(table) && c === "copies"));
           const sql = `INSERT INTO ${table} (${cols.join(", ")}) VALUES (${
             cols.map(() => "?").join(", ")
           })` + (table === "meta" ? " ON CONFLICT (key) DO UPDATE SET value = excluded.value" : "");
-          dst.run(sql, cols.map((c) => r[c] as SqlValue));
+          for (let i = 0; i < copies; i++) dst.run(sql, cols.map((c) => r[c] as SqlValue));
+          n += copies;
+          done += copies;
         }
-        n += page.length;
-        done += page.length;
         onProgress?.(done, total);
         if (page.length < PAGE) break;
+        const last = page[page.length - 1]!;
+        after = keys.map((k) => last[k]!);
       }
       rows[table] = n;
     }
