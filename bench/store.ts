@@ -241,7 +241,7 @@ Where the time goes on PostgreSQL: ${
       fmt(rt.direct)
     } µs for the same statement awaited directly on the driver — the hop costs ${
       fmt(rt.bridge - rt.direct)
-    } µs per statement. Writers serialise on one advisory lock per schema (as SQLite's on its file lock), so extra gates add throughput only through each process's group commit and the overlap of work outside the store; each writer transaction holds the lock for its answered round trips and its commit's WAL flush, which is what bounds PostgreSQL here.
+    } µs per statement. An allowed govern is two transactions and five answered round trips (docs/postgres.md: statements prepared, BEGIN and the lock sent with the first answered statement, the writes pipelined with the COMMIT); a group of decisions committed together costs two. Writers serialise on one advisory lock per schema (as SQLite's on its file lock), so extra gates add throughput only through each process's group commit and the overlap of work outside the store; each writer transaction holds the lock from its first answered round trip to its commit's WAL flush, and on a machine whose cores are busy the holder may wait for CPU meanwhile — with 2 cores, the CPU per govern (the bridge's worker thread and the driver, then the server) bounds PostgreSQL here.
 `);
   } finally {
     await dropSchemas(schemas);

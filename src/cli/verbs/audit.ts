@@ -31,7 +31,8 @@ export function auditStorePath(args: ParsedArgs, io: CliIO): string {
   const store = flagString(args, "store");
   const config = flagString(args, "config");
   if (store && config) throw new UsageError("pass either --store or --config, not both");
-  if (store) return resolve(io.cwd, store);
+  // A PostgreSQL store is named by its locator (the URL stays in the environment).
+  if (store) return store.startsWith("postgres:") ? store : resolve(io.cwd, store);
   const named = config ?? (io.env.WARRANT_CONFIG || undefined);
   try {
     return storeLocator(io.runtime.loadConfig(named ?? "warrant.json", io.cwd));
@@ -67,7 +68,7 @@ export const auditVerifyVerb: Verb = {
     "emptied chain, another store or an older copy exits 1 and says which.",
     "",
     "Flags:",
-    "  --store PATH    the SQLite store file",
+    "  --store PATH    the SQLite store file, or postgres:URL_ENV/SCHEMA",
     "  --config FILE   a warrant.json (uses its store.path); default $WARRANT_CONFIG,",
     "                  then ./warrant.json",
     "  --json          print {ok, checked, first_bad?: {seq, problem}}",
