@@ -4,12 +4,11 @@
  * survives, the audit chain verifies.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
-import { join } from "node:path";
 import type { GateClient } from "../../src/client/gate-client.ts";
 import { APPROVERS, e2ePolicy } from "./fixtures.ts";
 import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
+import { withStoreSql } from "./store-sql.ts";
 
 let ws: Workspace;
 const ran: Record<string, number> = {};
@@ -48,12 +47,11 @@ async function approveBoth(requestId: string) {
 }
 
 function actionState(id: string): string {
-  const db = new Database(join(ws.dir, ".warrant/warrant.db"), { readonly: true });
-  try {
-    return (db.query("SELECT state FROM actions WHERE id = ?").get(id) as { state: string }).state;
-  } finally {
-    db.close();
-  }
+  return withStoreSql(
+    ws,
+    (db) => db.get<{ state: string }>("SELECT state FROM actions WHERE id = ?", id)!.state,
+    { readonly: true },
+  );
 }
 
 describe("park and resume across gate processes", () => {

@@ -4,11 +4,10 @@
  * fails loudly instead of returning garbage.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { DATA_KEY, encryptedWorkspace } from "./fixtures.ts";
 import { runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
+import { storedBytes } from "./store-sql.ts";
 
 const KEY = DATA_KEY;
 const WRONG = "22".repeat(32);
@@ -26,12 +25,11 @@ test("args and outputs are encrypted at rest; the wrong key fails loudly", async
   expect(r).toMatchObject({ phase: "completed", output: { echoed: { q: secret } } });
   expect(await gate.close()).toBe(0);
 
-  for (const f of ["warrant.db", "warrant.db-wal"]) {
-    let bytes = "";
-    try {
-      bytes = readFileSync(join(ws.dir, ".warrant", f)).toString("latin1");
-    } catch { /* no WAL left after a clean close */ }
-    expect(bytes.includes(secret)).toBe(false);
+  // The database file and its WAL (no WAL left after a clean close), or every table.
+  const stored = storedBytes(ws);
+  expect(Object.keys(stored).length).toBeGreaterThan(0);
+  for (const [where, bytes] of Object.entries(stored)) {
+    expect({ where, clear: bytes.includes(secret) }).toEqual({ where, clear: false });
   }
 
   const ok = await runCli(["show", r.action_id, "--config", ws.configPath, "--json"], {

@@ -198,6 +198,8 @@ export interface Workspace {
   configPath: string;
   policyPath: string;
   keys: Record<string, TestKey>;
+  /** The PostgreSQL schema of the store under WARRANT_E2E_STORE=postgres, else null (SQLite). */
+  schema: string | null;
   cleanup(): void;
 }
 
@@ -273,7 +275,7 @@ export async function makeWorkspace(
     }
     const configPath = join(dir, "warrant.json");
     writeFileSync(configPath, `${JSON.stringify(base, null, 2)}\n`);
-    return { dir, configPath, policyPath, keys, cleanup };
+    return { dir, configPath, policyPath, keys, schema, cleanup };
   } catch (e) {
     cleanup();
     throw e;

@@ -5,12 +5,11 @@
  * it should not.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
-import { join } from "node:path";
 import type { GateClient } from "../../src/client/gate-client.ts";
 import { APPROVERS, e2ePolicy } from "./fixtures.ts";
 import { makeWorkspace, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
+import { withStoreSql } from "./store-sql.ts";
 
 let ws: Workspace;
 let gate: GateClient;
@@ -91,11 +90,10 @@ describe("hostile stdio input", () => {
     expect(executions).toBe(0);
     await gate.registerTool("search_docs", () => "ok");
     await new Promise((res) => setTimeout(res, 50));
-    const db = new Database(join(ws.dir, ".warrant/warrant.db"), { readonly: true });
-    const n = db.query(
-      "SELECT count(*) AS n FROM events WHERE type = 'protocol.malformed' AND payload LIKE '%duplicate key%'",
-    ).get() as { n: number };
-    db.close();
+    const n = withStoreSql(ws, (db) =>
+      db.get<{ n: number }>(
+        "SELECT count(*) AS n FROM events WHERE type = 'protocol.malformed' AND payload LIKE '%duplicate key%'",
+      )!, { readonly: true });
     expect(n.n).toBeGreaterThanOrEqual(4);
   });
 
@@ -149,9 +147,13 @@ describe("hostile stdio input", () => {
     const evil = "'; DROP TABLE actions; --";
     const r = await gate.govern("search_docs", { q: evil });
     expect(r.phase).toBe("completed");
-    const db = new Database(join(ws.dir, ".warrant/warrant.db"), { readonly: true });
-    const n = db.query("SELECT count(*) AS n FROM actions").get() as { n: number };
-    db.close();
+    const n = withStoreSql(
+      ws,
+      (db) => db.get<{ n: number }>("SELECT count(*) AS n FROM actions")!,
+      {
+        readonly: true,
+      },
+    );
     expect(n.n).toBeGreaterThan(0);
   });
 
@@ -224,12 +226,10 @@ describe("hostile stdio input", () => {
       expect(executions).toBe(0);
       // The refused lines are in the audit log (group-committed before that answer).
       await new Promise((res) => setTimeout(res, 50));
-      const db = new Database(join(ws.dir, ".warrant/warrant.db"), { readonly: true });
-      const n = db.query("SELECT count(*) AS n FROM events WHERE type = 'protocol.malformed'")
-        .get() as {
-          n: number;
-        };
-      db.close();
+      const n = withStoreSql(ws, (db) =>
+        db.get<{ n: number }>(
+          "SELECT count(*) AS n FROM events WHERE type = 'protocol.malformed'",
+        )!, { readonly: true });
       expect(n.n).toBeGreaterThan(5000);
     },
     120_000,

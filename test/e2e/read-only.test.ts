@@ -9,10 +9,10 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Database } from "bun:sqlite";
 import { APPROVERS, e2ePolicy } from "./fixtures.ts";
 import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
+import { sqliteOnlyTest, storedBytes, storeKind, withStoreSql } from "./store-sql.ts";
 
 let ws: Workspace;
 let heldAction = "";
@@ -34,14 +34,12 @@ afterAll(() => ws.cleanup());
 
 const dbPath = () => join(ws.dir, ".warrant/warrant.db");
 
-function eventTypes(path = dbPath()): string[] {
-  const db = new Database(path, { readonly: true });
-  try {
-    return (db.query("SELECT type FROM events ORDER BY seq").all() as Array<{ type: string }>)
-      .map((e) => e.type);
-  } finally {
-    db.close();
-  }
+function eventTypes(path?: string): string[] {
+  return withStoreSql(
+    ws,
+    (db) => db.all<{ type: string }>("SELECT type FROM events ORDER BY seq").map((e) => e.type),
+    { readonly: true, ...(path ? { path } : {}) },
+  );
 }
 
 test("policy.loaded is recorded once for an unchanged policy, not at every start", () => {
@@ -50,7 +48,7 @@ test("policy.loaded is recorded once for an unchanged policy, not at every start
 
 test("40 concurrent pending: no failures, no writes", async () => {
   const before = eventTypes().length;
-  const bytes = readFileSync(dbPath());
+  const bytes = storedBytes(ws);
   const runs = await Promise.all(
     Array.from({ length: 40 }, () => runCli(["pending", "--config", ws.configPath, "--json"])),
   );
@@ -62,85 +60,95 @@ test("40 concurrent pending: no failures, no writes", async () => {
   expect(show.code).toBe(0);
   expect(show.stdout).toContain(heldAction);
   expect(eventTypes().length).toBe(before);
-  expect(readFileSync(dbPath()).equals(bytes)).toBe(true);
-  expect(existsSync(`${dbPath()}-wal`) ? readFileSync(`${dbPath()}-wal`).length : 0).toBe(0);
+  expect(storedBytes(ws)).toEqual(bytes);
+  if (storeKind(ws) === "sqlite") {
+    expect(existsSync(`${dbPath()}-wal`) ? readFileSync(`${dbPath()}-wal`).length : 0).toBe(0);
+  }
 }, 120_000);
 
-test("the read-only verbs work on a copy on read-only media", async () => {
-  const mnt = mkdtempSync(join(tmpdir(), "warrant-ro-"));
-  const mount = (...a: string[]) => spawnSync("mount", a, { encoding: "utf8" });
-  const m = mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt);
-  if (m.status !== 0) {
-    console.warn(`SKIPPED read-only media check: cannot mount a tmpfs (${m.stderr.trim()})`);
-    rmSync(mnt, { recursive: true, force: true });
-    return;
-  }
-  try {
-    mkdirSync(join(mnt, ".warrant"));
-    copyFileSync(dbPath(), join(mnt, ".warrant/warrant.db"));
-    copyFileSync(ws.configPath, join(mnt, "warrant.json"));
-    mkdirSync(join(mnt, "policies"));
-    for (const f of ["x.policy.json", "x.policy.json.sig"]) {
-      copyFileSync(join(ws.dir, "policies", f), join(mnt, "policies", f));
+sqliteOnlyTest(
+  "the read-only verbs work on a copy on read-only media (SQLite only: a copy of the file)",
+  async () => {
+    const mnt = mkdtempSync(join(tmpdir(), "warrant-ro-"));
+    const mount = (...a: string[]) => spawnSync("mount", a, { encoding: "utf8" });
+    const m = mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt);
+    if (m.status !== 0) {
+      console.warn(`SKIPPED read-only media check: cannot mount a tmpfs (${m.stderr.trim()})`);
+      rmSync(mnt, { recursive: true, force: true });
+      return;
     }
-    expect(mount("-o", "remount,ro", mnt).status).toBe(0);
-    const cfg = join(mnt, "warrant.json");
-    const verify = await runCli(["audit", "verify", "--config", cfg]);
-    expect({ code: verify.code, err: verify.stderr }).toEqual({ code: 0, err: "" });
-    expect(verify.stdout).toContain("audit log OK");
-    const exp = await runCli(["audit", "export", "--config", cfg]);
-    expect(exp.code).toBe(0);
-    expect(exp.stdout.split("\n").filter((l) => l !== "").length).toBe(eventTypes().length);
-    const pending = await runCli(["pending", "--config", cfg, "--json"]);
-    expect({ code: pending.code, err: pending.stderr }).toEqual({ code: 0, err: "" });
-    expect(JSON.parse(pending.stdout).items.length).toBe(2);
-    const show = await runCli(["show", heldAction, "--config", cfg]);
-    expect(show.code).toBe(0);
-  } finally {
-    spawnSync("umount", [mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-  }
-}, 60_000);
+    try {
+      mkdirSync(join(mnt, ".warrant"));
+      copyFileSync(dbPath(), join(mnt, ".warrant/warrant.db"));
+      copyFileSync(ws.configPath, join(mnt, "warrant.json"));
+      mkdirSync(join(mnt, "policies"));
+      for (const f of ["x.policy.json", "x.policy.json.sig"]) {
+        copyFileSync(join(ws.dir, "policies", f), join(mnt, "policies", f));
+      }
+      expect(mount("-o", "remount,ro", mnt).status).toBe(0);
+      const cfg = join(mnt, "warrant.json");
+      const verify = await runCli(["audit", "verify", "--config", cfg]);
+      expect({ code: verify.code, err: verify.stderr }).toEqual({ code: 0, err: "" });
+      expect(verify.stdout).toContain("audit log OK");
+      const exp = await runCli(["audit", "export", "--config", cfg]);
+      expect(exp.code).toBe(0);
+      expect(exp.stdout.split("\n").filter((l) => l !== "").length).toBe(eventTypes().length);
+      const pending = await runCli(["pending", "--config", cfg, "--json"]);
+      expect({ code: pending.code, err: pending.stderr }).toEqual({ code: 0, err: "" });
+      expect(JSON.parse(pending.stdout).items.length).toBe(2);
+      const show = await runCli(["show", heldAction, "--config", cfg]);
+      expect(show.code).toBe(0);
+    } finally {
+      spawnSync("umount", [mnt]);
+      rmSync(mnt, { recursive: true, force: true });
+    }
+  },
+  60_000,
+);
 
-test("a copy with a non-empty -wal on read-only media is refused, not read stale", async () => {
-  const mnt = mkdtempSync(join(tmpdir(), "warrant-ro-wal-"));
-  const mount = (...a: string[]) => spawnSync("mount", a, { encoding: "utf8" });
-  const m = mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt);
-  if (m.status !== 0) {
-    console.warn(`SKIPPED read-only WAL check: cannot mount a tmpfs (${m.stderr.trim()})`);
-    rmSync(mnt, { recursive: true, force: true });
-    return;
-  }
-  // A running gate has commits in its WAL: a copy taken now (db + -wal, as a
-  // backup of a live store would be) has its newest state only in the WAL.
-  const gate = await spawnGate(ws.configPath);
-  try {
-    await gate.registerTool("send_payment", () => "paid");
-    const r = await gate.govern("send_payment", { amount: 900, to: "ACME" });
-    expect(r.phase).toBe("pending_approval");
-    const wal = `${dbPath()}-wal`;
-    expect(existsSync(wal) && readFileSync(wal).length > 0).toBe(true);
-    mkdirSync(join(mnt, ".warrant"));
-    copyFileSync(dbPath(), join(mnt, ".warrant/warrant.db"));
-    copyFileSync(wal, join(mnt, ".warrant/warrant.db-wal"));
-    copyFileSync(ws.configPath, join(mnt, "warrant.json"));
-    mkdirSync(join(mnt, "policies"));
-    for (const f of ["x.policy.json", "x.policy.json.sig"]) {
-      copyFileSync(join(ws.dir, "policies", f), join(mnt, "policies", f));
+sqliteOnlyTest(
+  "a copy with a non-empty -wal on read-only media is refused, not read stale (SQLite only: the WAL file)",
+  async () => {
+    const mnt = mkdtempSync(join(tmpdir(), "warrant-ro-wal-"));
+    const mount = (...a: string[]) => spawnSync("mount", a, { encoding: "utf8" });
+    const m = mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt);
+    if (m.status !== 0) {
+      console.warn(`SKIPPED read-only WAL check: cannot mount a tmpfs (${m.stderr.trim()})`);
+      rmSync(mnt, { recursive: true, force: true });
+      return;
     }
-    expect(mount("-o", "remount,ro", mnt).status).toBe(0);
-    const cfg = join(mnt, "warrant.json");
-    for (const argv of [["audit", "verify"], ["pending", "--json"]]) {
-      const res = await runCli([...argv, "--config", cfg]);
-      expect(res.code).toBe(1);
-      expect(res.stdout).toBe("");
-      expect(res.stderr).toContain("store_open_failed");
-      expect(res.stderr).toContain(`${join(mnt, ".warrant/warrant.db")}-wal holds`);
-      expect(res.stderr).toContain("wal_checkpoint");
+    // A running gate has commits in its WAL: a copy taken now (db + -wal, as a
+    // backup of a live store would be) has its newest state only in the WAL.
+    const gate = await spawnGate(ws.configPath);
+    try {
+      await gate.registerTool("send_payment", () => "paid");
+      const r = await gate.govern("send_payment", { amount: 900, to: "ACME" });
+      expect(r.phase).toBe("pending_approval");
+      const wal = `${dbPath()}-wal`;
+      expect(existsSync(wal) && readFileSync(wal).length > 0).toBe(true);
+      mkdirSync(join(mnt, ".warrant"));
+      copyFileSync(dbPath(), join(mnt, ".warrant/warrant.db"));
+      copyFileSync(wal, join(mnt, ".warrant/warrant.db-wal"));
+      copyFileSync(ws.configPath, join(mnt, "warrant.json"));
+      mkdirSync(join(mnt, "policies"));
+      for (const f of ["x.policy.json", "x.policy.json.sig"]) {
+        copyFileSync(join(ws.dir, "policies", f), join(mnt, "policies", f));
+      }
+      expect(mount("-o", "remount,ro", mnt).status).toBe(0);
+      const cfg = join(mnt, "warrant.json");
+      for (const argv of [["audit", "verify"], ["pending", "--json"]]) {
+        const res = await runCli([...argv, "--config", cfg]);
+        expect(res.code).toBe(1);
+        expect(res.stdout).toBe("");
+        expect(res.stderr).toContain("store_open_failed");
+        expect(res.stderr).toContain(`${join(mnt, ".warrant/warrant.db")}-wal holds`);
+        expect(res.stderr).toContain("wal_checkpoint");
+      }
+    } finally {
+      expect(await gate.close()).toBe(0);
+      spawnSync("umount", [mnt]);
+      rmSync(mnt, { recursive: true, force: true });
     }
-  } finally {
-    expect(await gate.close()).toBe(0);
-    spawnSync("umount", [mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-  }
-}, 60_000);
+  },
+  60_000,
+);

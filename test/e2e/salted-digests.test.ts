@@ -7,12 +7,11 @@
  * recompute the digest themselves.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
-import { join } from "node:path";
 import { actionDigest, jsonDigest } from "../../src/core/digest.ts";
 import { DATA_KEY, encryptedWorkspace } from "./fixtures.ts";
 import { runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
+import { storeSql } from "./store-sql.ts";
 
 const KEY = DATA_KEY;
 let ws: Workspace;
@@ -33,14 +32,16 @@ test("a two-field argument cannot be brute-forced from the stored digests", asyn
   };
   expect(held.phase).toBe("pending_approval");
 
-  const db = new Database(join(ws.dir, ".warrant/warrant.db"), { readonly: true });
-  const row = db.query(
+  const db = storeSql(ws, { readonly: true });
+  const row = db.get<Record<string, string | number>>(
     "SELECT a.args_digest, a.session_id, r.action_digest, r.policy_id, r.policy_version " +
       "FROM actions a JOIN approval_requests r ON r.action_id = a.id WHERE a.id = ?",
-  ).get(held.action_id) as Record<string, string | number>;
-  const eventDigests = (db.query("SELECT payload FROM events WHERE action_id = ?").all(
     held.action_id,
-  ) as Array<{ payload: string }>).flatMap((e) =>
+  )!;
+  const eventDigests = db.all<{ payload: string }>(
+    "SELECT payload FROM events WHERE action_id = ?",
+    held.action_id,
+  ).flatMap((e) =>
     Object.values(JSON.parse(e.payload)).filter((v) =>
       typeof v === "string" && /^(sha256|hmac-sha256)/.test(v)
     )

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { APPROVERS, e2ePolicy } from "./fixtures.ts";
 import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
+import { storedBytes, storeKind } from "./store-sql.ts";
 
 const KEY = "11".repeat(32);
 const STDERR_SECRET = `TOPSECRET-${crypto.randomUUID()}`;
@@ -34,13 +35,11 @@ beforeAll(async () => {
 });
 afterAll(() => ws.cleanup());
 
-/** Every file of the store folder, as latin1 text (WAL and JSONL included). */
+/** Everything at rest, as latin1 text: the store (file and WAL, or every table) and the JSONL. */
 function storeBytes(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const f of ["warrant.db", "warrant.db-wal", "events.jsonl"]) {
-    const p = join(ws.dir, ".warrant", f);
-    if (existsSync(p)) out[f] = readFileSync(p).toString("latin1");
-  }
+  const out = storedBytes(ws);
+  const jsonl = join(ws.dir, ".warrant/events.jsonl");
+  if (existsSync(jsonl)) out["events.jsonl"] = readFileSync(jsonl).toString("latin1");
   return out;
 }
 
@@ -66,7 +65,10 @@ test("tool stderr and tool_error messages are never stored in clear", async () =
   await new Promise((res) => setTimeout(res, 200)); // the JSONL destination is written after commit
 
   const files = storeBytes();
-  expect(Object.keys(files)).toContain("warrant.db-wal");
+  // SQLite: the gate is still open, so the WAL holds the newest frames.
+  expect(Object.keys(files)).toContain(
+    storeKind(ws) === "sqlite" ? "warrant.db-wal" : "table events",
+  );
   expect(Object.keys(files)).toContain("events.jsonl");
   for (const [name, bytes] of Object.entries(files)) {
     expect({ name, stderr: bytes.includes(STDERR_SECRET) }).toEqual({ name, stderr: false });

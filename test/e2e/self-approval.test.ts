@@ -6,15 +6,14 @@
  * (approval_unverified), and `audit verify` reports the edited rows.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { APPROVERS, e2ePolicy } from "./fixtures.ts";
 import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
+import { withStoreSql } from "./store-sql.ts";
 
 let ws: Workspace;
-const dbPath = () => join(ws.dir, ".warrant/warrant.db");
 const log = () => join(ws.dir, "runs.log");
 const runs = () => readFileSync(log(), "utf8").split("\n").filter(Boolean);
 
@@ -34,15 +33,9 @@ beforeAll(async () => {
 });
 afterAll(() => ws.cleanup());
 
-/** What the attacker runs: plain SQL on the store file, no key. */
+/** What the attacker runs: plain SQL on the store (the file, or the schema), no key. */
 function sql(statements: string): void {
-  const db = new Database(dbPath());
-  try {
-    db.exec("PRAGMA busy_timeout = 5000");
-    db.exec(statements);
-  } finally {
-    db.close();
-  }
+  withStoreSql(ws, (db) => db.exec(statements));
 }
 
 /** The self-approval: both state columns say "approved", no resolution is stored. */
@@ -59,26 +52,25 @@ const approve = (req: string, who: string) => cli("approve", req, "--key", ws.ke
 type Held = { phase: string; action_id: string; request_id: string };
 
 function recordedKind(actionId: string): { state: string; kind: string | null } {
-  const db = new Database(dbPath(), { readonly: true });
-  try {
-    return db.query("SELECT state, kind FROM actions WHERE id = ?").get(actionId) as {
-      state: string;
-      kind: string | null;
-    };
-  } finally {
-    db.close();
-  }
+  return withStoreSql(
+    ws,
+    (db) =>
+      db.get<{ state: string; kind: string | null }>(
+        "SELECT state, kind FROM actions WHERE id = ?",
+        actionId,
+      )!,
+    { readonly: true },
+  );
 }
 
 function eventTypes(actionId: string): string[] {
-  const db = new Database(dbPath(), { readonly: true });
-  try {
-    return (db.query("SELECT type FROM events WHERE action_id = ? ORDER BY seq").all(
-      actionId,
-    ) as { type: string }[]).map((r) => r.type);
-  } finally {
-    db.close();
-  }
+  return withStoreSql(
+    ws,
+    (db) =>
+      db.all<{ type: string }>("SELECT type FROM events WHERE action_id = ? ORDER BY seq", actionId)
+        .map((r) => r.type),
+    { readonly: true },
+  );
 }
 
 describe("self-approval with plain SQL", () => {
@@ -152,10 +144,13 @@ describe("self-approval with plain SQL", () => {
     expect((await approve(held.request_id, "alice")).code).toBe(0);
     expect((await approve(held.request_id, "dave")).code).toBe(0);
     // Plaintext payloads are a version byte (0) then the JSON text.
-    sql(
-      `UPDATE actions SET args = CAST(X'00' || '{"amount":1000000,"to":"EVIL"}' AS BLOB)
-       WHERE id = '${held.action_id}';`,
-    );
+    const forged = new TextEncoder().encode('{"amount":1000000,"to":"EVIL"}');
+    withStoreSql(ws, (db) =>
+      db.run(
+        "UPDATE actions SET args = ? WHERE id = ?",
+        Uint8Array.of(0, ...forged),
+        held.action_id,
+      ));
     const r = await gate.resume(held.action_id, held.request_id);
     expect(r).toMatchObject({ phase: "rejected", kind: "approval_unverified" });
     expect(ran).toEqual([]);

@@ -5,10 +5,9 @@
  * unanswered request gets an `error`, and the process exits 0.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
-import { join } from "node:path";
 import { makeWorkspace, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
+import { withStoreSql } from "./store-sql.ts";
 
 let ws: Workspace;
 beforeAll(async () => {
@@ -42,15 +41,15 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       expect(r.ok).toBe(false);
       expect(r.ok ? "" : r.message).toContain("outcome_unknown");
 
-      const db = new Database(join(ws.dir, ".warrant/warrant.db"), { readonly: true });
-      try {
-        const rows = db.query("SELECT state, kind FROM actions WHERE tool = 'hang'").all() as Array<
-          { state: string; kind: string }
-        >;
-        expect(rows.at(-1)).toEqual({ state: "unknown", kind: "outcome_unknown" });
-      } finally {
-        db.close();
-      }
+      const rows = withStoreSql(
+        ws,
+        (db) =>
+          db.all<{ state: string; kind: string }>(
+            "SELECT state, kind FROM actions WHERE tool = 'hang' ORDER BY created_at, id",
+          ),
+        { readonly: true },
+      );
+      expect(rows.at(-1)).toEqual({ state: "unknown", kind: "outcome_unknown" });
     },
     20_000,
   );

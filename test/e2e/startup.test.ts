@@ -4,12 +4,12 @@
  * policy and records why.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { APPROVERS, e2ePolicy } from "./fixtures.ts";
 import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
+import { withStoreSql } from "./store-sql.ts";
 
 let ws: Workspace;
 beforeAll(async () => {
@@ -87,11 +87,11 @@ describe("reload", () => {
     await new Promise((res) => setTimeout(res, 300));
     expect((await gate.govern("new_tool", {})).phase).toBe("completed");
     expect(await gate.close()).toBe(0);
-    const db = new Database(join(ws.dir, ".warrant/warrant.db"), { readonly: true });
-    const types = (db.query("SELECT type FROM events").all() as Array<{ type: string }>).map((e) =>
-      e.type
+    const types = withStoreSql(
+      ws,
+      (db) => db.all<{ type: string }>("SELECT type FROM events ORDER BY seq").map((e) => e.type),
+      { readonly: true },
     );
-    db.close();
     expect(types).toContain("policy.reload_refused");
     expect(types.filter((t) => t === "policy.loaded").length).toBeGreaterThanOrEqual(2);
   });

@@ -6,11 +6,8 @@
  * were lost, and the export exited 0.
  */
 import { expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { bunSqlite } from "../../src/platform/bun.ts";
-import { openStore } from "../../src/store/sqlite-store.ts";
 import { ensureBinary, makeWorkspace } from "./harness.ts";
+import { openWorkspaceStore } from "./store-sql.ts";
 
 const EVENTS = 3000;
 
@@ -19,8 +16,7 @@ test("audit export into a late reader loses nothing", async () => {
     policy: { policy: "p", version: 1, default: "allow", rules: [] },
   });
   try {
-    mkdirSync(join(ws.dir, ".warrant"), { recursive: true });
-    const store = openStore({ path: join(ws.dir, ".warrant/warrant.db"), driver: bunSqlite });
+    const store = openWorkspaceStore(ws);
     store.tx((tx) => {
       for (let i = 0; i < EVENTS; i++) {
         tx.appendEvent({ type: "seed.filler", payload: { i, note: "x".repeat(100) }, at: 1 });

@@ -5,12 +5,13 @@
  * file readable by group or others is refused with the chmod that fixes it.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { APPROVERS, e2ePolicy } from "./fixtures.ts";
 import { GateClient } from "../../src/client/gate-client.ts";
 import { BINARY, ensureBinary, makeWorkspace, runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
+import { sqliteOnlyTest, storedBytes } from "./store-sql.ts";
 
 const KEY = "11".repeat(32);
 const WRONG = "22".repeat(32);
@@ -30,16 +31,14 @@ beforeAll(async () => {
 });
 afterAll(() => ws.cleanup());
 
-const db = () => join(ws.dir, ".warrant/warrant.db");
-const fileText = (p: string) => (existsSync(p) ? readFileSync(p).toString("latin1") : "");
-
 test("a wrong data key is refused at start (data_key_mismatch) and nothing is written", async () => {
   const gate = await spawnGate(ws.configPath, { env: { WARRANT_DATA_KEY: KEY } });
   await gate.registerTool("search_docs", ({ args }) => args);
   const r = await gate.govern("search_docs", { q: "first" });
   expect(r.phase).toBe("completed");
   expect(await gate.close()).toBe(0);
-  const before = { db: fileText(db()), wal: fileText(`${db()}-wal`) };
+  // Everything at rest: the file and its WAL, or every table of the schema.
+  const before = storedBytes(ws);
 
   for (const argv of [["runtime", "gate"], ["pending"], ["show", r.action_id]]) {
     const bad = await runCli([...argv, "--config", ws.configPath], {
@@ -50,8 +49,7 @@ test("a wrong data key is refused at start (data_key_mismatch) and nothing is wr
     expect(bad.stderr).toContain("data_key_mismatch");
     expect(bad.stdout).toBe("");
   }
-  expect(fileText(db())).toBe(before.db);
-  expect(fileText(`${db()}-wal`)).toBe(before.wal);
+  expect(storedBytes(ws)).toEqual(before);
 
   const good = await runCli(["show", r.action_id, "--config", ws.configPath, "--json"], {
     env: { WARRANT_DATA_KEY: KEY },
@@ -120,34 +118,37 @@ async function firstAction(): Promise<string[]> {
   return [JSON.parse(ev).action_id as string];
 }
 
-test("umask 000: the store folder is 0700, database, WAL, SHM and JSONL 0600", async () => {
-  const fresh = await makeWorkspace({
-    policy: { policy: "p", version: 1, default: "allow", rules: [] },
-    config: { notify: { jsonl: ".warrant/events.jsonl" } },
-  });
-  try {
-    await ensureBinary();
-    const g = await GateClient.spawn(
-      ["sh", "-c", `umask 000; exec "${BINARY}" runtime gate --config "${fresh.configPath}"`],
-      { cwd: fresh.dir },
-    );
-    await g.registerTool("echo", ({ args }) => args);
-    expect((await g.govern("echo", { x: 1 })).phase).toBe("completed");
-    await new Promise((r) => setTimeout(r, 200));
-    const mode = (p: string) => (statSync(join(fresh.dir, p)).mode & 0o777).toString(8);
-    // While the gate runs, the WAL and SHM exist.
-    expect({
-      dir: mode(".warrant"),
-      db: mode(".warrant/warrant.db"),
-      wal: mode(".warrant/warrant.db-wal"),
-      shm: mode(".warrant/warrant.db-shm"),
-      jsonl: mode(".warrant/events.jsonl"),
-    }).toEqual({ dir: "700", db: "600", wal: "600", shm: "600", jsonl: "600" });
-    expect(await g.close()).toBe(0);
-  } finally {
-    fresh.cleanup();
-  }
-});
+sqliteOnlyTest(
+  "umask 000: the store folder is 0700, database, WAL, SHM and JSONL 0600 (SQLite only: the database files' modes)",
+  async () => {
+    const fresh = await makeWorkspace({
+      policy: { policy: "p", version: 1, default: "allow", rules: [] },
+      config: { notify: { jsonl: ".warrant/events.jsonl" } },
+    });
+    try {
+      await ensureBinary();
+      const g = await GateClient.spawn(
+        ["sh", "-c", `umask 000; exec "${BINARY}" runtime gate --config "${fresh.configPath}"`],
+        { cwd: fresh.dir },
+      );
+      await g.registerTool("echo", ({ args }) => args);
+      expect((await g.govern("echo", { x: 1 })).phase).toBe("completed");
+      await new Promise((r) => setTimeout(r, 200));
+      const mode = (p: string) => (statSync(join(fresh.dir, p)).mode & 0o777).toString(8);
+      // While the gate runs, the WAL and SHM exist.
+      expect({
+        dir: mode(".warrant"),
+        db: mode(".warrant/warrant.db"),
+        wal: mode(".warrant/warrant.db-wal"),
+        shm: mode(".warrant/warrant.db-shm"),
+        jsonl: mode(".warrant/events.jsonl"),
+      }).toEqual({ dir: "700", db: "600", wal: "600", shm: "600", jsonl: "600" });
+      expect(await g.close()).toBe(0);
+    } finally {
+      fresh.cleanup();
+    }
+  },
+);
 
 test("a key file readable by group or others is refused with the chmod fix", async () => {
   const key = ws.keys.alice!.path;

@@ -5,10 +5,12 @@
  * emptying it, swapping in another store — are reported by `audit verify
  * --config` and refused at start by every writer (store_rolled_back, exit 1,
  * before `ready`). The backup → resume → restore → resume replay runs the
- * tool once in total.
+ * tool once in total. On PostgreSQL (WARRANT_E2E_STORE=postgres) the same
+ * attacks are done on the schema: a backup is `store copy` to a file and
+ * the restore copies it back into the emptied schema — what failing over to
+ * a replica that lags behind looks like.
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventHashOfText, GENESIS_HASH } from "../../src/core/audit-chain.ts";
@@ -16,6 +18,9 @@ import { hashBytes } from "../../src/store/rows.ts";
 import { APPROVERS, e2ePolicy } from "./fixtures.ts";
 import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
+import { dropSchema } from "../store/postgres/pg-backend.ts";
+import { E2E_PG_URL } from "./harness.ts";
+import { sqliteOnlyTest, storeKind, withStoreSql } from "./store-sql.ts";
 
 setDefaultTimeout(60_000); // each test spawns a dozen CLI processes
 const spaces: Workspace[] = [];
@@ -61,15 +66,31 @@ function copyStore(from: string, to: string): void {
   }
 }
 
-/** Plain SQL on the store file, with the append-only triggers dropped first. */
+/** The store for `--store`: the file, or the schema's `postgres:ENV/SCHEMA` locator. */
+const storeArg = (ws: Workspace) =>
+  storeKind(ws) === "postgres" ? `postgres:WARRANT_DATABASE_URL/${ws.schema}` : db(ws);
+
+/** A backup of the store into `file`: a file copy, or `store copy` out of the schema. */
+async function backup(ws: Workspace, file: string): Promise<void> {
+  if (storeKind(ws) === "sqlite") return copyStore(db(ws), file);
+  const r = await cli(ws, "store", "copy", "--from", "postgres", "--to", file);
+  expect({ code: r.code, err: r.stderr }).toMatchObject({ code: 0 });
+}
+
+/** Put the backup back: over the file, or into the emptied schema. */
+async function restore(ws: Workspace, file: string): Promise<void> {
+  if (storeKind(ws) === "sqlite") return copyStore(file, db(ws));
+  dropSchema(E2E_PG_URL!, ws.schema!);
+  const r = await cli(ws, "store", "copy", "--from", file, "--to", "postgres");
+  expect({ code: r.code, err: r.stderr }).toMatchObject({ code: 0 });
+}
+
+/** Plain SQL on the store, with the append-only triggers dropped first. */
 function sql(ws: Workspace, statements: string): void {
-  const d = new Database(db(ws));
-  try {
+  withStoreSql(ws, (d) => {
     d.exec("DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;");
     d.exec(statements);
-  } finally {
-    d.close();
-  }
+  });
 }
 
 /** Some history: two declared-tool runs (allowed) and a held one. */
@@ -127,11 +148,11 @@ describe("signed checkpoints in a witness", () => {
     expect(held.code).toBe(5);
     const o = JSON.parse(held.stdout) as { action_id: string; request_id: string };
     expect((await cli(ws, "approve", o.request_id, "--key", ws.keys.bob!.path)).code).toBe(0);
-    const backup = join(ws.dir, "backup.db");
-    copyStore(db(ws), backup);
+    const saved = join(ws.dir, "backup.db");
+    await backup(ws, saved);
     expect((await cli(ws, "resume", o.action_id)).code).toBe(0);
     expect(runs(ws).filter((l) => l.startsWith("prod"))).toHaveLength(1);
-    copyStore(backup, db(ws)); // restore: the action is "approved" again in the file
+    await restore(ws, saved); // the action is "approved" again in the store
     const again = await cli(ws, "resume", o.action_id);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("[store_rolled_back]");
@@ -143,18 +164,20 @@ describe("signed checkpoints in a witness", () => {
   test("a cut tail with the head fixed is reported and refused", async () => {
     const ws = await workspace();
     await history(ws);
-    const d = new Database(db(ws), { readonly: true });
-    const last = Number((d.query("SELECT MAX(seq) AS m FROM events").get() as { m: number }).m);
-    d.close();
+    const { last, hash } = withStoreSql(ws, (d) => {
+      const last = Number(d.get<{ m: number }>("SELECT MAX(seq) AS m FROM events")!.m);
+      const row = d.get<{ hash: Uint8Array }>("SELECT hash FROM events WHERE seq = ?", last - 3)!;
+      return { last, hash: Buffer.from(row.hash).toString("hex") };
+    });
     const keep = last - 3;
     sql(
       ws,
       `DELETE FROM events WHERE seq > ${keep};
-       UPDATE meta SET value = (SELECT seq || ' ' || lower(hex(hash)) FROM events WHERE seq = ${keep})
-         WHERE key = 'audit_head';`,
+       UPDATE meta SET value = '${keep} ${hash}' WHERE key = 'audit_head';`,
     );
     // The chain alone cannot tell: it is consistent.
-    expect((await runCli(["audit", "verify", "--store", db(ws)])).stdout).toContain(
+    const chainOnly = await runCli(["audit", "verify", "--store", storeArg(ws)]);
+    expect(chainOnly.stdout).toContain(
       "audit log OK",
     );
     await expectRefused(ws, "missing_tail");
@@ -163,27 +186,25 @@ describe("signed checkpoints in a witness", () => {
   test("a rebuilt chain (an edited event, every hash recomputed) is reported and refused", async () => {
     const ws = await workspace();
     await history(ws);
-    const d = new Database(db(ws));
-    d.exec("DROP TRIGGER IF EXISTS events_no_update;");
-    d.query("UPDATE events SET payload = ? WHERE seq = 3").run('{"forged":true}');
-    let prev = GENESIS_HASH;
-    const rows = d.query("SELECT seq, at, type, action_id, payload FROM events ORDER BY seq")
-      .all() as Array<
+    withStoreSql(ws, (d) => {
+      d.exec("DROP TRIGGER IF EXISTS events_no_update;");
+      d.run("UPDATE events SET payload = ? WHERE seq = 3", '{"forged":true}');
+      let prev = GENESIS_HASH;
+      const rows = d.all<
         { seq: number; at: number; type: string; action_id: string | null; payload: string }
-      >;
-    for (const r of rows) {
-      const h = eventHashOfText({ ...r, prev_hash: prev }, r.payload);
-      d.query("UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?").run(
-        hashBytes(prev),
-        hashBytes(h),
-        r.seq,
-      );
-      prev = h;
-    }
-    d.query("UPDATE meta SET value = ? WHERE key = 'audit_head'").run(
-      `${rows.at(-1)!.seq} ${prev}`,
-    );
-    d.close();
+      >("SELECT seq, at, type, action_id, payload FROM events ORDER BY seq");
+      for (const r of rows) {
+        const h = eventHashOfText({ ...r, prev_hash: prev }, r.payload);
+        d.run(
+          "UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?",
+          hashBytes(prev),
+          hashBytes(h),
+          r.seq,
+        );
+        prev = h;
+      }
+      d.run("UPDATE meta SET value = ? WHERE key = 'audit_head'", `${rows.at(-1)!.seq} ${prev}`);
+    });
     await expectRefused(ws, "rebuilt");
   });
 
@@ -197,8 +218,9 @@ describe("signed checkpoints in a witness", () => {
   test("another store swapped in is reported and refused", async () => {
     const ws = await workspace();
     await history(ws);
-    for (const ext of ["", "-wal", "-shm"]) rmSync(`${db(ws)}${ext}`, { force: true });
-    // A fresh store at the same path (what `warrant exec` would create) has another store_id.
+    if (storeKind(ws) === "postgres") dropSchema(E2E_PG_URL!, ws.schema!);
+    else for (const ext of ["", "-wal", "-shm"]) rmSync(`${db(ws)}${ext}`, { force: true });
+    // A fresh store in the same place (what `warrant exec` would create) has another store_id.
     const fresh = await cli(ws, "exec", "deploy", "--args", '{"env":"x"}');
     expect(fresh.code).toBe(1);
     expect(fresh.stderr).toContain("another store");
@@ -207,13 +229,16 @@ describe("signed checkpoints in a witness", () => {
 });
 
 describe("config", () => {
-  test("a witness inside the store's folder is refused", async () => {
-    const ws = await workspace();
-    const c = JSON.parse(readFileSync(ws.configPath, "utf8"));
-    c.audit.witness = ".warrant/witness";
-    writeFileSync(ws.configPath, JSON.stringify(c));
-    const r = await cli(ws, "exec", "deploy", "--args", '{"env":"x"}');
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("audit.witness");
-  });
+  sqliteOnlyTest(
+    "a witness inside the store's folder is refused (SQLite only: the store's folder)",
+    async () => {
+      const ws = await workspace();
+      const c = JSON.parse(readFileSync(ws.configPath, "utf8"));
+      c.audit.witness = ".warrant/witness";
+      writeFileSync(ws.configPath, JSON.stringify(c));
+      const r = await cli(ws, "exec", "deploy", "--args", '{"env":"x"}');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("audit.witness");
+    },
+  );
 });
