@@ -71,6 +71,7 @@ const sql = postgres(url, {
   // the connection it began on (txConn).
   onclose: () => {
     generation++;
+    connected = false;
   },
   types: { int8 } as never,
   connection: {
@@ -125,6 +126,7 @@ function failed(e: unknown): Res {
 function succeeded(): void {
   backoffMs = 0;
   downUntil = 0;
+  connected = true;
 }
 
 /**
@@ -141,6 +143,8 @@ interface OpenTx {
 }
 let open: OpenTx | null = null;
 let generation = 0;
+/** Whether the pool's connection is open (false before the first answer and after a close). */
+let connected = false;
 
 /**
  * Statements sent without waiting (inside a transaction only): the driver
@@ -320,6 +324,13 @@ async function begin(
 ): Promise<Res> {
   if (open) return { ok: false, code: "25001", message: "a transaction is already open" };
   deferred = [];
+  // The driver's reserve() never resolves when it has to open the connection
+  // itself (postgres 3.4.9: the reservation is the connection's `initial`
+  // query, which it does not hand the connection to): open it first.
+  if (!connected) {
+    await sql.unsafe("SELECT 1");
+    connected = true;
+  }
   const conn = await sql.reserve();
   open = { conn, generation };
   const start = m.isolation ? `BEGIN ISOLATION LEVEL ${m.isolation.toUpperCase()}` : "BEGIN";
