@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { ensureBinary, makeWorkspace, runCli } from "./harness.ts";
+import { E2E_PG_URL, ensureBinary, makeWorkspace, runCli } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
 import {
   connectHttp,
@@ -67,7 +67,11 @@ describe("a desktop agent's mcpServers config", () => {
         files: {
           command: bin,
           args: ["mcp", "--config", ws.configPath, "--", ...filesystemServer(data)],
-          env: { MCP_TEST_TOKEN: "unused-on-stdio" },
+          // On PostgreSQL the store's URL is in the entry's env, as a user would put it.
+          env: {
+            MCP_TEST_TOKEN: "unused-on-stdio",
+            ...(E2E_PG_URL ? { WARRANT_DATABASE_URL: E2E_PG_URL } : {}),
+          } as Record<string, string>,
         },
       },
     };

@@ -33,7 +33,7 @@ test("audit export into a late reader loses nothing", async () => {
       '{ "$0" audit export --config "$1"; echo "exit $?" >&2; } | { sleep 0.7; cat; }',
       await ensureBinary(),
       ws.configPath,
-    ], { cwd: ws.dir, stdout: "pipe", stderr: "pipe" });
+    ], { cwd: ws.dir, env: { ...process.env }, stdout: "pipe", stderr: "pipe" });
     const [out, err] = await Promise.all([
       new Response(p.stdout).text(),
       new Response(p.stderr).text(),
