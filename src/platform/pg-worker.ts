@@ -61,18 +61,12 @@ function redact(text: string): string {
   return t.replace(/(postgres(?:ql)?:\/\/[^:@/\s]*:)[^@\s]*@/gi, "$1[redacted]@");
 }
 
-const sql = postgres(url, {
+const options = {
   max: 1,
   idle_timeout: 0,
   connect_timeout: 5,
   fetch_types: false,
   onnotice: () => {},
-  // Counts connection losses: a transaction's statements must all run on
-  // the connection it began on (txConn).
-  onclose: () => {
-    generation++;
-    connected = false;
-  },
   types: { int8 } as never,
   connection: {
     search_path: schema,
@@ -82,7 +76,41 @@ const sql = postgres(url, {
     // whatever the server's default (docs/postgres.md).
     synchronous_commit: "on",
   },
-});
+};
+
+/** The pool of statements and transactions (one connection; see resetPool). */
+function newPool(): postgres.Sql {
+  const pool: postgres.Sql = postgres(url, {
+    ...options,
+    // Counts connection losses: a transaction's statements must all run on
+    // the connection it began on (txConn). A replaced pool's closing is
+    // not the current pool's business.
+    onclose: () => {
+      if (pool !== sql) return;
+      generation++;
+      connected = false;
+    },
+  } as never);
+  return pool;
+}
+let sql = newPool();
+/** LISTEN runs on a pool of its own, which re-listens by itself after a drop. */
+const listener = postgres(url, options as never);
+
+/**
+ * After a connection failure the next request gets a new pool: the driver
+ * (postgres 3.4.9 on Bun) can leave the connection it reopens stuck until
+ * its connect timeout, again and again, after the server ended the session
+ * (seen with pg_terminate_backend: 2 in 6 runs never reconnected).
+ */
+function resetPool(): void {
+  const old = sql;
+  sql = newPool();
+  generation++;
+  connected = false;
+  preparedTexts.clear();
+  void old.end({ timeout: 0 }).catch(() => {});
+}
 
 /** Errors that mean "no usable connection", not "this statement failed". */
 const CONNECTION_CODES = new Set([
@@ -114,6 +142,7 @@ function failed(e: unknown): Res {
   const detail = typeof err.detail === "string" ? ` (${err.detail})` : "";
   const message = redact(String(err.message ?? e) + detail);
   if (isConnectionError(code)) {
+    resetPool();
     backoffMs = Math.min(backoffMs === 0 ? 100 : backoffMs * 2, 5000);
     downUntil = Date.now() + backoffMs;
     lastFailure = message;
@@ -268,7 +297,7 @@ async function handle(m: Req): Promise<Res> {
     return { ok: true };
   }
   if (m.op === "close") {
-    await sql.end({ timeout: 1 }).catch(() => {});
+    await Promise.all([sql.end({ timeout: 1 }), listener.end({ timeout: 1 })]).catch(() => {});
     return { ok: true };
   }
   if (m.op === "listen") {
@@ -355,7 +384,7 @@ async function begin(
  * A first attempt that fails (server down) is retried every second.
  */
 function subscribe(channel: string): void {
-  sql.listen(
+  listener.listen(
     channel,
     (payload) => notifyPort.postMessage(payload),
     () => notifyPort.postMessage(""),

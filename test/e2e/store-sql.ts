@@ -104,7 +104,7 @@ const latin1 = new TextDecoder("latin1");
 
 /**
  * Everything the store holds at rest, as latin1 text per place: the SQLite
- * file and its WAL (when present), or every table of the PostgreSQL schema
+ * file and its WAL (when not empty), or every table of the PostgreSQL schema
  * (each value as stored: bytea as its bytes). To check that a secret is
  * nowhere in clear.
  */
@@ -113,7 +113,9 @@ export function storedBytes(ws: Workspace): Record<string, string> {
   if (storeKind(ws) === "sqlite") {
     for (const f of ["warrant.db", "warrant.db-wal"]) {
       const p = join(ws.dir, ".warrant", f);
-      if (existsSync(p)) out[f] = readFileSync(p).toString("latin1");
+      // An empty WAL (left by an open that wrote nothing) holds nothing.
+      const bytes = existsSync(p) ? readFileSync(p) : null;
+      if (bytes && (bytes.length > 0 || f === "warrant.db")) out[f] = bytes.toString("latin1");
     }
     return out;
   }

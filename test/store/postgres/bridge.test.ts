@@ -44,15 +44,17 @@ pgTest("after the server closed the connection, a transaction reconnects and run
     // Refused at once (store_unavailable) while the driver notices and
     // backs off, then it reconnects: within a few seconds a transaction runs.
     let got: number | null = null;
+    const refusals: string[] = [];
     for (let i = 0; i < 50 && got === null; i++) {
       try {
         got = oneTx(b);
       } catch (e) {
         expect((e as { code?: string }).code).toBe("store_unavailable");
+        refusals.push(`${Math.round(performance.now())} ${(e as Error).message}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }
-    expect(got).toBe(42);
+    expect({ got, refusals: got === 42 ? [] : refusals }).toEqual({ got: 42, refusals: [] });
     expect(Number(b.query("SELECT pg_backend_pid() AS p").rows[0]!.p)).not.toBe(pid);
   } finally {
     b.close();
