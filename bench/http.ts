@@ -14,6 +14,8 @@
  * then checks that every 201 is in the store. Writes bench/out/http.json.
  *
  *   scripts/build && bun bench/http.ts
+ *   bun bench/http.ts --binary /tmp/old-warrant     # another build
+ *   bun bench/http.ts --profile                     # where the server's CPU goes
  */
 import { spawn } from "node:child_process";
 import { createPrivateKey, sign } from "node:crypto";
@@ -38,7 +40,12 @@ const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 400);
 const PRESIGNED = Number(process.env.BENCH_PRESIGNED ?? 16_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
 const APPROVERS = ["a1", "a2", "a3", "a4"];
-const BIN = resolve(import.meta.dir, "../dist/warrant");
+/** `--binary PATH`: the warrant binary to serve with (default dist/warrant), e.g. to compare two builds. */
+const BIN = resolve(
+  process.argv.includes("--binary")
+    ? process.argv[process.argv.indexOf("--binary") + 1] ?? ""
+    : resolve(import.meta.dir, "../dist/warrant"),
+);
 
 const seeds = Object.fromEntries(APPROVERS.map((n, i) => [n, new Uint8Array(32).fill(i + 11)]));
 const PKCS8_ED25519 = Buffer.from("302e020100300506032b657004220420", "hex");

@@ -1,11 +1,12 @@
 /**
  * argv → exit code. The only place that knows every verb; runtime/main.ts
- * wires it to the process with a runtime.
+ * wires it to the process with a runtime. The verb's module is loaded when
+ * it runs (verbs/lazy.ts): a gate start does not evaluate the whole CLI.
  */
 import { closest } from "../core/suggest.ts";
 import { EXIT, parseArgs, reportError, UsageError } from "./io.ts";
 import type { CliIO, Verb } from "./io.ts";
-import { VERBS } from "./verbs/all.ts";
+import { verbsFor } from "./verbs/lazy.ts";
 
 export const VERSION = "0.1.0";
 
@@ -34,7 +35,7 @@ function topHelp(verbs: Verb[]): string {
 /** Find the verb whose (possibly multi-word) name prefixes argv, longest first. */
 export function findVerb(
   argv: string[],
-  verbs: Verb[] = VERBS,
+  verbs: Verb[],
 ): { verb: Verb; rest: string[] } | null {
   let best: { verb: Verb; rest: string[] } | null = null;
   for (const v of verbs) {
@@ -91,17 +92,22 @@ function help(words: string[], io: CliIO, verbs: Verb[]): number {
   return EXIT.usage;
 }
 
-/** Run the CLI. Never throws: every failure is an exit code and a stderr line. */
-export async function runCli(argv: string[], io: CliIO, verbs: Verb[] = VERBS): Promise<number> {
+/**
+ * Run the CLI. Never throws: every failure is an exit code and a stderr
+ * line. `verbs`: the verbs to choose from (default: every verb, each module
+ * loaded only when argv needs it).
+ */
+export async function runCli(argv: string[], io: CliIO, given?: Verb[]): Promise<number> {
+  if (argv[0] === "--version" || argv[0] === "version") {
+    io.out(`warrant ${VERSION}`);
+    return EXIT.ok;
+  }
+  const verbs = given ?? (await verbsFor(argv));
   if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h") {
     (argv.length === 0 ? io.err : io.out)(topHelp(verbs));
     return argv.length === 0 ? EXIT.usage : EXIT.ok;
   }
   if (argv[0] === "help") return help(argv.slice(1), io, verbs);
-  if (argv[0] === "--version" || argv[0] === "version") {
-    io.out(`warrant ${VERSION}`);
-    return EXIT.ok;
-  }
   const found = findVerb(argv, verbs);
   if (!found) {
     const group = groupOf(argv[0]!, verbs);

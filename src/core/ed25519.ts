@@ -91,27 +91,18 @@ function lessLE(a: Uint8Array, b: Uint8Array): boolean {
  * The y coordinates (sign bit cleared) of the 8 points of small order: a
  * canonical point whose y is one of these is of small order, whatever its
  * sign bit (its negation is too), including both encodings with x = 0.
+ * Written out rather than computed at load (decompressing a point and
+ * adding it up 8 times in BigInt cost 2–14 ms of every process start here);
+ * test/core/crypto/small-order.test.ts recomputes them from an order-8
+ * point with noble and checks they are these five.
  */
-const SMALL_ORDER_Y: readonly Uint8Array[] = (() => {
-  // An order-8 point: its multiples are the whole small-order subgroup.
-  const t = ed.Point.fromBytes(
-    Uint8Array.from(
-      "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05".match(/../g)!,
-      (h) => parseInt(h, 16),
-    ),
-    false,
-  );
-  const ys: Uint8Array[] = [];
-  let q = ed.Point.ZERO;
-  for (let i = 0; i < 8; i++, q = q.add(t)) {
-    const b = q.toBytes();
-    b[31] = b[31]! & 0x7f;
-    if (!ys.some((y) => sameBytes(y, b))) ys.push(b);
-  }
-  // y = 1, p - 1, 0 and ±y of the order-8 points; anything else is a broken constant.
-  if (!q.is0() || ys.length !== 5) throw new Error("ed25519: small-order table is wrong");
-  return ys;
-})();
+export const SMALL_ORDER_Y: readonly Uint8Array[] = [
+  "0100000000000000000000000000000000000000000000000000000000000000", // identity, y = 1
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // order 2, y = p - 1
+  "0000000000000000000000000000000000000000000000000000000000000000", // order 4, y = 0
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // order 8
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", // order 8
+].map((hex) => Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16)));
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

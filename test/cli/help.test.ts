@@ -3,6 +3,7 @@ import { EXIT_FOR_CODE } from "../../src/cli/exit-codes.ts";
 import { runCli } from "../../src/cli/run.ts";
 import { ERROR_CODES } from "../../src/core/errors.ts";
 import { VERBS } from "../../src/cli/verbs/all.ts";
+import { loadAllVerbs, VERB_MODULES, verbsFor } from "../../src/cli/verbs/lazy.ts";
 import { bunPlatform } from "../../src/platform/bun.ts";
 import { createRuntime } from "../../src/runtime/runtime.ts";
 
@@ -84,4 +85,16 @@ test("every error code has an exit code: not-found codes exit 3, a closed reques
     const want = /(^|_)not_found$/.test(code) ? 3 : code === "request_closed" ? 4 : 1;
     expect([code, EXIT_FOR_CODE[code]]).toEqual([code, want]);
   }
+});
+
+test("the lazy verb table (verbs/lazy.ts) names each module's verbs, in the order of all.ts", async () => {
+  for (const m of VERB_MODULES) {
+    expect((await m.load()).map((v) => v.name)).toEqual([...m.names]);
+  }
+  expect((await loadAllVerbs()).map((v) => v.name)).toEqual(VERBS.map((v) => v.name));
+  // Each verb resolves to the module that holds it (and a group or an unknown word to all).
+  for (const v of VERBS) {
+    expect((await verbsFor([...v.name.split(" "), "--flag"])).map((x) => x.name)).toContain(v.name);
+  }
+  expect((await verbsFor(["policy"])).length).toBe(VERBS.length);
 });
