@@ -14,7 +14,7 @@
  *   WARRANT_BENCH_PG_URL=postgres://… bun bench/store.ts [--seconds 6] [--binary dist/warrant]
  * (scripts/bench store starts a throwaway cluster and sets the URL.)
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import postgres from "postgres";
@@ -32,6 +32,7 @@ const SECONDS = Number(opt("--seconds", "6"));
 const BINARY = resolve(opt("--binary", join(ROOT, "dist/warrant")));
 const PG_URL = process.env.WARRANT_BENCH_PG_URL ?? process.env.WARRANT_DATABASE_URL;
 const GATES = [1, 4, 8];
+const cell = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
 const CALLERS_PER_GATE = 4;
 
 if (!PG_URL) {
@@ -73,6 +74,58 @@ interface Row {
   perSec: number;
   p50: number;
   p99: number;
+  /** CPU of the gate processes per govern, ms (Linux /proc; NaN elsewhere). */
+  gateCpu: number;
+  /** CPU of the PostgreSQL backends serving the run per govern, ms (NaN for SQLite). */
+  serverCpu: number;
+  /** Transactions committed per govern (pg_stat_database; NaN for SQLite). */
+  commits: number;
+}
+
+/** utime + stime of a process, ms (USER_HZ 100), or NaN when /proc cannot tell. */
+function procCpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** This process's children: the gate processes it spawned. */
+function childPids(): number[] {
+  try {
+    return readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim()
+      .split(" ").filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+const cpuOf = (pids: number[]) => pids.reduce((n, p) => n + procCpuMs(p), 0);
+
+/** The server side of a PostgreSQL run: its backends' CPU and the commits, read twice. */
+async function serverProbe(): Promise<() => Promise<{ cpu: number; commits: number }>> {
+  const sql = postgres(PG_URL!, { max: 1, onnotice: () => {} });
+  const read = async () => {
+    await sql`SELECT pg_stat_clear_snapshot()`;
+    const pids = (await sql`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+      .map((r) => Number(r.pid));
+    const commits = Number(
+      (await sql`SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`)[0]!
+        .xact_commit,
+    );
+    return { pids, commits };
+  };
+  const before = await read();
+  const cpu0 = cpuOf(before.pids);
+  return async () => {
+    const cpu1 = cpuOf(before.pids); // the same backends, before the gates close them
+    await new Promise((r) => setTimeout(r, 600)); // stats are flushed asynchronously
+    const after = await read();
+    await sql.end();
+    return { cpu: cpu1 - cpu0, commits: after.commits - before.commits };
+  };
 }
 
 async function run(store: "sqlite" | "postgres", gates: number, schema: string): Promise<Row> {
@@ -92,6 +145,9 @@ async function run(store: "sqlite" | "postgres", gates: number, schema: string):
     for (const c of clients) await c.registerTool("echo", ({ args }) => args);
     // Warm-up: every gate's first transactions (statement caches, connections).
     await Promise.all(clients.map((c) => c.govern("echo", { warm: true })));
+    const gatePids = childPids();
+    const gateCpu0 = cpuOf(gatePids);
+    const server = store === "postgres" ? await serverProbe() : null;
     const latencies: number[] = [];
     const until = performance.now() + SECONDS * 1000;
     const t0 = performance.now();
@@ -107,14 +163,20 @@ async function run(store: "sqlite" | "postgres", gates: number, schema: string):
       })
     ));
     const wall = performance.now() - t0;
+    const gateCpu = cpuOf(gatePids) - gateCpu0;
+    const srv = server ? await server() : { cpu: NaN, commits: NaN };
     const s = summarize(latencies);
+    const n = latencies.length;
     return {
       store,
       gates,
-      calls: latencies.length,
-      perSec: latencies.length / wall * 1000,
+      calls: n,
+      perSec: n / wall * 1000,
       p50: s.p50,
       p99: s.p99,
+      gateCpu: gatePids.length > 0 ? gateCpu / n : NaN,
+      serverCpu: srv.cpu / n,
+      commits: srv.commits / n,
     };
   } finally {
     for (const c of clients) await c.close();
@@ -167,7 +229,7 @@ async function roundTrips(): Promise<{ bridge: number; direct: number }> {
     const td: number[] = [];
     for (let i = 0; i < n; i++) {
       const t = performance.now();
-      await sql.unsafe("SELECT $1::int AS x", [i]);
+      await sql.unsafe("SELECT $1::int AS x", [i], { prepare: true }); // as the worker runs it
       td.push(performance.now() - t);
     }
     await sql.end();
@@ -202,7 +264,7 @@ async function main(): Promise<void> {
     const by = (s: string, g: number) => rows.find((r) => r.store === s && r.gates === g)!;
     console.log(`## Store: govern throughput, SQLite vs PostgreSQL, 1–${GATES.at(-1)} gate processes
 
-Compiled binary; each gate process has ${CALLERS_PER_GATE} callers in flight; an allowed tool with a trivial body (2 transactions per govern: the decision with its executing intent, then the outcome); ${SECONDS} s per row; SQLite with synchronous=FULL, PostgreSQL 15 local (TCP on 127.0.0.1, fsync on, synchronous_commit=on). Latencies in ms.
+Compiled binary; each gate process has ${CALLERS_PER_GATE} callers in flight; an allowed tool with a trivial body (2 transactions per govern: the decision with its executing intent, then the outcome); ${SECONDS} s per row; SQLite with synchronous=FULL, PostgreSQL 15 local (TCP on 127.0.0.1, fsync on, synchronous_commit=on). Latencies in ms. CPU per govern: user+system time of the gate processes (and, for PostgreSQL, of the server backends serving them) over the timed run ÷ governs — less disturbed by other load than the latencies; commits/govern below 2 is the group commit at work.
 
 ${
       markdownTable(
@@ -215,6 +277,10 @@ ${
           "PG p50",
           "PG p99",
           "PG ÷ SQLite",
+          "CPU ms/govern: SQLite gates",
+          "PG gates",
+          "PG server",
+          "PG commits/govern",
         ],
         GATES.map((g) => {
           const s = by("sqlite", g);
@@ -228,6 +294,10 @@ ${
             fmt(p.p50),
             fmt(p.p99),
             `${(p.perSec / s.perSec).toFixed(2)}×`,
+            cell(s.gateCpu),
+            cell(p.gateCpu),
+            cell(p.serverCpu),
+            cell(p.commits),
           ];
         }),
       )
