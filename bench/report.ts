@@ -427,7 +427,7 @@ function perfAims(): string {
       where.push(
         `Aim 5: bytes per simple action by table/index: ${
           simple.tables.slice(0, 5).map((t) => `${t.name} ${fmt(t.perAction)}`).join(", ")
-        } (4 audit events per allowed call, each with its 32-byte hash and prev_hash, its action id, and its index entry).`,
+        } (4 audit events per allowed call, each with its 32-byte hash (prev_hash is read from the row before, not stored), its action id, and its index entry).`,
       );
     }
   }

@@ -35,6 +35,13 @@ export interface ChainEvent extends ChainFields {
   hash: string;
   /** The payload exactly as stored; when given, it is what is checked and hashed. */
   payload_text?: string;
+  /**
+   * True when prev_hash was not stored with the row but read from the row
+   * before it (a store's newer rows): then a hash that does not recompute
+   * may be this row's edit or the previous row's edit re-hashed, and the
+   * problem says so.
+   */
+  prev_hash_derived?: boolean;
 }
 
 /**
@@ -192,7 +199,11 @@ export class ChainVerifier {
     if (recomputed !== e.hash) {
       return {
         seq: e.seq,
-        problem: `hash mismatch: stored ${e.hash}, recomputed ${recomputed} (row edited)`,
+        problem: e.prev_hash_derived
+          ? `hash mismatch: stored ${e.hash}, recomputed ${recomputed} over this row and its ` +
+            `prev_hash ${e.prev_hash} (the hash of seq ${e.seq - 1}): this row was edited, or ` +
+            `the row before it was edited and re-hashed (the link breaks here)`
+          : `hash mismatch: stored ${e.hash}, recomputed ${recomputed} (row edited)`,
       };
     }
     // The hash covers these bytes, but they are not what warrant writes

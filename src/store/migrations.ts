@@ -8,7 +8,8 @@
  * primary keys on small tables are WITHOUT ROWID, optional lookups use
  * partial indexes, args/output are BLOBs written by the payload codec, and
  * event hashes are stored as 32-byte BLOBs (read back as lowercase hex; use
- * `hex(hash)` in the sqlite3 shell).
+ * `hex(hash)` in the sqlite3 shell); from schema 7 on an event's prev_hash
+ * is not stored (an empty BLOB) but read from the row before it.
  */
 import type { SqlDriver } from "../app/ports/sql.ts";
 import { WarrantError } from "../core/errors.ts";
@@ -203,6 +204,19 @@ CREATE INDEX actions_repeat ON actions(args_digest, tool) WHERE request_id IS NO
     // without it, the digest of small arguments cannot be inverted by guessing.
     version: 6,
     sql: `ALTER TABLE approval_requests ADD COLUMN salt BLOB;`,
+  },
+  {
+    // Storage (issue 12): an event's prev_hash is the hash of the row before
+    // it, so from here on it is not stored twice: new rows hold an empty
+    // BLOB and readers take it from that row (rows.ts EVENT_SELECT). The
+    // stored hash still covers it, so the chain verifies exactly as before.
+    // And actions are looked up by state only to find the `executing` ones
+    // (reconcile): a partial index holds those, not every action ever made.
+    version: 7,
+    sql: `
+DROP INDEX actions_state;
+CREATE INDEX actions_executing ON actions(id) WHERE state = 'executing';
+`,
   },
 ];
 

@@ -20,6 +20,7 @@ import type { PayloadCodec } from "./payload-codec.ts";
 import { storedDigest } from "./action-writes.ts";
 import {
   actionFromRow,
+  EVENT_SELECT,
   eventFromRow,
   requestFromRow,
   resolutionFromRow,
@@ -214,13 +215,13 @@ export class SqlReads implements StoreReads {
     }
     params.push(limitOf(q.limit));
     return this.db.all(
-      `SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`,
+      `${EVENT_SELECT} WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`,
       params,
     ).map(eventFromRow);
   }
 
   eventsSince(since: number, limit?: number): EventRecord[] {
-    return this.db.all("SELECT * FROM events WHERE at >= ? ORDER BY seq LIMIT ?", [
+    return this.db.all(`${EVENT_SELECT} WHERE at >= ? ORDER BY seq LIMIT ?`, [
       since,
       limitOf(limit),
     ]).map(eventFromRow);

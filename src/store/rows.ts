@@ -12,6 +12,7 @@ import type {
   SessionRecord,
 } from "../core/records.ts";
 import type { SqlRow, SqlValue } from "../app/ports/sql.ts";
+import { GENESIS_HASH } from "../core/audit-chain.ts";
 import { WarrantError } from "../core/errors.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
 
@@ -140,15 +141,35 @@ export function hashBytes(hex: string): Uint8Array {
   return hexToBytesUnchecked(hex);
 }
 
+/**
+ * The events as readers see them (alias `e`; filter and order on its
+ * columns). From schema 7 on a row's prev_hash is stored empty: it is the
+ * hash of the row before, read here. A stored one (older rows) is read as
+ * stored, so an edited one still fails verification.
+ */
+export const EVENT_SELECT = "SELECT e.seq, e.at, e.type, e.action_id, e.payload, e.hash, " +
+  "CASE WHEN length(e.prev_hash) > 0 THEN e.prev_hash " +
+  "ELSE (SELECT p.hash FROM events p WHERE p.seq = e.seq - 1) END AS prev_hash, " +
+  "length(e.prev_hash) AS prev_hash_bytes FROM events e";
+
+/** What an event row stores for prev_hash from schema 7 on (see EVENT_SELECT). */
+export const PREV_HASH_NOT_STORED = new Uint8Array(0);
+
+/** A row read through EVENT_SELECT → its record. */
 export function eventFromRow(r: SqlRow): EventRecord {
   const seq = num(r.seq);
+  const prev = r.prev_hash;
   return {
     seq,
     at: num(r.at),
     type: str(r.type),
     action_id: strOrNull(r.action_id),
     payload: json(r.payload, `events.payload of seq ${seq}`),
-    prev_hash: hashHex(r.prev_hash),
+    // No row before: the genesis link for seq 1, else unknown (a gap, which
+    // verification reports as such).
+    prev_hash: prev === null || prev === undefined
+      ? (seq === 1 ? GENESIS_HASH : "")
+      : hashHex(prev),
     hash: hashHex(r.hash),
   };
 }

@@ -24,7 +24,7 @@ import { WarrantError } from "../core/errors.ts";
 import { type AuditHead, readHead } from "./audit-head.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
 import { SqlReads } from "./reads.ts";
-import { hashBytes, payloadAad } from "./rows.ts";
+import { hashBytes, payloadAad, PREV_HASH_NOT_STORED } from "./rows.ts";
 import {
   type ActionStep,
   insertAction,
@@ -128,7 +128,7 @@ export class SqlTx extends SqlReads implements StoreTx {
         fields.type,
         fields.action_id,
         payloadText,
-        hashBytes(fields.prev_hash),
+        PREV_HASH_NOT_STORED, // the hash of the row before (EVENT_SELECT reads it)
         hashBytes(hash),
       );
       recs.push({ ...fields, hash });

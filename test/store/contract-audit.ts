@@ -82,6 +82,33 @@ export function auditContract(name: string, driver: Backend, t: TestApi): void {
     }
   });
 
+  test("prev_hash is not stored: read from the row before (a stored one, as older rows have, as stored)", (c) => {
+    const s = seeded(c);
+    const raw = c.raw();
+    try {
+      eq(
+        Number(raw.get("SELECT COUNT(*) AS n FROM events WHERE length(prev_hash) > 0")?.n),
+        0,
+      );
+    } finally {
+      raw.close();
+    }
+    const evs = s.events({});
+    eq(evs[0]!.prev_hash, GENESIS_HASH);
+    for (let i = 1; i < evs.length; i++) eq(evs[i]!.prev_hash, evs[i - 1]!.hash);
+    // Filtered reads link the same way.
+    const five = s.events({ afterSeq: 4, limit: 1 })[0]!;
+    eq(five.prev_hash, evs[3]!.hash);
+    // A row written with its prev_hash (before schema 7) verifies, and is read as stored.
+    tamper(c, [["UPDATE events SET prev_hash = ? WHERE seq = 5", [hashBytes(evs[3]!.hash)]]]);
+    eq(s.verifyAudit(), { ok: true, checked: 9 });
+    tamper(c, [["UPDATE events SET prev_hash = ? WHERE seq = 5", [hashBytes("ab".repeat(32))]]]);
+    eq(s.events({ afterSeq: 4, limit: 1 })[0]!.prev_hash, "ab".repeat(32));
+    const r = s.verifyAudit();
+    eq(r.first_bad?.seq, 5);
+    ok(r.first_bad!.problem.includes("prev_hash mismatch"), r.first_bad!.problem);
+  });
+
   test("verifyAudit detects an edited row", (c) => {
     const s = seeded(c);
     tamper(c, [[

@@ -158,6 +158,15 @@ CREATE INDEX actions_repeat ON actions(args_digest, tool) WHERE request_id IS NO
 `,
   },
   { version: 6, sql: `ALTER TABLE approval_requests ADD COLUMN salt bytea;` },
+  {
+    // prev_hash read from the row before (new rows store an empty bytea);
+    // the executing actions, not every action, indexed by state.
+    version: 7,
+    sql: `
+DROP INDEX actions_state;
+CREATE INDEX actions_executing ON actions(id) WHERE state = 'executing';
+`,
+  },
 ];
 
 if (PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version !== SCHEMA_VERSION) {
