@@ -11,8 +11,8 @@
  * Measured (Bun 1.4.5, ext4 on virtio disk, 3 commits per action: decide,
  * executing, completed; 9000 commits): NORMAL 81–98 µs/commit, FULL
  * 214–216 µs/commit — about +0.13 ms per commit, under 0.5 ms per action,
- * which is noise next to a tool call. Stored size: ~1.5 KB per action with
- * its 4 events.
+ * which is noise next to a tool call. Stored size: ~1.4 KB per simple
+ * action with its 4 events (schema 7; bench/history.ts measures it).
  *
  * Concurrency: every write transaction is BEGIN IMMEDIATE, so writers from
  * several processes serialise on the file lock (they wait their turn up to
