@@ -208,7 +208,7 @@ CREATE INDEX actions_repeat ON actions(args_digest, tool) WHERE request_id IS NO
   {
     // Storage (issue 12): an event's prev_hash is the hash of the row before
     // it, so from here on it is not stored twice: new rows hold an empty
-    // BLOB and readers take it from that row (rows.ts EVENT_SELECT). The
+    // BLOB and readers take it from that row (rows.ts eventsFromRows). The
     // stored hash still covers it, so the chain verifies exactly as before.
     // And actions are looked up by state only to find the `executing` ones
     // (reconcile): a partial index holds those, not every action ever made.

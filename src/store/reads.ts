@@ -20,8 +20,7 @@ import type { PayloadCodec } from "./payload-codec.ts";
 import { storedDigest } from "./action-writes.ts";
 import {
   actionFromRow,
-  EVENT_SELECT,
-  eventFromRow,
+  eventsFromRows,
   requestFromRow,
   resolutionFromRow,
   runRequestFromRow,
@@ -214,17 +213,20 @@ export class SqlReads implements StoreReads {
       params.push(...q.types);
     }
     params.push(limitOf(q.limit));
-    return this.db.all(
-      `${EVENT_SELECT} WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`,
-      params,
-    ).map(eventFromRow);
+    return eventsFromRows(
+      this.db,
+      this.db.all(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`, params),
+    );
   }
 
   eventsSince(since: number, limit?: number): EventRecord[] {
-    return this.db.all(`${EVENT_SELECT} WHERE at >= ? ORDER BY seq LIMIT ?`, [
-      since,
-      limitOf(limit),
-    ]).map(eventFromRow);
+    return eventsFromRows(
+      this.db,
+      this.db.all("SELECT * FROM events WHERE at >= ? ORDER BY seq LIMIT ?", [
+        since,
+        limitOf(limit),
+      ]),
+    );
   }
 
   lastEventSeq(): number {

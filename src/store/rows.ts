@@ -11,7 +11,7 @@ import type {
   RunRequestRecord,
   SessionRecord,
 } from "../core/records.ts";
-import type { SqlRow, SqlValue } from "../app/ports/sql.ts";
+import type { SqlDriver, SqlRow, SqlValue } from "../app/ports/sql.ts";
 import { GENESIS_HASH } from "../core/audit-chain.ts";
 import { WarrantError } from "../core/errors.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
@@ -141,37 +141,53 @@ export function hashBytes(hex: string): Uint8Array {
   return hexToBytesUnchecked(hex);
 }
 
-/**
- * The events as readers see them (alias `e`; filter and order on its
- * columns). From schema 7 on a row's prev_hash is stored empty: it is the
- * hash of the row before, read here. A stored one (older rows) is read as
- * stored, so an edited one still fails verification.
- */
-export const EVENT_SELECT = "SELECT e.seq, e.at, e.type, e.action_id, e.payload, e.hash, " +
-  "CASE WHEN length(e.prev_hash) > 0 THEN e.prev_hash " +
-  "ELSE (SELECT p.hash FROM events p WHERE p.seq = e.seq - 1) END AS prev_hash, " +
-  "length(e.prev_hash) AS prev_hash_bytes FROM events e";
-
-/** What an event row stores for prev_hash from schema 7 on (see EVENT_SELECT). */
+/** What an event row stores for prev_hash from schema 7 on (see eventsFromRows). */
 export const PREV_HASH_NOT_STORED = new Uint8Array(0);
 
-/** A row read through EVENT_SELECT → its record. */
-export function eventFromRow(r: SqlRow): EventRecord {
-  const seq = num(r.seq);
-  const prev = r.prev_hash;
-  return {
-    seq,
-    at: num(r.at),
-    type: str(r.type),
-    action_id: strOrNull(r.action_id),
-    payload: json(r.payload, `events.payload of seq ${seq}`),
-    // No row before: the genesis link for seq 1, else unknown (a gap, which
-    // verification reports as such).
-    prev_hash: prev === null || prev === undefined
-      ? (seq === 1 ? GENESIS_HASH : "")
-      : hashHex(prev),
-    hash: hashHex(r.hash),
-  };
+/** Whether a row's prev_hash column holds a link (older rows), not the empty BLOB of newer ones. */
+export function prevHashStored(v: SqlValue | undefined): boolean {
+  if (v === null || v === undefined) return false;
+  return v instanceof Uint8Array ? v.length > 0 : String(v).length > 0;
+}
+
+/**
+ * Rows of `SELECT * FROM events … ORDER BY seq` → records. From schema 7 on
+ * a row's prev_hash is not stored (an empty BLOB): it is the hash of the row
+ * before, taken from the previous row of `rows` when that is seq − 1 (a
+ * page of the log: one lookup per page, not per row), else looked up. A
+ * stored one (older rows) is read as stored, so an edited one still fails
+ * verification. No row before: the genesis link for seq 1, else "" (a gap,
+ * which verification reports as such).
+ */
+export function eventsFromRows(db: SqlDriver, rows: readonly SqlRow[]): EventRecord[] {
+  const out: EventRecord[] = [];
+  let last: EventRecord | null = null;
+  for (const r of rows) {
+    const seq = num(r.seq);
+    let prev: string;
+    if (prevHashStored(r.prev_hash)) prev = hashHex(r.prev_hash);
+    else if (last !== null && last.seq === seq - 1) prev = last.hash;
+    else prev = hashOfSeq(db, seq - 1);
+    const rec: EventRecord = {
+      seq,
+      at: num(r.at),
+      type: str(r.type),
+      action_id: strOrNull(r.action_id),
+      payload: json(r.payload, `events.payload of seq ${seq}`),
+      prev_hash: prev,
+      hash: hashHex(r.hash),
+    };
+    out.push(rec);
+    last = rec;
+  }
+  return out;
+}
+
+/** The stored hash of event `seq` (the genesis hash for seq 0, "" when there is no such row). */
+function hashOfSeq(db: SqlDriver, seq: number): string {
+  if (seq === 0) return GENESIS_HASH;
+  const r = db.get("SELECT hash FROM events WHERE seq = ?", [seq]);
+  return r ? hashHex(r.hash) : "";
 }
 
 export function sessionFromRow(r: SqlRow): SessionRecord {

@@ -128,7 +128,7 @@ export class SqlTx extends SqlReads implements StoreTx {
         fields.type,
         fields.action_id,
         payloadText,
-        PREV_HASH_NOT_STORED, // the hash of the row before (EVENT_SELECT reads it)
+        PREV_HASH_NOT_STORED, // the hash of the row before (rows.ts eventsFromRows)
         hashBytes(hash),
       );
       recs.push({ ...fields, hash });
