@@ -96,6 +96,25 @@ export function recordsContract(name: string, driver: Backend, t: TestApi): void
     s.tx((tx) => eq(tx.getRequest("req_1"), s.listRequests({})[0], "inside a transaction"));
   });
 
+  test("listResolutions: a request's resolutions in the order they were accepted, only its own", (c) => {
+    const s = c.open();
+    const a = actionIn(s, "held");
+    const b = actionIn(s, "held");
+    s.tx((tx) => request(tx, "req_a", a));
+    s.tx((tx) => request(tx, "req_b", b));
+    const ids: number[] = [];
+    for (
+      const [req, nonce] of [["req_a", "n1"], ["req_b", "n2"], ["req_a", "n3"], ["req_a", "n4"]]
+    ) {
+      const r = s.tx((tx) => tx.insertResolution(resolution(req!, nonce!)));
+      if (req === "req_a") ids.push(r.id);
+    }
+    eq(s.listResolutions("req_a").map((r) => r.id), ids);
+    eq(s.listResolutions("req_a").map((r) => r.nonce), ["n1", "n3", "n4"]);
+    eq(s.listResolutions("req_b").map((r) => r.nonce), ["n2"]);
+    eq(s.listResolutions("req_none"), []);
+  });
+
   test("actionReason: the action's reason alone, null without one", (c) => {
     const s = c.open();
     const a = actionIn(s, "proposed");
