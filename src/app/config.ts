@@ -65,6 +65,11 @@ const ConfigSchema = z.strictObject({
     token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
     /** The inbox's address as approvers reach it (links in webhooks); default the bound URL. */
     public_url: z.url({ protocol: /^https?$/ }).optional(),
+    /**
+     * Event replays (`/v1/events` behind the head) may send at most this
+     * many megabytes per second between them; 0: no limit.
+     */
+    replay_mb_per_s: z.number().min(0).max(100_000).optional(),
   }).default({ listen: "127.0.0.1:8787" }),
   /** Signed checkpoints of the audit chain in a witness outside the store (issue 9). */
   audit: z.strictObject({

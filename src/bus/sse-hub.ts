@@ -45,6 +45,12 @@ export interface SseHubOptions {
   /** Told about a failing store read (the hub keeps going). */
   onError?: (e: unknown) => void;
   /**
+   * Replay bytes per second, across all replays of this hub (default: no
+   * limit). Replays are catch-up: bounding their bandwidth bounds the CPU
+   * and network share they take from everything else on the machine.
+   */
+  replayBytesPerSec?: number;
+  /**
    * Bytes of framed replay pages kept for other replays of the same range
    * (default 32 MiB): replays that started at different times read (and
    * frame) each page of history once between them, not once each.
@@ -301,6 +307,8 @@ export class SseHub implements EventSink {
 
   private readonly pageCache = new Map<string, EventRecord[]>();
   private readonly framedCache = new Map<string, FramedPage>();
+  /** Size of the last page read from the store and framed (what the next one will roughly cost). */
+  private lastPageBytes = 0;
   private framedBytes = 0;
 
   /**
@@ -322,6 +330,7 @@ export class SseHub implements EventSink {
       last: events.length > 0 ? events[events.length - 1]!.seq : seq,
       count: events.length,
     };
+    this.lastPageBytes = page.bytes.byteLength;
     if (events.length === this.replayPageSize) {
       this.framedCache.set(key, page);
       this.framedBytes += page.bytes.byteLength;
@@ -354,13 +363,31 @@ export class SseHub implements EventSink {
     });
   }
 
+  /** Replay bytes that may still be sent now (a token bucket of up to 100 ms of the rate). */
+  private allowance = 0;
+  private refilledAt = 0;
+
   private nextTurn(): void {
+    const rate = this.opts.replayBytesPerSec ?? 0;
+    if (rate > 0) {
+      const now = performance.now();
+      this.allowance = Math.min(
+        rate / 10,
+        this.allowance + ((now - this.refilledAt) * rate) / 1000,
+      );
+      this.refilledAt = now;
+    }
     let read = false;
     const waiting: typeof this.turns = [];
     for (const t of this.turns) {
-      if (this.pageCache.has(t.key) || this.framedCache.has(t.key)) t.go();
-      else if (!read) {
+      const framed = this.framedCache.get(t.key);
+      if (rate > 0 && this.allowance <= 0) waiting.push(t);
+      else if (framed || this.pageCache.has(t.key)) {
+        if (framed) this.allowance -= framed.bytes.byteLength;
+        t.go();
+      } else if (!read) {
         read = true;
+        this.allowance -= this.lastPageBytes;
         t.go();
       } else waiting.push(t);
     }
@@ -369,7 +396,9 @@ export class SseHub implements EventSink {
       this.turning = false;
       return;
     }
-    setImmediate(() => this.nextTurn());
+    if (rate > 0 && this.allowance <= 0) {
+      setTimeout(() => this.nextTurn(), Math.max(1, (-this.allowance / rate) * 1000));
+    } else setImmediate(() => this.nextTurn());
   }
 
   /**

@@ -131,3 +131,41 @@ test("replays started apart read and frame each page of history once between the
     hub.close();
   }
 });
+
+test("replays together send no more than replayBytesPerSec (a bucket of 100 ms of it)", async () => {
+  f = appFixture({ seed: false });
+  seed(f, 2000);
+  const frame = (batch: Array<{ seq: number }>) =>
+    new TextEncoder().encode(
+      batch.map((e) => `id: ${e.seq}\ndata: ${"x".repeat(40)}\n\n`).join(""),
+    );
+  const rate = 200_000; // bytes per second
+  const hub = new SseHub(f.store, { maxReplays: 4, replayPageSize: 100, replayBytesPerSec: rate });
+  hub.start();
+  const drain = async (sub: ReturnType<typeof hub.subscribe>) => {
+    let bytes = 0;
+    let events = 0;
+    for (;;) {
+      const b = await sub.nextFramed(10, frame);
+      if (!b || b.byteLength === 0) break;
+      bytes += b.byteLength;
+      events += new TextDecoder().decode(b).split("\n\n").length - 1;
+    }
+    sub.close();
+    return { bytes, events };
+  };
+  try {
+    const t0 = performance.now();
+    // Two replays at once share the budget.
+    const [a, b] = await Promise.all([drain(hub.subscribe(0)), drain(hub.subscribe(0))]);
+    const seconds = (performance.now() - t0) / 1000;
+    expect(a.events).toBe(2000);
+    expect(b.events).toBe(2000);
+    const sent = a.bytes + b.bytes; // ~2 × 120 KB
+    // The bucket starts empty and holds at most 100 ms of the rate: sending
+    // `sent` bytes takes at least (sent − rate/10) / rate seconds.
+    expect(seconds).toBeGreaterThanOrEqual(((sent - rate / 10) / rate) * 0.9);
+  } finally {
+    hub.close();
+  }
+});
