@@ -66,27 +66,48 @@ test("40 concurrent pending: no failures, no writes", async () => {
   }
 }, 120_000);
 
+/**
+ * Run `fn` with a fresh tmpfs mounted at a temp folder holding a copy of the
+ * workspace (config, signed policy, the database and `extra` files named
+ * from the store folder), remounted read-only; unmounts after. Warns and
+ * returns false when no tmpfs can be mounted (not root).
+ */
+async function onReadOnlyCopy(
+  what: string,
+  extra: string[],
+  fn: (cfg: string, mnt: string) => Promise<void>,
+): Promise<boolean> {
+  const mnt = mkdtempSync(join(tmpdir(), "warrant-ro-"));
+  const mount = (...a: string[]) => spawnSync("mount", a, { encoding: "utf8" });
+  const m = mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt);
+  if (m.status !== 0) {
+    console.warn(`SKIPPED ${what}: cannot mount a tmpfs (${m.stderr.trim()})`);
+    rmSync(mnt, { recursive: true, force: true });
+    return false;
+  }
+  try {
+    mkdirSync(join(mnt, ".warrant"));
+    for (const f of ["", ...extra]) {
+      copyFileSync(`${dbPath()}${f}`, join(mnt, `.warrant/warrant.db${f}`));
+    }
+    copyFileSync(ws.configPath, join(mnt, "warrant.json"));
+    mkdirSync(join(mnt, "policies"));
+    for (const f of ["x.policy.json", "x.policy.json.sig"]) {
+      copyFileSync(join(ws.dir, "policies", f), join(mnt, "policies", f));
+    }
+    expect(mount("-o", "remount,ro", mnt).status).toBe(0);
+    await fn(join(mnt, "warrant.json"), mnt);
+    return true;
+  } finally {
+    spawnSync("umount", [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  }
+}
+
 sqliteOnlyTest(
   "the read-only verbs work on a copy on read-only media (SQLite only: a copy of the file)",
   async () => {
-    const mnt = mkdtempSync(join(tmpdir(), "warrant-ro-"));
-    const mount = (...a: string[]) => spawnSync("mount", a, { encoding: "utf8" });
-    const m = mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt);
-    if (m.status !== 0) {
-      console.warn(`SKIPPED read-only media check: cannot mount a tmpfs (${m.stderr.trim()})`);
-      rmSync(mnt, { recursive: true, force: true });
-      return;
-    }
-    try {
-      mkdirSync(join(mnt, ".warrant"));
-      copyFileSync(dbPath(), join(mnt, ".warrant/warrant.db"));
-      copyFileSync(ws.configPath, join(mnt, "warrant.json"));
-      mkdirSync(join(mnt, "policies"));
-      for (const f of ["x.policy.json", "x.policy.json.sig"]) {
-        copyFileSync(join(ws.dir, "policies", f), join(mnt, "policies", f));
-      }
-      expect(mount("-o", "remount,ro", mnt).status).toBe(0);
-      const cfg = join(mnt, "warrant.json");
+    await onReadOnlyCopy("read-only media check", [], async (cfg) => {
       const verify = await runCli(["audit", "verify", "--config", cfg]);
       expect({ code: verify.code, err: verify.stderr }).toEqual({ code: 0, err: "" });
       expect(verify.stdout).toContain("audit log OK");
@@ -98,10 +119,7 @@ sqliteOnlyTest(
       expect(JSON.parse(pending.stdout).items.length).toBe(2);
       const show = await runCli(["show", heldAction, "--config", cfg]);
       expect(show.code).toBe(0);
-    } finally {
-      spawnSync("umount", [mnt]);
-      rmSync(mnt, { recursive: true, force: true });
-    }
+    });
   },
   60_000,
 );
@@ -109,14 +127,6 @@ sqliteOnlyTest(
 sqliteOnlyTest(
   "a copy with a non-empty -wal on read-only media is refused, not read stale (SQLite only: the WAL file)",
   async () => {
-    const mnt = mkdtempSync(join(tmpdir(), "warrant-ro-wal-"));
-    const mount = (...a: string[]) => spawnSync("mount", a, { encoding: "utf8" });
-    const m = mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt);
-    if (m.status !== 0) {
-      console.warn(`SKIPPED read-only WAL check: cannot mount a tmpfs (${m.stderr.trim()})`);
-      rmSync(mnt, { recursive: true, force: true });
-      return;
-    }
     // A running gate has commits in its WAL: a copy taken now (db + -wal, as a
     // backup of a live store would be) has its newest state only in the WAL.
     const gate = await spawnGate(ws.configPath);
@@ -126,28 +136,18 @@ sqliteOnlyTest(
       expect(r.phase).toBe("pending_approval");
       const wal = `${dbPath()}-wal`;
       expect(existsSync(wal) && readFileSync(wal).length > 0).toBe(true);
-      mkdirSync(join(mnt, ".warrant"));
-      copyFileSync(dbPath(), join(mnt, ".warrant/warrant.db"));
-      copyFileSync(wal, join(mnt, ".warrant/warrant.db-wal"));
-      copyFileSync(ws.configPath, join(mnt, "warrant.json"));
-      mkdirSync(join(mnt, "policies"));
-      for (const f of ["x.policy.json", "x.policy.json.sig"]) {
-        copyFileSync(join(ws.dir, "policies", f), join(mnt, "policies", f));
-      }
-      expect(mount("-o", "remount,ro", mnt).status).toBe(0);
-      const cfg = join(mnt, "warrant.json");
-      for (const argv of [["audit", "verify"], ["pending", "--json"]]) {
-        const res = await runCli([...argv, "--config", cfg]);
-        expect(res.code).toBe(1);
-        expect(res.stdout).toBe("");
-        expect(res.stderr).toContain("store_open_failed");
-        expect(res.stderr).toContain(`${join(mnt, ".warrant/warrant.db")}-wal holds`);
-        expect(res.stderr).toContain("wal_checkpoint");
-      }
+      await onReadOnlyCopy("read-only WAL check", ["-wal"], async (cfg, mnt) => {
+        for (const argv of [["audit", "verify"], ["pending", "--json"]]) {
+          const res = await runCli([...argv, "--config", cfg]);
+          expect(res.code).toBe(1);
+          expect(res.stdout).toBe("");
+          expect(res.stderr).toContain("store_open_failed");
+          expect(res.stderr).toContain(`${join(mnt, ".warrant/warrant.db")}-wal holds`);
+          expect(res.stderr).toContain("wal_checkpoint");
+        }
+      });
     } finally {
       expect(await gate.close()).toBe(0);
-      spawnSync("umount", [mnt]);
-      rmSync(mnt, { recursive: true, force: true });
     }
   },
   60_000,
