@@ -44,6 +44,19 @@ function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] ?? fallback : fallback;
 }
+
+/** Bytes of a SQLite store: the database file and its WAL (0 for a missing file). */
+function storeBytes(path: string): number {
+  const size = (p: string) => {
+    try {
+      return statSync(p).size;
+    } catch {
+      return 0;
+    }
+  };
+  return size(path) + size(`${path}-wal`);
+}
+
 const SIZES = arg("sizes", "1000,100000,1000000").split(",").map(Number);
 const CALLS = Number(arg("calls", "2000"));
 const REAL = Number(arg("real", "100000"));
@@ -250,14 +263,7 @@ function simpleActionBytes(n: number): SimpleBytes {
       .filter((t) => t.perAction >= 1);
   } catch { /* SQLite without the dbstat table */ }
   raw.close();
-  const size = (p: string) => {
-    try {
-      return statSync(p).size;
-    } catch {
-      return 0;
-    }
-  };
-  const bytes = size(path) + size(`${path}-wal`);
+  const bytes = storeBytes(path);
   rmSync(dir, { recursive: true, force: true });
   return { actions: n, bytes, perAction: bytes / n, tables };
 }
@@ -323,14 +329,7 @@ async function main(): Promise<void> {
       const seedSeconds = (performance.now() - t0) / 1000;
       const actions = Number(raw.get("SELECT count(*) AS n FROM actions")!.n);
       raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-      const size = (p: string) => {
-        try {
-          return statSync(p).size;
-        } catch {
-          return 0;
-        }
-      };
-      const bytes = size(path) + size(`${path}-wal`);
+      const bytes = storeBytes(path);
 
       // govern: warm-up, then timed calls (a mix of allow, hold and deny).
       // (1,000 calls: the first size otherwise times the JIT and the first WAL growth.)

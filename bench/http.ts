@@ -402,6 +402,18 @@ export interface HttpJson {
   errors: number;
   lost: number;
 }
+/** One load phase's row: clients, requests, requests per second, p50, p99. */
+function phaseJson(clients: number, latencies: number[], elapsed: number) {
+  const st = sum(latencies);
+  return {
+    clients,
+    n: latencies.length,
+    perSec: latencies.length / elapsed,
+    p50: st.p50,
+    p99: st.p99,
+  };
+}
+
 const json: HttpJson = {
   cpuUsPerResolution,
   cpuUsPerGet,
@@ -410,20 +422,8 @@ const json: HttpJson = {
     get: { user: getCpu.user, system: getCpu.system },
   },
   sequential: seqN,
-  post: {
-    clients: POST_CLIENTS,
-    n: lat.POST.length,
-    perSec: lat.POST.length / posts.elapsed,
-    p50: sum(lat.POST).p50,
-    p99: sum(lat.POST).p99,
-  },
-  get: {
-    clients: GET_CLIENTS,
-    n: lat.GET.length,
-    perSec: lat.GET.length / gets.elapsed,
-    p50: sum(lat.GET).p50,
-    p99: sum(lat.GET).p99,
-  },
+  post: phaseJson(POST_CLIENTS, lat.POST, posts.elapsed),
+  get: phaseJson(GET_CLIENTS, lat.GET, gets.elapsed),
   errors: errors.length,
   lost,
 };
