@@ -20,7 +20,7 @@ import type { PgBridge, PgBridgeFactory, SqlRow, SqlValue } from "../app/ports/s
 import { WarrantError } from "../core/errors.ts";
 
 type Res =
-  | { ok: true; rows?: SqlRow[]; count?: number }
+  | { ok: true; rows?: SqlRow[]; count?: number; kept?: SqlRow[] }
   | { ok: false; code: string; message: string; deferredSql?: string };
 
 /** `postgres://user:secret@host:5432/db?x` → `postgres://host:5432/db`: no credentials, no options. */
@@ -69,6 +69,8 @@ class WorkerBridge implements PgBridge {
   private closed = false;
   /** begin/defer requests not sent yet: they go with the next answered request. */
   private pending: Array<Record<string, unknown>> = [];
+  /** The prefetch in flight or answered: its statement, and its rows once answered. */
+  private fetch: { sql: string; params: SqlValue[]; rows: SqlRow[] | null } | null = null;
 
   constructor(
     private readonly url: string,
@@ -125,6 +127,7 @@ class WorkerBridge implements PgBridge {
     this.notifyPort = null;
     this.open = false;
     this.pending = [];
+    this.fetch = null;
   }
 
   private call(req: Record<string, unknown>): Res {
@@ -163,8 +166,13 @@ class WorkerBridge implements PgBridge {
   }
 
   private must(req: Record<string, unknown>): Extract<Res, { ok: true }> {
+    const sent = this.fetch && this.pending.some((p) => p.keep) ? this.fetch : null;
     const r = this.call(req);
-    if (r.ok) return r;
+    if (r.ok) {
+      if (sent) sent.rows = r.kept ?? null;
+      return r;
+    }
+    this.fetch = null;
     if (r.code === "store_unavailable" || r.code === "store_busy") {
       throw new WarrantError(
         r.code,
@@ -199,6 +207,25 @@ class WorkerBridge implements PgBridge {
     this.pending.push({ op: "defer", sql, params });
   }
 
+  prefetch(sql: string, params: SqlValue[] = []): void {
+    if (!this.open) {
+      throw new WarrantError("internal_error", "PgBridge.prefetch outside a transaction");
+    }
+    this.fetch = { sql, params, rows: null };
+    this.pending.push({ op: "defer", sql, params, keep: true });
+  }
+
+  prefetched(sql: string, params: SqlValue[] = []): SqlRow[] | null {
+    const f = this.fetch;
+    if (!f || f.sql !== sql || f.params.length !== params.length) return null;
+    if (f.params.some((p, i) => p !== params[i])) return null;
+    this.fetch = null;
+    if (f.rows) return f.rows;
+    // Not sent yet: the caller's own query replaces it.
+    this.pending = this.pending.filter((p) => !p.keep);
+    return null;
+  }
+
   begin(opts: { lockKey?: number; lockTimeoutMs?: number; isolation?: "repeatable read" }): void {
     if (this.open) {
       throw new WarrantError("internal_error", "PgBridge.begin: already in a transaction");
@@ -210,11 +237,13 @@ class WorkerBridge implements PgBridge {
 
   commit(): void {
     this.open = false;
+    this.fetch = null;
     this.must({ op: "commit" });
   }
 
   rollback(): void {
     this.open = false;
+    this.fetch = null;
     // Nothing of it reached the worker yet: nothing to roll back.
     if (this.pending[0]?.op === "begin") {
       this.pending = [];

@@ -23,7 +23,8 @@ interface Init {
 
 type Req =
   | { op: "query"; sql: string; params: unknown[] }
-  | { op: "defer"; sql: string; params: unknown[] }
+  /** keep: a prefetch, whose rows go back with the next answer (PgBridge.prefetch). */
+  | { op: "defer"; sql: string; params: unknown[]; keep?: boolean }
   | { op: "exec"; sql: string }
   | { op: "begin"; lockKey?: number; lockTimeoutMs?: number; isolation?: string }
   | { op: "commit" }
@@ -34,7 +35,7 @@ type Req =
   | { op: "batch"; items: Req[] };
 
 type Res =
-  | { ok: true; rows?: unknown[]; count?: number }
+  | { ok: true; rows?: unknown[]; count?: number; kept?: unknown[] }
   | { ok: false; code: string; message: string; deferredSql?: string };
 
 const { ctrl, port, notifyPort, url, schema } = workerData as Init;
@@ -183,7 +184,9 @@ let connected = false;
  * errors — the transaction is aborted then anyway, and COMMIT becomes a
  * rollback.
  */
-let deferred: Array<{ p: Promise<unknown>; sql: string }> = [];
+let deferred: Array<{ p: Promise<unknown>; sql: string; keep?: boolean }> = [];
+/** The rows of a settled prefetch, sent back with the answer that follows it. */
+let kept: unknown[] | undefined;
 
 async function settleDeferred(): Promise<{ e: unknown; sql: string } | null> {
   if (deferred.length === 0) return null;
@@ -192,7 +195,8 @@ async function settleDeferred(): Promise<{ e: unknown; sql: string } | null> {
   let first: { e: unknown; sql: string } | null = null;
   for (const d of list) {
     try {
-      await d.p;
+      const r = await d.p;
+      if (d.keep && !first) kept = [...(r as postgres.RowList<postgres.Row[]>)];
     } catch (e) {
       first ??= { e, sql: d.sql };
     }
@@ -236,13 +240,13 @@ function txConn(): postgres.ReservedSql | null {
 }
 
 /** Send a statement of the open transaction without waiting for it. */
-function pipeline(text: string, params: unknown[], simple = false): void {
+function pipeline(text: string, params: unknown[], simple = false, keep = false): void {
   const c = txConn();
   const p = c
     ? (simple ? c.unsafe(text).simple() : c.unsafe(text, params as never[], prep(text))).execute()
     : Promise.reject(Object.assign(new Error(LOST_MESSAGE), { code: "08006" }));
   p.catch(() => {}); // reported by settleDeferred
-  deferred.push({ p, sql: text });
+  deferred.push({ p, sql: text, keep });
 }
 
 /**
@@ -293,7 +297,7 @@ async function handle(m: Req): Promise<Res> {
     return last;
   }
   if (m.op === "defer") {
-    pipeline(m.sql, m.params);
+    pipeline(m.sql, m.params, false, m.keep === true);
     return { ok: true };
   }
   if (m.op === "close") {
@@ -353,6 +357,7 @@ async function begin(
 ): Promise<Res> {
   if (open) return { ok: false, code: "25001", message: "a transaction is already open" };
   deferred = [];
+  kept = undefined;
   // The driver's reserve() never resolves when it has to open the connection
   // itself (postgres 3.4.9: the reservation is the connection's `initial`
   // query, which it does not hand the connection to): open it first.
@@ -401,6 +406,8 @@ port.on("message", (m: Req) => {
       res = failed(e);
     }
     if (m.op === "defer") return; // nobody waits: its failure answers the next request
+    if (res.ok && kept) res = { ...res, kept };
+    kept = undefined;
     port.postMessage(res);
     Atomics.store(ctrl, 0, 1);
     Atomics.notify(ctrl, 0);

@@ -16,9 +16,12 @@ export interface AuditHead {
 
 const KEY = "audit_head";
 
+/** The head's read: the PostgreSQL driver sends it with a transaction's first statement. */
+export const HEAD_READ = { sql: "SELECT value FROM meta WHERE key = ?", params: [KEY] } as const;
+
 /** The recorded head; seq 0 with the genesis hash for an empty log. */
 export function readHead(db: SqlDriver): AuditHead {
-  const r = db.get("SELECT value FROM meta WHERE key = ?", [KEY]);
+  const r = db.get(HEAD_READ.sql, [KEY]);
   if (!r) return { seq: 0, hash: GENESIS_HASH };
   const m = /^(\d+) ([0-9a-f]{64})$/.exec(String(r.value));
   if (!m) {

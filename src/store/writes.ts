@@ -45,7 +45,13 @@ type NewEvent = {
 export class SqlTx extends SqlReads implements StoreTx {
   /** Events appended so far, handed to listeners after COMMIT. */
   readonly appended: EventRecord[] = [];
-  private head: AuditHead;
+  /**
+   * The chain head, read on first use rather than at BEGIN: under the
+   * writer lock it cannot move until COMMIT (writeHead runs only then), and
+   * a transaction that reads it after another statement lets the
+   * PostgreSQL driver send the read with that statement (pg-driver.ts).
+   */
+  private loaded: AuditHead | null = null;
   private open = true;
   private readonly writer: Writer = {
     db: this.db,
@@ -56,7 +62,14 @@ export class SqlTx extends SqlReads implements StoreTx {
 
   constructor(db: SqlDriver, codec: PayloadCodec) {
     super(db, codec);
-    this.head = readHead(db);
+  }
+
+  private get head(): AuditHead {
+    return this.loaded ??= readHead(this.db);
+  }
+
+  private set head(h: AuditHead) {
+    this.loaded = h;
   }
 
   /** The chain head after this transaction's appends. */
@@ -65,14 +78,14 @@ export class SqlTx extends SqlReads implements StoreTx {
   }
 
   /** A point to rewind the in-memory state to (with SQL `ROLLBACK TO` a savepoint). */
-  mark(): { appended: number; head: AuditHead } {
-    return { appended: this.appended.length, head: this.head };
+  mark(): { appended: number; head: AuditHead | null } {
+    return { appended: this.appended.length, head: this.loaded };
   }
 
   /** Forget the events appended since `m` (their rows were rolled back to a savepoint). */
-  rewind(m: { appended: number; head: AuditHead }): void {
+  rewind(m: { appended: number; head: AuditHead | null }): void {
     this.appended.length = m.appended;
-    this.head = m.head;
+    this.loaded = m.head;
   }
 
   /** Called by the store when the transaction ends; later calls throw. */

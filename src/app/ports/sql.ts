@@ -56,6 +56,18 @@ export interface PgBridge {
    */
   defer(sql: string, params?: SqlValue[]): void;
   /**
+   * Queue a read inside the open transaction that is sent with the next
+   * answered statement and answered with it: a read the caller will make
+   * later costs no round trip of its own. Valid only while nothing the
+   * transaction writes can change its answer (the caller's business).
+   */
+  prefetch(sql: string, params?: SqlValue[]): void;
+  /**
+   * The rows `prefetch(sql, params)` brought back, once; null when it was
+   * not sent yet (it is then dropped: ask with query) or never queued.
+   */
+  prefetched(sql: string, params?: SqlValue[]): SqlRow[] | null;
+  /**
    * Open a transaction on one connection; with `lockKey`, first wait for
    * `pg_advisory_xact_lock(lockKey)` (up to `lockTimeoutMs`, then store_busy).
    */

@@ -14,6 +14,13 @@
  * - `COMMIT` of a transaction that appended events → `pg_notify` first, so
  *   the notification is delivered exactly when the commit is visible.
  *
+ * A writer transaction's chain-head read (store/audit-head.ts) is prefetched:
+ * queued at BEGIN and sent with the first answered statement, whatever it
+ * is. The writer lock is taken first, and meta is written only at COMMIT,
+ * so the answer cannot change before the store asks for it (any write to
+ * meta drops it). A transaction whose first statement is something else —
+ * the outcome's compare-and-set — saves the head's own round trip.
+ *
  * Inside a transaction the writes nobody reads an answer from — the audit
  * events, the chain head, savepoints, the NOTIFY, the lock itself — are
  * pipelined (PgBridge.defer): the writer lock is held for fewer round
@@ -22,6 +29,7 @@
  */
 import type { PgBridge, SqlDriver, SqlRow, SqlValue } from "../../app/ports/sql.ts";
 import { WarrantError } from "../../core/errors.ts";
+import { HEAD_READ } from "../audit-head.ts";
 import { appendsEvents, pipelined, returnsId, toPostgres } from "./dialect.ts";
 
 /** The NOTIFY channel of a schema's store. */
@@ -49,6 +57,8 @@ export function pgDriver(
   let appended = false;
   const channel = channelOf(schema);
   const writerKey = lockKey("writer", schema);
+  const headSql = toPostgres(HEAD_READ.sql);
+  const headParams = [...HEAD_READ.params];
   /** Run `f`, naming a pipelined audit insert's duplicate seq as what it means. */
   const call = <T>(f: () => T): T => {
     try {
@@ -75,6 +85,7 @@ export function pgDriver(
       if (s === "BEGIN IMMEDIATE") {
         appended = false;
         bridge.begin({ lockKey: writerKey, lockTimeoutMs: opts.lockTimeoutMs ?? 30_000 });
+        bridge.prefetch(headSql, headParams);
       } else if (s === "BEGIN") {
         appended = false;
         bridge.begin({ isolation: "repeatable read" });
@@ -95,6 +106,7 @@ export function pgDriver(
     },
     run(sql, params) {
       if (appendsEvents(sql)) appended = true;
+      if (/\bmeta\b/.test(sql)) bridge.prefetched(headSql, headParams); // now stale: drop it
       if (returnsId(sql)) {
         const r = call(() => bridge.query(`${toPostgres(sql)} RETURNING id`, bind(params)));
         return { changes: r.count, lastInsertRowid: Number(r.rows[0]?.id ?? 0) };
@@ -107,6 +119,10 @@ export function pgDriver(
       return { changes: r.count, lastInsertRowid: 0 };
     },
     get(sql, params) {
+      if (sql === HEAD_READ.sql && params?.[0] === HEAD_READ.params[0]) {
+        const rows = bridge.prefetched(headSql, headParams);
+        if (rows) return rows[0] ?? null;
+      }
       return call(() => bridge.query(toPostgres(sql), bind(params))).rows[0] ?? null;
     },
     all(sql, params) {
