@@ -29,11 +29,12 @@ const opt = (name: string, dflt: string) => {
   return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
 };
 const SECONDS = Number(opt("--seconds", "6"));
+const WARMUP = Number(opt("--warmup", "3"));
 const BINARY = resolve(opt("--binary", join(ROOT, "dist/warrant")));
 const PG_URL = process.env.WARRANT_BENCH_PG_URL ?? process.env.WARRANT_DATABASE_URL;
 const GATES = [1, 4, 8];
 const cell = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
-const CALLERS_PER_GATE = 4;
+const CALLERS_PER_GATE = Number(opt("--callers", "4"));
 
 if (!PG_URL) {
   console.error("bench/store.ts: set WARRANT_BENCH_PG_URL (scripts/bench store starts a cluster)");
@@ -143,25 +144,31 @@ async function run(store: "sqlite" | "postgres", gates: number, schema: string):
   );
   try {
     for (const c of clients) await c.registerTool("echo", ({ args }) => args);
-    // Warm-up: every gate's first transactions (statement caches, connections).
-    await Promise.all(clients.map((c) => c.govern("echo", { warm: true })));
+    // Warm-up: the same load for WARMUP seconds first (connections, statement
+    // caches, and above all the JIT: a gate's compiler threads take ~0.3 s of
+    // CPU over its first thousand governs, which in a short window would be
+    // charged to the store, more so the more gates share the 2 cores).
+    const load = async (until: number, each?: (ms: number) => void) => {
+      await Promise.all(clients.flatMap((c) =>
+        Array.from({ length: CALLERS_PER_GATE }, async () => {
+          let n = 0;
+          while (performance.now() < until) {
+            const s = performance.now();
+            const r = await c.govern("echo", { n: n++ });
+            each?.(performance.now() - s);
+            if (r.phase !== "completed") throw new Error(`govern was ${JSON.stringify(r)}`);
+          }
+        })
+      ));
+    };
+    await load(performance.now() + WARMUP * 1000);
     const gatePids = childPids();
     const gateCpu0 = cpuOf(gatePids);
     const server = store === "postgres" ? await serverProbe() : null;
     const latencies: number[] = [];
     const until = performance.now() + SECONDS * 1000;
     const t0 = performance.now();
-    await Promise.all(clients.flatMap((c) =>
-      Array.from({ length: CALLERS_PER_GATE }, async () => {
-        let n = 0;
-        while (performance.now() < until) {
-          const s = performance.now();
-          const r = await c.govern("echo", { n: n++ });
-          latencies.push(performance.now() - s);
-          if (r.phase !== "completed") throw new Error(`govern was ${JSON.stringify(r)}`);
-        }
-      })
-    ));
+    await load(until, (ms) => latencies.push(ms));
     const wall = performance.now() - t0;
     const gateCpu = cpuOf(gatePids) - gateCpu0;
     const srv = server ? await server() : { cpu: NaN, commits: NaN };

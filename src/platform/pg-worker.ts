@@ -12,6 +12,7 @@
  */
 import postgres from "postgres";
 import { type MessagePort, workerData } from "node:worker_threads";
+import { mergeRuns, partFor, type PgItem } from "./pg-merge.ts";
 
 interface Init {
   ctrl: Int32Array;
@@ -22,9 +23,9 @@ interface Init {
 }
 
 type Req =
-  | { op: "query"; sql: string; params: unknown[] }
+  | { op: "query"; sql: string; params: unknown[]; parts?: string[] }
   /** keep: a prefetch, whose rows go back with the next answer (PgBridge.prefetch). */
-  | { op: "defer"; sql: string; params: unknown[]; keep?: boolean }
+  | { op: "defer"; sql: string; params: unknown[]; keep?: boolean; parts?: string[] }
   | { op: "exec"; sql: string }
   | { op: "begin"; lockKey?: number; lockTimeoutMs?: number; isolation?: string }
   | { op: "commit" }
@@ -184,7 +185,7 @@ let connected = false;
  * errors — the transaction is aborted then anyway, and COMMIT becomes a
  * rollback.
  */
-let deferred: Array<{ p: Promise<unknown>; sql: string; keep?: boolean }> = [];
+let deferred: Array<{ p: Promise<unknown>; sql: string; keep?: boolean; parts?: string[] }> = [];
 /** The rows of a settled prefetch, sent back with the answer that follows it. */
 let kept: unknown[] | undefined;
 
@@ -198,7 +199,7 @@ async function settleDeferred(): Promise<{ e: unknown; sql: string } | null> {
       const r = await d.p;
       if (d.keep && !first) kept = [...(r as postgres.RowList<postgres.Row[]>)];
     } catch (e) {
-      first ??= { e, sql: d.sql };
+      first ??= { e, sql: partFor(d.parts, d.sql, e) };
     }
   }
   return first;
@@ -240,13 +241,19 @@ function txConn(): postgres.ReservedSql | null {
 }
 
 /** Send a statement of the open transaction without waiting for it. */
-function pipeline(text: string, params: unknown[], simple = false, keep = false): void {
+function pipeline(
+  text: string,
+  params: unknown[],
+  simple = false,
+  keep = false,
+  parts?: string[],
+): void {
   const c = txConn();
   const p = c
     ? (simple ? c.unsafe(text).simple() : c.unsafe(text, params as never[], prep(text))).execute()
     : Promise.reject(Object.assign(new Error(LOST_MESSAGE), { code: "08006" }));
   p.catch(() => {}); // reported by settleDeferred
-  deferred.push({ p, sql: text, keep });
+  deferred.push({ p, sql: text, keep, ...(parts ? { parts } : {}) });
 }
 
 /**
@@ -289,7 +296,7 @@ async function finish(op: "commit" | "rollback"): Promise<Res> {
 async function handle(m: Req): Promise<Res> {
   if (m.op === "batch") {
     let last: Res = { ok: true };
-    for (const item of m.items) {
+    for (const item of mergeRuns(m.items as PgItem[]) as Req[]) {
       last = await handle(item);
       // A failed BEGIN ends the batch: what follows must not run outside it.
       if (!last.ok) return last;
@@ -297,7 +304,7 @@ async function handle(m: Req): Promise<Res> {
     return last;
   }
   if (m.op === "defer") {
-    pipeline(m.sql, m.params, false, m.keep === true);
+    pipeline(m.sql, m.params, false, m.keep === true, m.parts);
     return { ok: true };
   }
   if (m.op === "close") {
@@ -324,7 +331,14 @@ async function handle(m: Req): Promise<Res> {
         q.catch(() => {});
         const bad = await settleDeferred();
         if (bad) return deferredFailure(bad);
-        const r = await q;
+        let r: postgres.RowList<postgres.Row[]>;
+        try {
+          r = await q;
+        } catch (e) {
+          // A read merged with writes (pg-merge.ts): name the write that failed.
+          if (m.parts) return deferredFailure({ e, sql: partFor(m.parts, m.sql, e) });
+          throw e;
+        }
         succeeded();
         return { ok: true, ...rowsOf(r) };
       }
