@@ -149,17 +149,19 @@ async function run(store: "sqlite" | "postgres", gates: number, schema: string):
     // CPU over its first thousand governs, which in a short window would be
     // charged to the store, more so the more gates share the 2 cores).
     const load = async (until: number, each?: (ms: number) => void) => {
-      await Promise.all(clients.flatMap((c) =>
-        Array.from({ length: CALLERS_PER_GATE }, async () => {
-          let n = 0;
-          while (performance.now() < until) {
-            const s = performance.now();
-            const r = await c.govern("echo", { n: n++ });
-            each?.(performance.now() - s);
-            if (r.phase !== "completed") throw new Error(`govern was ${JSON.stringify(r)}`);
-          }
-        })
-      ));
+      await Promise.all(
+        clients.flatMap((c) =>
+          Array.from({ length: CALLERS_PER_GATE }, async () => {
+            let n = 0;
+            while (performance.now() < until) {
+              const s = performance.now();
+              const r = await c.govern("echo", { n: n++ });
+              each?.(performance.now() - s);
+              if (r.phase !== "completed") throw new Error(`govern was ${JSON.stringify(r)}`);
+            }
+          })
+        ),
+      );
     };
     await load(performance.now() + WARMUP * 1000);
     const gatePids = childPids();
