@@ -81,6 +81,9 @@ interface Row {
   serverCpu: number;
   /** Transactions committed per govern (pg_stat_database; NaN for SQLite). */
   commits: number;
+  /** Share of samples in which a writer held the schema's lock, and writers waiting on average (NaN for SQLite). */
+  lockHeld: number;
+  lockWaiting: number;
 }
 
 /** utime + stime of a process, ms (USER_HZ 100), or NaN when /proc cannot tell. */
@@ -106,6 +109,33 @@ function childPids(): number[] {
 const cpuOf = (pids: number[]) => pids.reduce((n, p) => n + procCpuMs(p), 0);
 
 /** The server side of a PostgreSQL run: its backends' CPU and the commits, read twice. */
+/**
+ * Samples pg_locks every 10 ms while the run lasts: how often a writer holds
+ * the schema's advisory lock (writers serialise on it, so a share near 1
+ * means the lock, not the cores, bounds the run) and how many wait for it.
+ */
+function lockSampler(): () => Promise<{ held: number; waiting: number }> {
+  const sql = postgres(PG_URL!, { max: 1, onnotice: () => {} });
+  let samples = 0, held = 0, waiting = 0, on = true;
+  const loop = (async () => {
+    while (on) {
+      const r =
+        await sql`SELECT count(*) FILTER (WHERE granted) AS h, count(*) FILTER (WHERE NOT granted) AS w
+        FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()`;
+      samples++;
+      if (Number(r[0]!.h) > 0) held++;
+      waiting += Number(r[0]!.w);
+      await new Promise((res) => setTimeout(res, 10));
+    }
+  })();
+  return async () => {
+    on = false;
+    await loop;
+    await sql.end();
+    return { held: held / samples, waiting: waiting / samples };
+  };
+}
+
 async function serverProbe(): Promise<() => Promise<{ cpu: number; commits: number }>> {
   const sql = postgres(PG_URL!, { max: 1, onnotice: () => {} });
   const read = async () => {
@@ -167,12 +197,14 @@ async function run(store: "sqlite" | "postgres", gates: number, schema: string):
     const gatePids = childPids();
     const gateCpu0 = cpuOf(gatePids);
     const server = store === "postgres" ? await serverProbe() : null;
+    const locks = store === "postgres" ? lockSampler() : null;
     const latencies: number[] = [];
     const until = performance.now() + SECONDS * 1000;
     const t0 = performance.now();
     await load(until, (ms) => latencies.push(ms));
     const wall = performance.now() - t0;
     const gateCpu = cpuOf(gatePids) - gateCpu0;
+    const lk = locks ? await locks() : { held: NaN, waiting: NaN };
     const srv = server ? await server() : { cpu: NaN, commits: NaN };
     const s = summarize(latencies);
     const n = latencies.length;
@@ -186,6 +218,8 @@ async function run(store: "sqlite" | "postgres", gates: number, schema: string):
       gateCpu: gatePids.length > 0 ? gateCpu / n : NaN,
       serverCpu: srv.cpu / n,
       commits: srv.commits / n,
+      lockHeld: lk.held,
+      lockWaiting: lk.waiting,
     };
   } finally {
     for (const c of clients) await c.close();
@@ -273,7 +307,7 @@ async function main(): Promise<void> {
     const by = (s: string, g: number) => rows.find((r) => r.store === s && r.gates === g)!;
     console.log(`## Store: govern throughput, SQLite vs PostgreSQL, 1–${GATES.at(-1)} gate processes
 
-Compiled binary; each gate process has ${CALLERS_PER_GATE} callers in flight; an allowed tool with a trivial body (2 transactions per govern: the decision with its executing intent, then the outcome); ${SECONDS} s per row; SQLite with synchronous=FULL, PostgreSQL 15 local (TCP on 127.0.0.1, fsync on, synchronous_commit=on). Latencies in ms. CPU per govern: user+system time of the gate processes (and, for PostgreSQL, of the server backends serving them) over the timed run ÷ governs — less disturbed by other load than the latencies; commits/govern below 2 is the group commit at work.
+Compiled binary; each gate process has ${CALLERS_PER_GATE} caller(s) in flight, after ${WARMUP} s of the same load (JIT warm-up); an allowed tool with a trivial body (2 transactions per govern: the decision with its executing intent, then the outcome); ${SECONDS} s per row; SQLite with synchronous=FULL, PostgreSQL 15 local (TCP on 127.0.0.1, fsync on, synchronous_commit=on). Latencies in ms. CPU per govern: user+system time of the gate processes (and, for PostgreSQL, of the server backends serving them) over the timed run ÷ governs — less disturbed by other load than the latencies; commits/govern below 2 is the group commit at work. Lock held: the share of pg_locks samples (every 10 ms) in which a writer held the schema's advisory lock; writers waiting: how many waited for it, on average — a share near 100% means the one-writer lock, not the cores, bounds the run.
 
 ${
       markdownTable(
@@ -290,6 +324,8 @@ ${
           "PG gates",
           "PG server",
           "PG commits/govern",
+          "PG lock held",
+          "PG writers waiting",
         ],
         GATES.map((g) => {
           const s = by("sqlite", g);
@@ -307,6 +343,8 @@ ${
             cell(p.gateCpu),
             cell(p.serverCpu),
             cell(p.commits),
+            `${(p.lockHeld * 100).toFixed(0)}%`,
+            cell(p.lockWaiting),
           ];
         }),
       )
