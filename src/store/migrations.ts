@@ -4,12 +4,13 @@
  * warrant (a version this binary does not know) refuses to open rather than
  * guess. Never edit a shipped migration: add the next number.
  *
- * Size matters (one action + its ~4 events: ~1.4 KB at schema 7): TEXT
+ * Size matters (one action + its ~4 events: ~1.1 KB at schema 8; docs/storage.md): TEXT
  * primary keys on small tables are WITHOUT ROWID, optional lookups use
  * partial indexes, args/output are BLOBs written by the payload codec, and
  * event hashes are stored as 32-byte BLOBs (read back as lowercase hex; use
  * `hex(hash)` in the sqlite3 shell); from schema 7 on an event's prev_hash
- * is not stored (an empty BLOB) but read from the row before it.
+ * is not stored (an empty BLOB) but read from the row before it; from
+ * schema 8 on SQLite stores event payloads packed (store/event-payload.ts).
  */
 import type { SqlDriver } from "../app/ports/sql.ts";
 import { WarrantError } from "../core/errors.ts";
@@ -217,6 +218,15 @@ CREATE INDEX actions_repeat ON actions(args_digest, tool) WHERE request_id IS NO
 DROP INDEX actions_state;
 CREATE INDEX actions_executing ON actions(id) WHERE state = 'executing';
 `,
+  },
+  {
+    // Storage (issue 12): from here on SQLite stores event payloads packed
+    // (store/event-payload.ts), the exact canonical text the hash covers in
+    // about half the bytes; older rows keep their text. No table changes:
+    // the version is what makes an earlier warrant refuse the file rather
+    // than read packed payloads it does not know.
+    version: 8,
+    sql: `SELECT 1;`,
   },
 ];
 

@@ -11,6 +11,7 @@ import { isWarrantError } from "../core/errors.ts";
 import { digestOf, storedDigest } from "./action-writes.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
 import { payloadAad } from "./rows.ts";
+import { storedPayloadValue } from "./event-payload.ts";
 
 /** One row that disagrees with the chain. */
 export interface RowProblem {
@@ -56,7 +57,7 @@ function chainOf(db: SqlDriver, actionId: string): ChainEntry[] {
     .map((r) => {
       let payload: Record<string, unknown> = {};
       try {
-        payload = JSON.parse(String(r.payload)) as Record<string, unknown>;
+        payload = storedPayloadValue(r.payload, "events.payload");
       } catch { /* the chain check reports it */ }
       return { type: String(r.type), payload };
     });

@@ -15,6 +15,7 @@ import type { SqlDriver, SqlRow, SqlValue } from "../app/ports/sql.ts";
 import { GENESIS_HASH } from "../core/audit-chain.ts";
 import { WarrantError } from "../core/errors.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
+import { storedPayloadValue } from "./event-payload.ts";
 
 /** Associated data naming a payload's row and column. */
 export function payloadAad(
@@ -173,7 +174,7 @@ export function eventsFromRows(db: SqlDriver, rows: readonly SqlRow[]): EventRec
       at: num(r.at),
       type: str(r.type),
       action_id: strOrNull(r.action_id),
-      payload: json(r.payload, `events.payload of seq ${seq}`),
+      payload: storedPayloadValue(r.payload, `events.payload of seq ${seq}`),
       prev_hash: prev,
       hash: hashHex(r.hash),
     };

@@ -11,8 +11,8 @@
  * Measured (Bun 1.4.5, ext4 on virtio disk, 3 commits per action: decide,
  * executing, completed; 9000 commits): NORMAL 81–98 µs/commit, FULL
  * 214–216 µs/commit — about +0.13 ms per commit, under 0.5 ms per action,
- * which is noise next to a tool call. Stored size: ~1.4 KB per simple
- * action with its 4 events (schema 7; bench/history.ts measures it).
+ * which is noise next to a tool call. Stored size: ~1.1 KB per simple
+ * action with its 4 events (schema 8; bench/history.ts measures it).
  *
  * Concurrency: every write transaction is BEGIN IMMEDIATE, so writers from
  * several processes serialise on the file lock (they wait their turn up to
@@ -40,6 +40,7 @@ import { crossCheckRows } from "./row-audit.ts";
 import { createPayloadCodec, type PayloadCodec } from "./payload-codec.ts";
 import { SqlReads } from "./reads.ts";
 import { eventsFromRows, prevHashStored } from "./rows.ts";
+import { storedPayloadText } from "./event-payload.ts";
 import { SqlTx } from "./writes.ts";
 
 export interface OpenStoreOptions {
@@ -300,7 +301,7 @@ export class SqliteStore extends SqlReads implements Store {
             const e = records?.[i] ?? eventsFromRows(this.db, [row])[0]!;
             bad = v.check({
               ...e,
-              payload_text: String(row.payload),
+              payload_text: storedPayloadText(row.payload, `events.payload of seq ${e.seq}`),
               prev_hash_derived: !prevHashStored(row.prev_hash),
             });
           } catch (e) {

@@ -1,7 +1,8 @@
 /**
  * `warrant store copy`: move a store between SQLite and PostgreSQL (either
  * way) with its chain intact. Rows are copied byte for byte — events with
- * their stored payload text and hashes, payloads as the ciphertext they are
+ * their stored payloads and hashes (a packed SQLite payload goes to
+ * PostgreSQL as the canonical text its hash covers: event-payload.ts), payloads as the ciphertext they are
  * (their associated data is the row identity, which does not change), `meta`
  * with the store's id, chain head and key-check values — so the copy is the
  * same store: `audit verify` passes on it with the same head, a witness's
@@ -15,6 +16,7 @@ import type { Store } from "../app/ports/store.ts";
 import { WarrantError } from "../core/errors.ts";
 import { SCHEMA_VERSION } from "./migrations.ts";
 import { SqliteStore } from "./sqlite-store.ts";
+import { storedPayloadText } from "./event-payload.ts";
 
 /**
  * Tables in foreign-key order, each with a unique key its pages follow
@@ -110,6 +112,7 @@ export function copyStore(
     0,
   );
   const rows: Record<string, number> = {};
+  const toPg = dst.name === "postgres";
   let done = 0;
   dst.exec("BEGIN IMMEDIATE");
   try {
@@ -133,6 +136,10 @@ export function copyStore(
           const sql = `INSERT INTO ${table} (${cols.join(", ")}) VALUES (${
             cols.map(() => "?").join(", ")
           })` + (table === "meta" ? " ON CONFLICT (key) DO UPDATE SET value = excluded.value" : "");
+          if (table === "events" && toPg && r.payload instanceof Uint8Array) {
+            // PostgreSQL keeps payloads as text: the exact text the hash covers.
+            r.payload = storedPayloadText(r.payload, `events.payload of seq ${String(r.seq)}`);
+          }
           for (let i = 0; i < copies; i++) dst.run(sql, cols.map((c) => r[c] as SqlValue));
           n += copies;
           done += copies;

@@ -25,6 +25,7 @@ import { type AuditHead, readHead } from "./audit-head.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
 import { SqlReads } from "./reads.ts";
 import { hashBytes, payloadAad, PREV_HASH_NOT_STORED } from "./rows.ts";
+import { packPayload } from "./event-payload.ts";
 import {
   type ActionStep,
   insertAction,
@@ -113,6 +114,8 @@ export class SqlTx extends SqlReads implements StoreTx {
     const recs: EventRecord[] = [];
     const params: SqlValue[] = [];
     let head = this.head;
+    // SQLite keeps payloads packed (event-payload.ts); PostgreSQL keeps the text.
+    const pack = this.db.name !== "postgres";
     for (const e of list) {
       // The canonical text is stored and hashed: the hash covers exactly the
       // bytes stored. A payload canonical JSON takes as is (the usual case) is
@@ -140,7 +143,7 @@ export class SqlTx extends SqlReads implements StoreTx {
         fields.at,
         fields.type,
         fields.action_id,
-        payloadText,
+        (pack ? packPayload(payload) : null) ?? payloadText,
         PREV_HASH_NOT_STORED, // the hash of the row before (rows.ts eventsFromRows)
         hashBytes(hash),
       );

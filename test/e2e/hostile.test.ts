@@ -10,6 +10,7 @@ import { APPROVERS, e2ePolicy } from "./fixtures.ts";
 import { makeWorkspace, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
 import { withStoreSql } from "./store-sql.ts";
+import { storedPayloadText } from "../../src/store/event-payload.ts";
 
 let ws: Workspace;
 let gate: GateClient;
@@ -90,11 +91,14 @@ describe("hostile stdio input", () => {
     expect(executions).toBe(0);
     await gate.registerTool("search_docs", () => "ok");
     await new Promise((res) => setTimeout(res, 50));
+    // Payloads as stored: packed on SQLite, text on PostgreSQL (store/event-payload.ts).
     const n = withStoreSql(ws, (db) =>
-      db.get<{ n: number }>(
-        "SELECT count(*) AS n FROM events WHERE type = 'protocol.malformed' AND payload LIKE '%duplicate key%'",
-      )!, { readonly: true });
-    expect(n.n).toBeGreaterThanOrEqual(4);
+      db.all<{ payload: string | Uint8Array }>(
+        "SELECT payload FROM events WHERE type = 'protocol.malformed'",
+      ).filter((r) => storedPayloadText(r.payload, "test").includes("duplicate key")).length, {
+      readonly: true,
+    });
+    expect(n).toBeGreaterThanOrEqual(4);
   });
 
   test("prototype-named tools are ordinary names: denied by default, never executed", async () => {

@@ -12,6 +12,7 @@ import { DATA_KEY, encryptedWorkspace } from "./fixtures.ts";
 import { runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
 import { storeSql } from "./store-sql.ts";
+import { storedPayloadValue } from "../../src/store/event-payload.ts";
 
 const KEY = DATA_KEY;
 let ws: Workspace;
@@ -38,11 +39,11 @@ test("a two-field argument cannot be brute-forced from the stored digests", asyn
       "FROM actions a JOIN approval_requests r ON r.action_id = a.id WHERE a.id = ?",
     held.action_id,
   )!;
-  const eventDigests = db.all<{ payload: string }>(
+  const eventDigests = db.all<{ payload: string | Uint8Array }>(
     "SELECT payload FROM events WHERE action_id = ?",
     held.action_id,
   ).flatMap((e) =>
-    Object.values(JSON.parse(e.payload)).filter((v) =>
+    Object.values(storedPayloadValue(e.payload, "test")).filter((v) =>
       typeof v === "string" && /^(sha256|hmac-sha256)/.test(v)
     )
   );

@@ -15,6 +15,7 @@ import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "n
 import { join } from "node:path";
 import { eventHashOfText, GENESIS_HASH } from "../../src/core/audit-chain.ts";
 import { hashBytes } from "../../src/store/rows.ts";
+import { storedPayloadText } from "../../src/store/event-payload.ts";
 import { APPROVERS, e2ePolicy } from "./fixtures.ts";
 import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
@@ -191,10 +192,17 @@ describe("signed checkpoints in a witness", () => {
       d.run("UPDATE events SET payload = ? WHERE seq = 3", '{"forged":true}');
       let prev = GENESIS_HASH;
       const rows = d.all<
-        { seq: number; at: number; type: string; action_id: string | null; payload: string }
+        {
+          seq: number;
+          at: number;
+          type: string;
+          action_id: string | null;
+          payload: string | Uint8Array;
+        }
       >("SELECT seq, at, type, action_id, payload FROM events ORDER BY seq");
       for (const r of rows) {
-        const h = eventHashOfText({ ...r, prev_hash: prev }, r.payload);
+        // The attacker knows the stored form (packed on SQLite: store/event-payload.ts).
+        const h = eventHashOfText({ ...r, prev_hash: prev }, storedPayloadText(r.payload, "t"));
         d.run(
           "UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?",
           hashBytes(prev),

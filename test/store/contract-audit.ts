@@ -3,6 +3,7 @@ import type { SqlValue } from "../../src/app/ports/sql.ts";
 import type { Store } from "../../src/app/ports/store.ts";
 import { eventHash, eventHashOfText, GENESIS_HASH } from "../../src/core/audit-chain.ts";
 import { hashBytes } from "../../src/store/rows.ts";
+import { PACKED_V1, storedPayloadText } from "../../src/store/event-payload.ts";
 import { eq, ok, type TestApi, throwsCode } from "./assert.ts";
 import { actionIn, type Backend, type Ctx, withCtx } from "./harness.ts";
 
@@ -36,7 +37,7 @@ function rebuildWith(c: Ctx, seq: number, payload: string): void {
         action_id: r.action_id === null ? null : String(r.action_id),
         prev_hash: prev,
       };
-      const h = eventHashOfText(f, String(r.payload));
+      const h = eventHashOfText(f, storedPayloadText(r.payload, "test"));
       raw.run("UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?", [
         hashBytes(prev),
         hashBytes(h),
@@ -200,18 +201,51 @@ export function auditContract(name: string, driver: Backend, t: TestApi): void {
     eq(s.verifyAudit().first_bad?.seq, 5);
   });
 
-  test("payloads are stored as canonical JSON and hashed as stored", (c) => {
+  test("payloads are stored as canonical JSON (packed on SQLite) and hashed as stored", (c) => {
     const s = seeded(c);
     const raw = c.raw();
     try {
       for (const r of raw.all("SELECT payload FROM events")) {
-        const text = String(r.payload);
+        // SQLite: the packed form of the canonical text (event-payload.ts); PostgreSQL: the text.
+        if (c.kind === "sqlite") {
+          ok(r.payload instanceof Uint8Array && r.payload[0] === PACKED_V1, String(r.payload));
+        } else eq(typeof r.payload, "string");
+        const text = storedPayloadText(r.payload, "test");
         eq(JSON.stringify(sortKeys(JSON.parse(text))), text);
       }
     } finally {
       raw.close();
     }
     eq(s.verifyAudit().ok, true);
+  });
+
+  test("a packed payload edited by one byte, or made unreadable, fails verification at its seq", (c) => {
+    if (c.kind !== "sqlite") return; // PostgreSQL stores payloads as text
+    const s = seeded(c);
+    const raw = c.raw();
+    const row = raw.get("SELECT payload FROM events WHERE seq = 3")!;
+    raw.close();
+    const packed = row.payload as Uint8Array;
+    const before = s.events({ afterSeq: 2, limit: 1 })[0]!;
+    // A digit of the allowed event's rules or policy: a flipped byte decodes to other text.
+    for (let i = packed.length - 1; i > 1; i--) {
+      const edited = packed.slice();
+      edited[i] = edited[i]! ^ 1;
+      tamper(c, [["UPDATE events SET payload = ? WHERE seq = 3", [edited]]]);
+      const r = s.verifyAudit();
+      eq([r.ok, r.first_bad?.seq], [false, 3]);
+    }
+    tamper(c, [["UPDATE events SET payload = ? WHERE seq = 3", [new Uint8Array([1, 8, 9])]]]);
+    const r = s.verifyAudit();
+    eq([r.ok, r.first_bad?.seq], [false, 3]);
+    ok(r.first_bad!.problem.includes("packed payload"), r.first_bad!.problem);
+    // The row holding its canonical text instead (as rows written before schema 8 do)
+    // verifies and reads the same.
+    tamper(c, [["UPDATE events SET payload = ? WHERE seq = 3", [
+      storedPayloadText(packed, "test"),
+    ]]]);
+    eq(s.verifyAudit(), { ok: true, checked: 9 });
+    eq(s.events({ afterSeq: 2, limit: 1 })[0], before);
   });
 
   test("a duplicate-key payload, even re-hashed with the chain rebuilt, is reported", (c) => {
@@ -228,7 +262,10 @@ export function auditContract(name: string, driver: Backend, t: TestApi): void {
   test("a payload with whitespace, even re-hashed with the chain rebuilt, is reported", (c) => {
     const s = seeded(c);
     const raw = c.raw();
-    const text = String(raw.get("SELECT payload FROM events WHERE seq = 5")!.payload);
+    const text = storedPayloadText(
+      raw.get("SELECT payload FROM events WHERE seq = 5")!.payload,
+      "t",
+    );
     raw.close();
     rebuildWith(c, 5, `${text} `);
     const r = s.verifyAudit();

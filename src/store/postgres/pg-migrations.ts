@@ -167,6 +167,8 @@ DROP INDEX actions_state;
 CREATE INDEX actions_executing ON actions(id) WHERE state = 'executing';
 `,
   },
+  // Event payloads packed on SQLite only: PostgreSQL keeps them as text.
+  { version: 8, sql: `SELECT 1;` },
 ];
 
 if (PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version !== SCHEMA_VERSION) {
