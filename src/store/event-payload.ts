@@ -337,11 +337,12 @@ class In {
     if (this.i >= this.b.length) this.bad("ends early");
     return this.b[this.i++]!;
   }
-  take(k: number): Uint8Array {
-    if (this.i + k > this.b.length) this.bad("ends early");
-    const s = this.b.subarray(this.i, this.i + k);
-    this.i += k;
-    return s;
+  /** Skip `k` bytes, returning where they start (no view: a typed-array view costs more than a small copy). */
+  skip(k: number): number {
+    const at = this.i;
+    if (at + k > this.b.length) this.bad("ends early");
+    this.i = at + k;
+    return at;
   }
   varint(): number {
     let v = 0;
@@ -360,50 +361,48 @@ class In {
 
 const HEX_CODE = Array.from({ length: 16 }, (_, i) => HEX.charCodeAt(i));
 const CROCK_CODE = Array.from({ length: 32 }, (_, i) => CROCKFORD.charCodeAt(i));
-/** Character codes of a string being decoded (one native call per string, not one per character). */
-const CODES: number[] = new Array<number>(64).fill(0);
+/**
+ * Text being decoded, and views of its first n bytes made once: short
+ * strings, digests and ids are copied here and decoded through a cached
+ * view, since making a typed-array view costs more than copying a few bytes.
+ */
+const SCRATCH = new Uint8Array(80);
+const VIEW = Array.from({ length: SCRATCH.length + 1 }, (_, n) => SCRATCH.subarray(0, n));
 
-function hexOf(bytes: Uint8Array): string {
-  for (let i = 0; i < 32; i++) {
-    const b = bytes[i]!;
-    CODES[2 * i] = HEX_CODE[b >> 4]!;
-    CODES[2 * i + 1] = HEX_CODE[b & 15]!;
-  }
-  return String.fromCharCode.apply(null, CODES);
-}
-
-/** Short ASCII without a native decoder call (most payload strings); else strict UTF-8. */
-function utf8Of(r: In, bytes: Uint8Array): string {
-  if (bytes.length <= 64) {
-    let s = "";
-    for (let i = 0; i < bytes.length; i++) {
-      const c = bytes[i]!;
-      if (c >= 0x80) return utf8Slow(r, bytes);
-      s += ASCII[c]!;
-    }
-    return s;
-  }
-  return utf8Slow(r, bytes);
-}
-
-const ASCII = Array.from({ length: 128 }, (_, c) => String.fromCharCode(c));
-
-function utf8Slow(r: In, bytes: Uint8Array): string {
+function decodeScratch(r: In, n: number): string {
   try {
-    return utf8Strict.decode(bytes);
+    return utf8Strict.decode(VIEW[n]!);
   } catch {
     return r.bad("holds invalid UTF-8");
   }
 }
 
 function readString(r: In, tag: number): string {
+  const b = r.b;
   switch (tag) {
-    case 6:
-      return utf8Of(r, r.take(r.varint()));
+    case 6: {
+      const n = r.varint();
+      const at = r.skip(n);
+      if (n <= SCRATCH.length) {
+        for (let k = 0; k < n; k++) SCRATCH[k] = b[at + k]!;
+        return decodeScratch(r, n);
+      }
+      try {
+        return utf8Strict.decode(b.subarray(at, at + n));
+      } catch {
+        return r.bad("holds invalid UTF-8");
+      }
+    }
     case 9:
-      return SHA256 + hexOf(r.take(32));
-    case 10:
-      return HMAC + hexOf(r.take(32));
+    case 10: {
+      const at = r.skip(32);
+      for (let k = 0; k < 32; k++) {
+        const x = b[at + k]!;
+        SCRATCH[2 * k] = HEX_CODE[x >> 4]!;
+        SCRATCH[2 * k + 1] = HEX_CODE[x & 15]!;
+      }
+      return (tag === 9 ? SHA256 : HMAC) + decodeScratch(r, 64);
+    }
     case 11: {
       const w = WORDS[r.byte()];
       return w ?? r.bad("names an unknown word");
@@ -411,27 +410,29 @@ function readString(r: In, tag: number): string {
     case 12: {
       const len = r.byte();
       if (len < 1 || len > 16) r.bad("holds a bad id prefix");
-      let s = "";
-      for (const c of r.take(len)) {
+      const p = r.skip(len);
+      for (let k = 0; k < len; k++) {
+        const c = b[p + k]!;
         if (c < 0x61 || c > 0x7a) r.bad("holds a bad id prefix");
-        s += ASCII[c]!;
+        SCRATCH[k] = c;
       }
-      s += "_";
-      const packed = r.take(17);
-      if ((packed[16]! & 0x3f) !== 0) r.bad("holds a bad id");
+      SCRATCH[len] = 0x5f; // "_"
+      const at = r.skip(17);
+      if ((b[at + 16]! & 0x3f) !== 0) r.bad("holds a bad id");
+      let n = len + 1;
+      const end = n + 26;
       let acc = 0;
       let bits = 0;
-      let n = 0;
-      for (let i = 0; i < 17; i++) {
-        acc = (acc << 8) | packed[i]!;
+      for (let k = 0; k < 17; k++) {
+        acc = (acc << 8) | b[at + k]!;
         bits += 8;
-        while (bits >= 5 && n < 26) {
+        while (bits >= 5 && n < end) {
           bits -= 5;
-          CODES[n++] = CROCK_CODE[(acc >> bits) & 31]!;
+          SCRATCH[n++] = CROCK_CODE[(acc >> bits) & 31]!;
         }
         acc &= (1 << bits) - 1;
       }
-      return s + String.fromCharCode.apply(null, CODES.slice(0, 26));
+      return decodeScratch(r, end);
     }
     default:
       return r.bad(`holds an unknown tag ${tag}`);
@@ -452,8 +453,8 @@ function readValue(r: In, depth: number): unknown {
     case 4:
       return -r.varint();
     case 5: {
-      const bytes = r.take(8);
-      const v = new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true);
+      const at = r.skip(8);
+      const v = new DataView(r.b.buffer, r.b.byteOffset + at, 8).getFloat64(0, true);
       if (!Number.isFinite(v)) r.bad("holds a number that is not finite");
       return v;
     }

@@ -70,7 +70,7 @@ test("schema 7 → now: every action, request and event reads as before; verify 
       });
       raw.close();
       expect(s.events({})).toEqual(SNAPSHOT.events);
-      expect(ACTION_IDS.map((id) => s.getAction(id))).toEqual(SNAPSHOT.actions);
+      expect(ACTION_IDS.map((id) => s.getAction(id))).toEqual(SNAPSHOT.actions as never);
       expect(s.listRequests({})).toEqual(SNAPSHOT.requests as never);
       for (const id of ACTION_IDS) {
         expect(s.events({ actionId: id })).toEqual(
