@@ -4,10 +4,16 @@
  * refused), and the types inferred from them. docs/protocol.md is the
  * reference; gate-outbound.ts is the other direction.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
+import type { $ZodError } from "zod/v4/core";
+import { zodMessages } from "../core/zod-messages.ts";
 
-const id = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const name = z.string().min(1).max(256);
+// zod's "mini" build (as app/config.ts): the same checks and messages,
+// built at every start ~3x faster than with the classic API.
+zodMessages();
+
+const id = z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
+const name = z.string().check(z.minLength(1), z.maxLength(256));
 const args = z.record(z.string(), z.unknown());
 
 export const InboundSchema = z.discriminatedUnion("type", [
@@ -16,26 +22,31 @@ export const InboundSchema = z.discriminatedUnion("type", [
     type: z.literal("govern"),
     id,
     tool: name,
-    args: args.default({}),
-    correlation_id: z.string().max(512).nullish(),
+    args: z._default(args, {}),
+    correlation_id: z.nullish(z.string().check(z.maxLength(512))),
   }),
   z.strictObject({
     type: z.literal("resume"),
     id,
-    action_id: z.string().min(1).max(128),
-    request_id: z.string().max(128).nullish(),
-    wait_ms: z.number().int().min(0).max(86_400_000).nullish(),
+    action_id: z.string().check(z.minLength(1), z.maxLength(128)),
+    request_id: z.nullish(z.string().check(z.maxLength(128))),
+    wait_ms: z.nullish(z.number().check(z.int(), z.minimum(0), z.maximum(86_400_000))),
   }),
   z.strictObject({
     type: z.literal("tool_result"),
     id,
     output: z.unknown(),
-    documents: z.array(z.strictObject({ text: z.string(), source: z.string().nullish() })).default(
+    documents: z._default(
+      z.array(z.strictObject({ text: z.string(), source: z.nullish(z.string()) })),
       [],
     ),
   }),
-  z.strictObject({ type: z.literal("tool_error"), id, message: z.string().max(1_000_000) }),
-  z.strictObject({ type: z.literal("shutdown"), id: id.optional() }),
+  z.strictObject({
+    type: z.literal("tool_error"),
+    id,
+    message: z.string().check(z.maxLength(1_000_000)),
+  }),
+  z.strictObject({ type: z.literal("shutdown"), id: z.optional(id) }),
 ]);
 
 /** A hook message after parsing (defaults applied). */
@@ -131,7 +142,7 @@ export function jsonDepth(value: unknown, limit: number): number {
 }
 
 /** One-line description of why a message was refused (the first zod issue, with its path). */
-export function describeIssue(err: z.ZodError): string {
+export function describeIssue(err: $ZodError): string {
   const i = err.issues[0];
   if (!i) return "invalid message";
   const path = i.path.length > 0 ? i.path.map(String).join(".") : "(message)";

@@ -135,3 +135,17 @@ describe("config mistakes a person makes", () => {
     );
   });
 });
+
+test("zod's English messages without its classic API loaded (the schemas use zod/mini)", () => {
+  // A process that loads only the config module: no classic zod to install the locale.
+  const code = `import { parseConfig } from ${
+    JSON.stringify(`${import.meta.dir}/../../src/app/config.ts`)
+  };
+    try { parseConfig(JSON.stringify({ project: "", policy: { file: "p" } }), "/x/w.json"); }
+    catch (e) { console.log(e.message); }`;
+  const r = Bun.spawnSync([process.execPath, "-e", code]);
+  expect(r.stdout.toString().trim()).toBe(
+    "Cannot load config /x/w.json: project: Too small: expected string to have >=1 characters; " +
+      'set "project": "your-project-name"',
+  );
+});

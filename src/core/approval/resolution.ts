@@ -21,7 +21,7 @@
  * Clock skew: RESOLUTION_SKEW_MS = 60 s either way. Longest window:
  * RESOLUTION_MAX_LIFETIME_MS = 24 h unless the caller passes another.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { decodeBase64 } from "../base64.ts";
 import { parseJsonStrict } from "../canonical-json.ts";
 import { isWarrantError } from "../errors.ts";
@@ -32,6 +32,11 @@ import { RESOLUTION_TYPE, resolutionSigningBytes } from "./request.ts";
 import type { ApprovalRequestView, Resolution } from "./request.ts";
 import { approverEntry, isEligibleForAny } from "./quorum.ts";
 import type { Approver, Approvers } from "./quorum.ts";
+import { zodMessages } from "../zod-messages.ts";
+
+// zod's "mini" build (as app/config.ts): the same checks and messages,
+// built at every start ~3x faster than with the classic API.
+zodMessages();
 
 export { tallyQuorum } from "./quorum.ts";
 export type { Approver, Approvers, QuorumProgress, QuorumTally } from "./quorum.ts";
@@ -67,28 +72,34 @@ export function parseIsoUtc(text: string): number | null {
   return t;
 }
 
-const isoTime = z.string().refine(
+const isoTime = z.string().check(z.refine(
   (s) => parseIsoUtc(s) !== null,
   "must be ISO 8601 UTC like 2026-11-23T10:00:00Z",
-);
+));
 const base64Of = (n: number) =>
-  z.string().refine(
+  z.string().check(z.refine(
     (s) => decodeBase64(s, n) !== null,
     `must be padded base64 of exactly ${n} bytes`,
-  );
+  ));
+const text = (min: number, max: number) =>
+  min > 0
+    ? z.string().check(z.minLength(min), z.maxLength(max))
+    : z.string().check(z.maxLength(max));
 
 /** The strict schema of `warrant.resolution/v1`: unknown fields are errors. */
 export const ResolutionSchema = z.strictObject({
   type: z.literal(RESOLUTION_TYPE),
-  request_id: z.string().min(1).max(128),
-  action_id: z.string().min(1).max(128),
-  action_digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" + 64 lowercase hex'),
+  request_id: text(1, 128),
+  action_id: text(1, 128),
+  action_digest: z.string().check(
+    z.regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" + 64 lowercase hex'),
+  ),
   decision: z.enum(["approve", "deny"]),
-  approver: z.string().min(1).max(64),
+  approver: text(1, 64),
   issued_at: isoTime,
   expires_at: isoTime,
   nonce: base64Of(16),
-  reason: z.string().max(1000).optional(),
+  reason: z.optional(text(0, 1000)),
   signature: base64Of(64),
 });
 

@@ -3,68 +3,80 @@
  * the checks zod cannot express (unique rule ids, known budgets and roles,
  * valid conditions and patterns), every one reported with its JSON path.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { parseJsonStrict } from "../canonical-json.ts";
 import { isWarrantError, WarrantError } from "../errors.ts";
 import { parsePublicKey } from "../keys.ts";
+import { zodMessages } from "../zod-messages.ts";
 import { DURATION_RE, durationMs } from "./duration.ts";
 import { GLOB_MAX_PATTERN } from "./glob.ts";
 import { compileLinearRegex } from "./linear-regex.ts";
 
 export { durationMs };
 
-const duration = z.string().regex(
+// zod's "mini" build (as app/config.ts): the same checks and messages,
+// built ~3x faster at every start.
+zodMessages();
+
+const duration = z.string().check(z.regex(
   DURATION_RE,
   'must be a duration such as "30s", "15m", "24h" or "7d"',
-);
-const name = z.string().regex(
+));
+const name = z.string().check(z.regex(
   /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/,
   "must be 1-64 letters, digits, . _ @ -",
-);
-const toolPattern = z.string().min(1).max(GLOB_MAX_PATTERN);
+));
+const toolPattern = z.string().check(z.minLength(1), z.maxLength(GLOB_MAX_PATTERN));
 const scope = z.enum(["project", "session", "tool"]);
+const int = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
+const names = () => z.array(name).check(z.minLength(1), z.maxLength(64));
 
 const RuleSchema = z.strictObject({
   id: name,
-  description: z.string().max(1000).optional(),
-  tool: z.union([toolPattern, z.array(toolPattern).min(1).max(256)]),
-  when: z.record(z.string(), z.unknown()).optional(),
+  description: z.optional(z.string().check(z.maxLength(1000))),
+  tool: z.union([toolPattern, z.array(toolPattern).check(z.minLength(1), z.maxLength(256))]),
+  when: z.optional(z.record(z.string(), z.unknown())),
   effect: z.enum(["allow", "hold", "deny"]),
-  reason: z.string().max(1000).optional(),
-  spend: z.strictObject({
+  reason: z.optional(z.string().check(z.maxLength(1000))),
+  spend: z.optional(z.strictObject({
     budget: name,
-    amount: z.union([z.string().min(1).max(256), z.number().finite().nonnegative()]),
-  }).optional(),
-  rate: z.strictObject({ max: z.number().int().min(1).max(1_000_000), window: duration, scope })
-    .optional(),
-  approval: z.strictObject({
-    quorum: z.number().int().min(1).max(64),
-    roles: z.array(name).min(1).max(64),
-    timeout: duration.optional(),
-  }).optional(),
+    amount: z.union([
+      z.string().check(z.minLength(1), z.maxLength(256)),
+      z.number().check(z.nonnegative()),
+    ]),
+  })),
+  rate: z.optional(z.strictObject({ max: int(1, 1_000_000), window: duration, scope })),
+  approval: z.optional(z.strictObject({
+    quorum: int(1, 64),
+    roles: names(),
+    timeout: z.optional(duration),
+  })),
 });
 
 export const PolicySchema = z.strictObject({
   policy: name,
-  version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  description: z.string().max(4000).optional(),
+  version: int(1, Number.MAX_SAFE_INTEGER),
+  description: z.optional(z.string().check(z.maxLength(4000))),
   default: z.enum(["allow", "deny"]),
-  expires: z.iso.datetime({ offset: true }).optional(),
+  expires: z.optional(z.iso.datetime({ offset: true })),
   /**
    * The timeout of this policy's holds when a rule gives none (else the
    * gate's default). 0: a hold is rejected at once (approval_required), as
    * Lodestar's approval_timeout_ms: 0; hold rules then need no approval.
    */
-  hold_timeout: z.union([z.literal(0), duration]).optional(),
-  approvers: z.record(
-    name,
-    z.strictObject({ key: z.string(), roles: z.array(name).min(1).max(64) }),
-  ).default({}),
-  budgets: z.record(
-    name,
-    z.strictObject({ limit: z.number().finite().positive(), window: duration, scope }),
-  ).default({}),
-  rules: z.array(RuleSchema).max(100_000),
+  hold_timeout: z.optional(z.union([z.literal(0), duration])),
+  approvers: z._default(
+    z.record(name, z.strictObject({ key: z.string(), roles: names() })),
+    {},
+  ),
+  budgets: z._default(
+    z.record(
+      name,
+      z.strictObject({ limit: z.number().check(z.positive()), window: duration, scope }),
+    ),
+    {},
+  ),
+  rules: z.array(RuleSchema).check(z.maxLength(100_000)),
 });
 
 export type PolicyDocument = z.infer<typeof PolicySchema>;

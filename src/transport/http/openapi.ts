@@ -6,6 +6,7 @@
  * validates it and calls every operation it lists.
  */
 import { z } from "zod";
+import type { $ZodType } from "zod/v4/core";
 import { ResolutionSchema } from "../../core/approval/resolution.ts";
 import {
   ActionViewSchema,
@@ -25,7 +26,7 @@ import type { HttpCode } from "./status.ts";
 type Json = Record<string, unknown>;
 
 /** JSON Schema (2020-12, the dialect of OpenAPI 3.1) of a zod schema. */
-function schemaOf(s: z.ZodType, io: "input" | "output" = "output"): Json {
+function schemaOf(s: $ZodType, io: "input" | "output" = "output"): Json {
   const out = z.toJSONSchema(s, { target: "draft-2020-12", io, unrepresentable: "any" }) as Json;
   delete out.$schema;
   return out;
