@@ -37,9 +37,9 @@ const TYPE_ONLY: Record<string, string> = {
 const PURE = new Set(["core", "protocol", "app"]);
 /** Third-party packages each pure layer may import. */
 const PURE_PACKAGES: Record<string, RegExp> = {
-  core: /^(zod|@noble\/ed25519|@noble\/hashes(\/.*)?)$/,
-  protocol: /^zod$/,
-  app: /^zod$/,
+  core: /^(zod(\/mini|\/v4\/core|\/v4\/locales\/en\.js)?|@noble\/ed25519|@noble\/hashes(\/.*)?)$/,
+  protocol: /^zod(\/mini|\/v4\/core)?$/,
+  app: /^zod(\/mini)?$/,
 };
 /** node:* modules without I/O, the same in Bun and Deno: allowed outside the pure layers. */
 const NEUTRAL_NODE = new Set(["node:path", "node:util"]);
