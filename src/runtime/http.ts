@@ -246,12 +246,34 @@ export async function runServe(
   listen: string | undefined,
   io: ProcessIO,
 ): Promise<number> {
+  // SIGTERM/SIGINT are taken before the server says "listening": one that
+  // arrives while it starts (or right after) stops it cleanly once it is
+  // up, instead of killing a half-started process. A second one exits now.
+  let signalled: string | null = null;
+  let wake = () => {};
+  const onSignal = (sig: string) => {
+    if (signalled !== null) process.exit(sig === "SIGINT" ? 130 : 143);
+    signalled = sig;
+    wake();
+  };
+  const onTerm = () => onSignal("SIGTERM");
+  const onInt = () => onSignal("SIGINT");
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onInt);
+  const offSignals = () => {
+    process.off("SIGTERM", onTerm);
+    process.off("SIGINT", onInt);
+  };
   const env = openFace(platform, "serve", configPath, io);
-  if (!env) return EXIT.error;
+  if (!env) {
+    offSignals();
+    return EXIT.error;
+  }
   let http: HttpHandle;
   try {
     http = await startHttp(platform, env, listen ?? env.config.http.listen, io);
   } catch (e) {
+    offSignals();
     await env.close();
     if (e instanceof UsageError) throw e;
     const err = toWarrantError(e);
@@ -260,17 +282,11 @@ export async function runServe(
   }
   const stopReloading = keepPolicyCurrent(env);
   await new Promise<void>((resolve) => {
-    const onSignal = (sig: string) => {
-      process.off("SIGTERM", onTerm);
-      process.off("SIGINT", onInt);
-      env.logger.log("info", "serve stopping", { reason: sig });
-      resolve();
-    };
-    const onTerm = () => onSignal("SIGTERM");
-    const onInt = () => onSignal("SIGINT");
-    process.on("SIGTERM", onTerm);
-    process.on("SIGINT", onInt);
+    wake = resolve;
+    if (signalled !== null) resolve();
   });
+  offSignals();
+  env.logger.log("info", "serve stopping", { reason: signalled });
   stopReloading();
   await http.stop();
   await env.close();

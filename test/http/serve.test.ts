@@ -278,6 +278,12 @@ describe("lifecycle (binary)", () => {
     expect(done).toBe(true);
   });
 
+  test("SIGTERM the moment it says listening: a clean stop, exit 0 (it was killed on Deno)", async () => {
+    const codes: Array<number | null> = [];
+    for (let i = 0; i < 3; i++) codes.push(await (await startServe(ws)).stop("SIGTERM"));
+    expect(codes).toEqual([0, 0, 0]);
+  });
+
   test("token_env set but unset in the environment: exit 1 before listening", async () => {
     await expect(startServe(ws, { env: { WARRANT_HTTP_TOKEN: "" } })).rejects.toThrow(/exited 1/);
   });
