@@ -89,6 +89,7 @@ function bulkCopy(db: ReturnType<typeof bunSqlite>, target: number): number {
   const maxRow = Number(db.get("SELECT max(rowid) AS m FROM actions")!.m);
   const maxReq = Number(db.get("SELECT max(rowid) AS m FROM approval_requests")!.m ?? 0);
   const maxSeq = Number(db.get("SELECT max(seq) AS m FROM events")!.m);
+  const maxN = Number(db.get("SELECT max(n) AS m FROM actions")!.m);
   const cols =
     "session_id, project, tool, args, args_digest, origin, correlation_id, idempotency_key, state, effect, kind, reason, rules, policy_id, policy_version";
   const cols2 = "deadline, output, executor_session, created_at, updated_at";
@@ -96,10 +97,10 @@ function bulkCopy(db: ReturnType<typeof bunSqlite>, target: number): number {
     const suf = `_c${k}`;
     db.exec("BEGIN");
     db.run(
-      `INSERT INTO actions (id, ${cols}, request_id, ${cols2}) SELECT id || ?, ${cols}, ` +
-        `CASE WHEN request_id IS NULL THEN NULL ELSE request_id || ? END, ${cols2} ` +
+      `INSERT INTO actions (id, ${cols}, request_id, ${cols2}, n) SELECT id || ?, ${cols}, ` +
+        `CASE WHEN request_id IS NULL THEN NULL ELSE request_id || ? END, ${cols2}, n + ? ` +
         "FROM actions WHERE rowid <= ?",
-      [suf, suf, maxRow],
+      [suf, suf, maxN * k, maxRow],
     );
     db.run(
       "INSERT INTO approval_requests (id, action_id, requirements, rules, policy_id, policy_version, " +
@@ -110,10 +111,10 @@ function bulkCopy(db: ReturnType<typeof bunSqlite>, target: number): number {
     );
     const off = Number(db.get("SELECT max(seq) AS m FROM events")!.m);
     db.run(
-      "INSERT INTO events (seq, at, type, action_id, payload, prev_hash, hash) SELECT seq + ?, at, " +
-        "type, CASE WHEN action_id IS NULL THEN NULL ELSE action_id || ? END, payload, prev_hash, hash " +
-        "FROM events WHERE seq <= ?",
-      [off, suf, maxSeq],
+      "INSERT INTO events (seq, at, type, action_id, action_n, payload, prev_hash, hash) SELECT " +
+        "seq + ?, at, type, CASE WHEN action_id IS NULL THEN NULL ELSE action_id || ? END, " +
+        "action_n + ?, payload, prev_hash, hash FROM events WHERE seq <= ?",
+      [off, suf, maxN * k, maxSeq],
     );
     const last = db.get("SELECT seq, hex(hash) AS h FROM events ORDER BY seq DESC LIMIT 1")!;
     db.run("UPDATE meta SET value = ? WHERE key = 'audit_head'", [

@@ -25,6 +25,13 @@ export interface Writer {
   ): EventRecord[];
 }
 
+/**
+ * A new action's number (actions.n, schema 9): the next one, since writers
+ * take turns (SQLite's write lock); PostgreSQL takes it from a sequence
+ * (postgres/dialect.ts).
+ */
+export const NEXT_ACTION_N = "(SELECT COALESCE(MAX(n), 0) + 1 FROM actions)";
+
 /** Patch fields stored as plain columns (output and rules are encoded). */
 const PLAIN_PATCH = [
   "effect",
@@ -145,8 +152,8 @@ export function insertAction(
     w.db.run(
       "INSERT INTO actions (id, session_id, project, tool, args, args_digest, origin, " +
         "correlation_id, idempotency_key, via, state, rules, effect, kind, reason, policy_id, " +
-        "policy_version, request_id, deadline, executor_session, created_at, updated_at) " +
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "policy_version, request_id, deadline, executor_session, created_at, updated_at, n) " +
+        `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_ACTION_N})`,
       [
         a.id,
         a.session_id,

@@ -4,13 +4,14 @@
  * warrant (a version this binary does not know) refuses to open rather than
  * guess. Never edit a shipped migration: add the next number.
  *
- * Size matters (one action + its ~4 events: ~1.1 KB at schema 8; docs/storage.md): TEXT
+ * Size matters (one action + its ~4 events: ~0.9 KB at schema 9; docs/storage.md): TEXT
  * primary keys on small tables are WITHOUT ROWID, optional lookups use
  * partial indexes, args/output are BLOBs written by the payload codec, and
  * event hashes are stored as 32-byte BLOBs (read back as lowercase hex; use
  * `hex(hash)` in the sqlite3 shell); from schema 7 on an event's prev_hash
  * is not stored (an empty BLOB) but read from the row before it; from
- * schema 8 on SQLite stores event payloads packed (store/event-payload.ts).
+ * schema 8 on SQLite stores event payloads packed (store/event-payload.ts),
+ * and from schema 9 on events name their action by its number (actions.n).
  */
 import type { SqlDriver } from "../app/ports/sql.ts";
 import { WarrantError } from "../core/errors.ts";
@@ -227,6 +228,25 @@ CREATE INDEX actions_executing ON actions(id) WHERE state = 'executing';
     // than read packed payloads it does not know.
     version: 8,
     sql: `SELECT 1;`,
+  },
+  {
+    // Storage (issue 12): events name their action by a stable integer, not
+    // by its ~30-character id repeated in every event and its index. Each
+    // action gets \`n\` (1, 2, … in insertion order; an explicit column, so
+    // VACUUM cannot renumber it as it may renumber rowids), and new events
+    // store it in \`action_n\`, with \`action_id\` NULL; readers take the id
+    // from the action row (rows.ts EVENT_COLUMNS), and the hash still covers
+    // the id, so an event pointed at another action, or an action renamed,
+    // fails verification. An event about an id the store holds no action
+    // for (a late callback) keeps the id as text, as older rows do.
+    version: 9,
+    sql: `
+ALTER TABLE actions ADD COLUMN n INTEGER;
+UPDATE actions SET n = rowid;
+CREATE UNIQUE INDEX actions_n ON actions(n);
+ALTER TABLE events ADD COLUMN action_n INTEGER;
+CREATE INDEX events_action_n ON events(action_n) WHERE action_n IS NOT NULL;
+`,
   },
 ];
 

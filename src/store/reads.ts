@@ -20,6 +20,7 @@ import type { PayloadCodec } from "./payload-codec.ts";
 import { storedDigest } from "./action-writes.ts";
 import {
   actionFromRow,
+  EVENT_COLUMNS,
   eventsFromRows,
   requestFromRow,
   resolutionFromRow,
@@ -207,26 +208,38 @@ export class SqlReads implements StoreReads {
   ): EventRecord[] {
     const where = ["seq > ?"];
     const params: SqlValue[] = [q.afterSeq ?? 0];
-    if (q.actionId !== undefined) {
-      where.push("action_id = ?");
-      params.push(q.actionId);
-    }
     if (q.types !== undefined) {
       if (q.types.length === 0) return [];
       where.push(`type IN (${q.types.map(() => "?").join(",")})`);
       params.push(...q.types);
     }
-    params.push(limitOf(q.limit));
+    const select = (clause?: string) =>
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${
+        (clause ? [...where, clause] : where).join(" AND ")
+      }`;
+    if (q.actionId === undefined) {
+      return eventsFromRows(
+        this.db,
+        this.db.all(`${select()} ORDER BY seq LIMIT ?`, [...params, limitOf(q.limit)]),
+      );
+    }
+    // An action's events name it by number (schema 9 on) or by id (older
+    // rows, and an id no action row has): one statement, each half on its
+    // own index, merged by seq.
     return eventsFromRows(
       this.db,
-      this.db.all(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`, params),
+      this.db.all(
+        `${select("action_n = (SELECT n FROM actions WHERE id = ?)")} UNION ALL ` +
+          `${select("action_id = ?")} ORDER BY seq LIMIT ?`,
+        [...params, q.actionId, ...params, q.actionId, limitOf(q.limit)],
+      ),
     );
   }
 
   eventsSince(since: number, limit?: number): EventRecord[] {
     return eventsFromRows(
       this.db,
-      this.db.all("SELECT * FROM events WHERE at >= ? ORDER BY seq LIMIT ?", [
+      this.db.all(`SELECT ${EVENT_COLUMNS} FROM events WHERE at >= ? ORDER BY seq LIMIT ?`, [
         since,
         limitOf(limit),
       ]),

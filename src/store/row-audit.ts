@@ -52,8 +52,18 @@ export function crossCheckRows(
   return { checked, problems };
 }
 
-function chainOf(db: SqlDriver, actionId: string): ChainEntry[] {
-  return db.all("SELECT type, payload FROM events WHERE action_id = ? ORDER BY seq", [actionId])
+/** The action's events: by number (schema 9 on) and by id (older rows), in seq order. */
+function chainOf(db: SqlDriver, actionId: string, n: unknown): ChainEntry[] {
+  const rows = db.all("SELECT seq, type, payload FROM events WHERE action_id = ? ORDER BY seq", [
+    actionId,
+  ]);
+  if (typeof n === "number" || typeof n === "bigint") {
+    rows.push(
+      ...db.all("SELECT seq, type, payload FROM events WHERE action_n = ? ORDER BY seq", [n]),
+    );
+    rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+  }
+  return rows
     .map((r) => {
       let payload: Record<string, unknown> = {};
       try {
@@ -67,7 +77,7 @@ function checkAction(db: SqlDriver, codec: PayloadCodec, a: SqlRow, out: RowProb
   const id = String(a.id);
   const bad = (table: RowProblem["table"], rowId: string, problem: string) =>
     out.push({ table, id: rowId, problem });
-  const chain = chainOf(db, id);
+  const chain = chainOf(db, id, a.n);
   const proposed = chain.find((e) => e.type === "action.proposed");
   if (!proposed) return void bad("actions", id, "no action.proposed event in the audit log");
   for (const k of ["tool", "session_id", "args_digest"] as const) {

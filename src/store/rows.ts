@@ -142,6 +142,16 @@ export function hashBytes(hex: string): Uint8Array {
   return hexToBytesUnchecked(hex);
 }
 
+/**
+ * An event row's columns as records need them: from schema 9 on an event
+ * names its action by number (action_n) and the id is read from the action
+ * row; older rows, and events about an id the store holds no action for,
+ * keep the id as text.
+ */
+export const EVENT_COLUMNS = "seq, at, type, " +
+  "COALESCE(action_id, (SELECT id FROM actions WHERE n = events.action_n)) AS action_id, " +
+  "payload, prev_hash, hash";
+
 /** What an event row stores for prev_hash from schema 7 on (see eventsFromRows). */
 export const PREV_HASH_NOT_STORED = new Uint8Array(0);
 
@@ -152,7 +162,7 @@ export function prevHashStored(v: SqlValue | undefined): boolean {
 }
 
 /**
- * Rows of `SELECT * FROM events … ORDER BY seq` → records. From schema 7 on
+ * Rows of `SELECT ${EVENT_COLUMNS} FROM events … ORDER BY seq` → records. From schema 7 on
  * a row's prev_hash is not stored (an empty BLOB): it is the hash of the row
  * before, taken from the previous row of `rows` when that is seq − 1 (a
  * page of the log: one lookup per page, not per row), else looked up. A

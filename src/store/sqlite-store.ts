@@ -11,8 +11,8 @@
  * Measured (Bun 1.4.5, ext4 on virtio disk, 3 commits per action: decide,
  * executing, completed; 9000 commits): NORMAL 81–98 µs/commit, FULL
  * 214–216 µs/commit — about +0.13 ms per commit, under 0.5 ms per action,
- * which is noise next to a tool call. Stored size: ~1.1 KB per simple
- * action with its 4 events (schema 8; bench/history.ts measures it).
+ * which is noise next to a tool call. Stored size: ~0.9 KB per simple
+ * action with its 4 events (schema 9; bench/history.ts measures it).
  *
  * Concurrency: every write transaction is BEGIN IMMEDIATE, so writers from
  * several processes serialise on the file lock (they wait their turn up to
@@ -39,7 +39,7 @@ import { migrate, SCHEMA_VERSION } from "./migrations.ts";
 import { crossCheckRows } from "./row-audit.ts";
 import { createPayloadCodec, type PayloadCodec } from "./payload-codec.ts";
 import { SqlReads } from "./reads.ts";
-import { eventsFromRows, prevHashStored } from "./rows.ts";
+import { EVENT_COLUMNS, eventsFromRows, prevHashStored } from "./rows.ts";
 import { storedPayloadText } from "./event-payload.ts";
 import { SqlTx } from "./writes.ts";
 
@@ -286,10 +286,13 @@ export class SqliteStore extends SqlReads implements Store {
       const v = new ChainVerifier(undefined, from ? Number(from.value) : 1);
       let after = 0;
       for (;;) {
-        const page = this.db.all("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", [
-          after,
-          VERIFY_PAGE,
-        ]);
+        const page = this.db.all(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+          [
+            after,
+            VERIFY_PAGE,
+          ],
+        );
         let records: EventRecord[] | null = null;
         try {
           records = eventsFromRows(this.db, page);

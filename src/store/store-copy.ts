@@ -157,6 +157,9 @@ export function copyStore(
         "SELECT setval(pg_get_serial_sequence('resolutions', 'id'), " +
           "(SELECT COALESCE(MAX(id), 0) + 1 FROM resolutions), false) AS v",
       );
+      dst.get(
+        "SELECT setval('actions_n_seq', (SELECT COALESCE(MAX(n), 0) + 1 FROM actions), false) AS v",
+      );
     }
     dst.exec("COMMIT");
   } catch (e) {

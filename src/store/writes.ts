@@ -35,6 +35,13 @@ import {
   type Writer,
 } from "./action-writes.ts";
 
+/**
+ * One event row: its action by number when the store holds that action
+ * (action_id NULL), else the id as text (rows.ts EVENT_COLUMNS reads both).
+ */
+const EVENT_VALUES = "(?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM actions WHERE id = ?) THEN NULL " +
+  "ELSE ? END, (SELECT n FROM actions WHERE id = ?), ?, ?, ?)";
+
 /** An event to append (seq, prev_hash and hash are the chain's). */
 type NewEvent = {
   type: string;
@@ -142,6 +149,8 @@ export class SqlTx extends SqlReads implements StoreTx {
         fields.seq,
         fields.at,
         fields.type,
+        fields.action_id, // kept as text only when no action has this id
+        fields.action_id,
         fields.action_id,
         (pack ? packPayload(payload) : null) ?? payloadText,
         PREV_HASH_NOT_STORED, // the hash of the row before (rows.ts eventsFromRows)
@@ -153,8 +162,8 @@ export class SqlTx extends SqlReads implements StoreTx {
     if (recs.length === 0) return recs;
     try {
       this.db.run(
-        "INSERT INTO events (seq, at, type, action_id, payload, prev_hash, hash) VALUES " +
-          recs.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", "),
+        "INSERT INTO events (seq, at, type, action_id, action_n, payload, prev_hash, hash) VALUES " +
+          recs.map(() => EVENT_VALUES).join(", "),
         params,
       );
     } catch (err) {

@@ -40,7 +40,8 @@ test("a two-field argument cannot be brute-forced from the stored digests", asyn
     held.action_id,
   )!;
   const eventDigests = db.all<{ payload: string | Uint8Array }>(
-    "SELECT payload FROM events WHERE action_id = ?",
+    // An event names its action by number (schema 9): actions.n.
+    "SELECT payload FROM events WHERE action_n = (SELECT n FROM actions WHERE id = ?)",
     held.action_id,
   ).flatMap((e) =>
     Object.values(storedPayloadValue(e.payload, "test")).filter((v) =>

@@ -67,7 +67,10 @@ function eventTypes(actionId: string): string[] {
   return withStoreSql(
     ws,
     (db) =>
-      db.all<{ type: string }>("SELECT type FROM events WHERE action_id = ? ORDER BY seq", actionId)
+      db.all<{ type: string }>(
+        "SELECT type FROM events WHERE action_n = (SELECT n FROM actions WHERE id = ?) ORDER BY seq",
+        actionId,
+      )
         .map((r) => r.type),
     { readonly: true },
   );

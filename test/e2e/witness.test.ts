@@ -14,7 +14,7 @@ import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventHashOfText, GENESIS_HASH } from "../../src/core/audit-chain.ts";
-import { hashBytes } from "../../src/store/rows.ts";
+import { EVENT_COLUMNS, hashBytes } from "../../src/store/rows.ts";
 import { storedPayloadText } from "../../src/store/event-payload.ts";
 import { APPROVERS, e2ePolicy } from "./fixtures.ts";
 import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
@@ -199,7 +199,7 @@ describe("signed checkpoints in a witness", () => {
           action_id: string | null;
           payload: string | Uint8Array;
         }
-      >("SELECT seq, at, type, action_id, payload FROM events ORDER BY seq");
+      >(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY seq`);
       for (const r of rows) {
         // The attacker knows the stored form (packed on SQLite: store/event-payload.ts).
         const h = eventHashOfText({ ...r, prev_hash: prev }, storedPayloadText(r.payload, "t"));

@@ -2,7 +2,7 @@
 import type { SqlValue } from "../../src/app/ports/sql.ts";
 import type { Store } from "../../src/app/ports/store.ts";
 import { eventHash, eventHashOfText, GENESIS_HASH } from "../../src/core/audit-chain.ts";
-import { hashBytes } from "../../src/store/rows.ts";
+import { EVENT_COLUMNS, hashBytes } from "../../src/store/rows.ts";
 import { PACKED_V1, storedPayloadText } from "../../src/store/event-payload.ts";
 import { eq, ok, type TestApi, throwsCode } from "./assert.ts";
 import { actionIn, type Backend, type Ctx, withCtx } from "./harness.ts";
@@ -29,7 +29,7 @@ function rebuildWith(c: Ctx, seq: number, payload: string): void {
     raw.run("UPDATE events SET payload = ? WHERE seq = ?", [payload, seq]);
     let prev = GENESIS_HASH;
     let last = 0;
-    for (const r of raw.all("SELECT seq, at, type, action_id, payload FROM events ORDER BY seq")) {
+    for (const r of raw.all(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY seq`)) {
       const f = {
         seq: Number(r.seq),
         at: Number(r.at),
@@ -317,6 +317,46 @@ export function auditContract(name: string, driver: Backend, t: TestApi): void {
       found,
     );
     ok(found.includes("args do not match args_digest"), found);
+  });
+
+  test("events name their action by number; renaming an action or re-pointing an event is caught", (c) => {
+    const s = seeded(c);
+    const [first, second] = [2, 6].map((seq) => s.events({ afterSeq: seq - 1, limit: 1 })[0]!);
+    const raw = c.raw();
+    let rows;
+    try {
+      rows = raw.all("SELECT seq, action_id, action_n FROM events WHERE seq >= 2 ORDER BY seq");
+    } finally {
+      raw.close();
+    }
+    // Stored: the action's number (actions.n), not its id again. (On
+    // PostgreSQL an event written in the same statement as its action — a
+    // merged run, platform/pg-merge.ts — cannot see it and keeps the id.)
+    const ids = [1, 1, 1, 1, 2, 2, 3, 3];
+    for (const [i, r] of rows.entries()) {
+      if (c.kind === "sqlite" || r.action_id === null) {
+        eq([r.action_id, Number(r.action_n)], [null, ids[i]]);
+      } else eq([r.action_n, r.action_id], [null, s.getAction(String(r.action_id))?.id]);
+    }
+    const byNumber = rows.filter((r) => r.action_n !== null && Number(r.action_n) === 1)
+      .map((r) => Number(r.seq));
+    eq(s.events({ actionId: first!.action_id! }).map((e) => e.seq), [2, 3, 4, 5]);
+    // An event pointed at another action reads that action's id: its hash fails.
+    tamper(c, [["UPDATE events SET action_id = NULL, action_n = 2 WHERE seq = 5"]]);
+    eq(s.events({ afterSeq: 4, limit: 1 })[0]!.action_id, second!.action_id);
+    let r = s.verifyAudit();
+    eq([r.ok, r.first_bad?.seq], [false, 5]);
+    ok(r.first_bad!.problem.includes("hash mismatch"), r.first_bad!.problem);
+    tamper(c, [["UPDATE events SET action_n = 1 WHERE seq = 5"]]);
+    eq(s.verifyAudit(), { ok: true, checked: 9 });
+    // An action renamed (its events read the new id): the first of them fails.
+    tamper(c, [[`UPDATE actions SET id = 'act_renamed' WHERE id = '${first!.action_id}'`]]);
+    r = s.verifyAudit();
+    eq([r.ok, r.first_bad?.seq], [false, byNumber[0]]);
+    // An action renumbered: its events lose their id.
+    tamper(c, [[`UPDATE actions SET id = '${first!.action_id}', n = 99 WHERE n = 1`]]);
+    eq(s.events({ afterSeq: byNumber[0]! - 1, limit: 1 })[0]!.action_id, null);
+    eq(s.verifyAudit().first_bad?.seq, byNumber[0]);
   });
 
   test("verifyAudit detects two reordered rows", (c) => {

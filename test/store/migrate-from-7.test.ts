@@ -93,6 +93,26 @@ test("schema 7 → now: every action, request and event reads as before; verify 
       ]);
       expect(s.events({ actionId: id })).toEqual(added);
       expect(s.verifyAudit()).toEqual({ ok: true, checked: 30 });
+      // Actions numbered in insertion order; new events store the number, old
+      // ones (and the late callback about an id with no action) the id.
+      const refs = new Database(path, { readonly: true });
+      expect(refs.query("SELECT n FROM actions ORDER BY rowid").all()).toEqual(
+        [1, 2, 3, 4, 5, 6].map((n) => ({ n })),
+      );
+      expect(
+        refs.query("SELECT action_id, action_n FROM events WHERE seq > ? ORDER BY seq").all(
+          last.seq,
+        ),
+      ).toEqual(added.map(() => ({ action_id: null, action_n: 6 })));
+      expect(
+        refs.query("SELECT COUNT(*) AS n FROM events WHERE action_n IS NOT NULL AND seq <= ?").get(
+          last.seq,
+        ),
+      ).toEqual({ n: 0 });
+      refs.close();
+      expect(s.events({ actionId: "act_not_in_this_store" }).map((e) => e.type)).toEqual([
+        "protocol.late_callback",
+      ]);
       const db = new Database(path, { readonly: true });
       const kinds = db.query("SELECT seq, typeof(payload) AS t, payload FROM events ORDER BY seq")
         .all() as Array<{ seq: number; t: string; payload: string | Uint8Array }>;

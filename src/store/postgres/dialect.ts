@@ -8,10 +8,14 @@
  * runs on both.
  */
 
+import { NEXT_ACTION_N } from "../action-writes.ts";
+
 /** Exact fragments with no generic rule (each used once in store/). */
 const SPECIAL: Array<[string, string]> = [
   // key-check.ts: the oldest encrypted row (format byte 0x01).
   ["substr(args, 1, 1) = x'01' ORDER BY rowid", "get_byte(args, 0) = 1 ORDER BY created_at, id"],
+  // action-writes.ts: a new action's number (pg-migrations.ts 9: why a sequence).
+  [NEXT_ACTION_N, "nextval('actions_n_seq')"],
 ];
 
 const cache = new Map<string, string>();

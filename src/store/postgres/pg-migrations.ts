@@ -169,6 +169,26 @@ CREATE INDEX actions_executing ON actions(id) WHERE state = 'executing';
   },
   // Event payloads packed on SQLite only: PostgreSQL keeps them as text.
   { version: 8, sql: `SELECT 1;` },
+  {
+    // Events name their action by actions.n (existing actions numbered in
+    // creation order). New numbers come from a sequence (dialect.ts), not
+    // from MAX(n) + 1: the parts of a merged statement (platform/pg-merge.ts)
+    // share one snapshot, so two actions inserted by one statement would
+    // read the same MAX. An event written in the same statement as its
+    // action does not see it either, and keeps the id as text (rows.ts).
+    version: 9,
+    sql: `
+ALTER TABLE actions ADD COLUMN n bigint;
+UPDATE actions SET n = o.n
+  FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM actions) o
+  WHERE actions.id = o.id;
+CREATE SEQUENCE actions_n_seq OWNED BY actions.n;
+SELECT setval('actions_n_seq', (SELECT COALESCE(MAX(n), 0) + 1 FROM actions), false);
+CREATE UNIQUE INDEX actions_n ON actions(n);
+ALTER TABLE events ADD COLUMN action_n bigint;
+CREATE INDEX events_action_n ON events(action_n) WHERE action_n IS NOT NULL;
+`,
+  },
 ];
 
 if (PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version !== SCHEMA_VERSION) {
