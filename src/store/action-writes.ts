@@ -16,14 +16,23 @@ import { actionFromRow, payloadAad } from "./rows.ts";
 export interface Writer {
   db: SqlDriver;
   codec: PayloadCodec;
-  append(
-    e: { type: string; action_id: string; payload: Record<string, unknown>; at: number },
-  ): EventRecord;
+  append(e: ActionEvent): EventRecord;
   /** Several events, in order, in one statement. */
-  appendAll(
-    list: Array<{ type: string; action_id: string; payload: Record<string, unknown>; at: number }>,
-  ): EventRecord[];
+  appendAll(list: ActionEvent[]): EventRecord[];
 }
+
+/** An action's event; `action_n`, the action's number when the writer has it (else looked up). */
+export interface ActionEvent {
+  type: string;
+  action_id: string;
+  action_n?: number;
+  payload: Record<string, unknown>;
+  at: number;
+}
+
+/** actions.n of a row read back (a number; PostgreSQL's int8 comes back as a number too). */
+const numberOf = (v: SqlValue | undefined): number | undefined =>
+  typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : undefined;
 
 /**
  * A new action's number (actions.n, schema 9): the next one, since writers
@@ -148,37 +157,42 @@ export function insertAction(
   }
   const val = (k: string): SqlValue => (cols[k] ?? null) as SqlValue;
   const rules = (cols.rules as string[] | undefined) ?? [];
+  // SQLite hands the new number back for the events (no lookup per event);
+  // PostgreSQL's insert is pipelined, answered by nobody, and its events
+  // look the number up.
+  const returning = w.db.name !== "postgres";
+  let n: number | undefined;
   try {
-    w.db.run(
-      "INSERT INTO actions (id, session_id, project, tool, args, args_digest, origin, " +
-        "correlation_id, idempotency_key, via, state, rules, effect, kind, reason, policy_id, " +
-        "policy_version, request_id, deadline, executor_session, created_at, updated_at, n) " +
-        `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_ACTION_N})`,
-      [
-        a.id,
-        a.session_id,
-        a.project,
-        a.tool,
-        argsBlob,
-        args_digest,
-        a.origin,
-        a.correlation_id ?? null,
-        a.idempotency_key ?? null,
-        a.via ?? null,
-        state,
-        JSON.stringify(rules),
-        val("effect"),
-        val("kind"),
-        val("reason"),
-        val("policy_id"),
-        val("policy_version"),
-        val("request_id"),
-        val("deadline"),
-        val("executor_session"),
-        a.at,
-        a.at,
-      ],
-    );
+    const sql = "INSERT INTO actions (id, session_id, project, tool, args, args_digest, origin, " +
+      "correlation_id, idempotency_key, via, state, rules, effect, kind, reason, policy_id, " +
+      "policy_version, request_id, deadline, executor_session, created_at, updated_at, n) " +
+      `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_ACTION_N})`;
+    const params: SqlValue[] = [
+      a.id,
+      a.session_id,
+      a.project,
+      a.tool,
+      argsBlob,
+      args_digest,
+      a.origin,
+      a.correlation_id ?? null,
+      a.idempotency_key ?? null,
+      a.via ?? null,
+      state,
+      JSON.stringify(rules),
+      val("effect"),
+      val("kind"),
+      val("reason"),
+      val("policy_id"),
+      val("policy_version"),
+      val("request_id"),
+      val("deadline"),
+      val("executor_session"),
+      a.at,
+      a.at,
+    ];
+    if (returning) n = numberOf(w.db.get(`${sql} RETURNING n`, params)?.n);
+    else w.db.run(sql, params);
   } catch (err) {
     if (isConstraint(err, "idempotency_key")) {
       throw new WarrantError(
@@ -198,14 +212,10 @@ export function insertAction(
   if (a.correlation_id != null) payload.correlation_id = a.correlation_id;
   if (a.idempotency_key != null) payload.idempotency_key = a.idempotency_key;
   if (a.via != null) payload.via = a.via;
+  const ref = n === undefined ? { action_id: a.id } : { action_id: a.id, action_n: n };
   w.appendAll([
-    { type: "action.proposed", action_id: a.id, payload, at: a.at },
-    ...events.map((e) => ({
-      type: `action.${e.to}`,
-      action_id: a.id,
-      payload: e.payload,
-      at: a.at,
-    })),
+    { type: "action.proposed", ...ref, payload, at: a.at },
+    ...events.map((e) => ({ type: `action.${e.to}`, ...ref, payload: e.payload, at: a.at })),
   ]);
   return {
     id: a.id,
@@ -315,9 +325,11 @@ export function transitionAction(
     params,
   );
   if (!row) throw refusal(stateNow());
+  const n = numberOf(row.n);
   w.append({
     type: `action.${to}`,
     action_id: id,
+    ...(n === undefined ? {} : { action_n: n }),
     payload: { ...summary, ...payload },
     at,
   });

@@ -158,7 +158,8 @@ export function copyStore(
           "(SELECT COALESCE(MAX(id), 0) + 1 FROM resolutions), false) AS v",
       );
       dst.get(
-        "SELECT setval('actions_n_seq', (SELECT COALESCE(MAX(n), 0) + 1 FROM actions), false) AS v",
+        // (Not written as action-writes.ts NEXT_ACTION_N: the dialect turns that into nextval.)
+        "SELECT setval('actions_n_seq', COALESCE((SELECT MAX(n) FROM actions), 0) + 1, false) AS v",
       );
     }
     dst.exec("COMMIT");

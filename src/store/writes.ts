@@ -41,11 +41,15 @@ import {
  */
 const EVENT_VALUES = "(?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM actions WHERE id = ?) THEN NULL " +
   "ELSE ? END, (SELECT n FROM actions WHERE id = ?), ?, ?, ?)";
+/** One event row whose action's number the writer has. */
+const EVENT_VALUES_N = "(?, ?, ?, NULL, ?, ?, ?, ?)";
 
 /** An event to append (seq, prev_hash and hash are the chain's). */
 type NewEvent = {
   type: string;
   action_id?: string | null;
+  /** The action's number, when the caller just read or wrote its row (else looked up by id). */
+  action_n?: number;
   payload?: Record<string, unknown>;
   at: number;
 };
@@ -120,6 +124,7 @@ export class SqlTx extends SqlReads implements StoreTx {
     this.live();
     const recs: EventRecord[] = [];
     const params: SqlValue[] = [];
+    const rows: string[] = [];
     let head = this.head;
     // SQLite keeps payloads packed (event-payload.ts); PostgreSQL keeps the text.
     const pack = this.db.name !== "postgres";
@@ -145,13 +150,16 @@ export class SqlTx extends SqlReads implements StoreTx {
         prev_hash: head.hash,
       };
       const hash = eventHashOfText(fields, payloadText);
+      params.push(fields.seq, fields.at, fields.type);
+      if (e.action_n !== undefined && fields.action_id !== null) {
+        rows.push(EVENT_VALUES_N);
+        params.push(e.action_n);
+      } else {
+        rows.push(EVENT_VALUES);
+        // The id is kept as text only when no action has it.
+        params.push(fields.action_id, fields.action_id, fields.action_id);
+      }
       params.push(
-        fields.seq,
-        fields.at,
-        fields.type,
-        fields.action_id, // kept as text only when no action has this id
-        fields.action_id,
-        fields.action_id,
         (pack ? packPayload(payload) : null) ?? payloadText,
         PREV_HASH_NOT_STORED, // the hash of the row before (rows.ts eventsFromRows)
         hashBytes(hash),
@@ -163,7 +171,7 @@ export class SqlTx extends SqlReads implements StoreTx {
     try {
       this.db.run(
         "INSERT INTO events (seq, at, type, action_id, action_n, payload, prev_hash, hash) VALUES " +
-          recs.map(() => EVENT_VALUES).join(", "),
+          rows.join(", "),
         params,
       );
     } catch (err) {

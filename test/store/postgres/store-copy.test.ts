@@ -18,6 +18,7 @@ import { openPgStore } from "../../../src/store/postgres/pg-store.ts";
 import { openStore, SqliteStore } from "../../../src/store/sqlite-store.ts";
 import { copyStore } from "../../../src/store/store-copy.ts";
 import { dropSchema, freshSchema, pgTestUrl } from "./pg-backend.ts";
+import { actionIn } from "../harness.ts";
 
 const url = pgTestUrl();
 const pgTest = url ? test : test.skip;
@@ -70,4 +71,35 @@ pgTest("rows whose order ties are copied exactly once each, both ways", () => {
   expect(counters(c)).toEqual(want);
   expect(r2.head).toEqual(r1.head);
   expect(c.verifyAudit()).toMatchObject({ ok: true });
+});
+
+pgTest("actions keep their numbers across copies, and the copy numbers new ones after them", () => {
+  const lite = openStore({ path: join(dir, "numbered.db"), driver: bunSqlite });
+  opened.push(lite);
+  const ids = ["completed", "denied", "held"].map((st) => actionIn(lite, st as "held"));
+  const schema = freshSchema("copyn");
+  schemas.push(schema);
+  const p = pg(schema);
+  copyStore(lite, p);
+  const numbers = (s: Store) =>
+    (s as SqliteStore).sqlDriver.all("SELECT id, n FROM actions ORDER BY n")
+      .map((r) => `${r.id} ${Number(r.n)}`);
+  expect(numbers(p)).toEqual(ids.map((id, i) => `${id} ${i + 1}`));
+  // A new action on the copy: the next number (PostgreSQL's sequence moved past the copied ones).
+  const next = actionIn(p, "completed");
+  expect(numbers(p).at(-1)).toBe(`${next} 4`);
+  expect(p.events({ actionId: next }).map((e) => e.type)).toEqual([
+    "action.proposed",
+    "action.allowed",
+    "action.executing",
+    "action.completed",
+  ]);
+  expect(p.verifyAudit()).toEqual({ ok: true, checked: 13 });
+  // And back: the numbers come along, and SQLite numbers after them too.
+  const back = openStore({ path: join(dir, "numbered-back.db"), driver: bunSqlite });
+  opened.push(back);
+  copyStore(p, back);
+  const later = actionIn(back, "denied");
+  expect(numbers(back)).toEqual([...numbers(p), `${later} 5`]);
+  expect(back.verifyAudit()).toEqual({ ok: true, checked: 15 });
 });
