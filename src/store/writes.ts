@@ -25,7 +25,7 @@ import { type AuditHead, readHead } from "./audit-head.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
 import { SqlReads } from "./reads.ts";
 import { hashBytes, payloadAad, PREV_HASH_NOT_STORED } from "./rows.ts";
-import { packPayload } from "./event-payload.ts";
+import { storedPayload } from "./event-payload.ts";
 import {
   type ActionStep,
   insertAction,
@@ -160,7 +160,7 @@ export class SqlTx extends SqlReads implements StoreTx {
         params.push(fields.action_id, fields.action_id, fields.action_id);
       }
       params.push(
-        (pack ? packPayload(payload) : null) ?? payloadText,
+        pack ? storedPayload(payload, payloadText) : payloadText,
         PREV_HASH_NOT_STORED, // the hash of the row before (rows.ts eventsFromRows)
         hashBytes(hash),
       );

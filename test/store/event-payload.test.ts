@@ -3,6 +3,7 @@ import { canonicalize } from "../../src/core/canonical-json.ts";
 import { isWarrantError } from "../../src/core/errors.ts";
 import {
   packPayload,
+  storedPayload,
   storedPayloadText,
   storedPayloadValue,
   unpackPayload,
@@ -174,5 +175,25 @@ describe("event payloads packed for storage", () => {
     expect(storedPayloadText(asBytes, "x")).toBe(text);
     expect(storedPayloadValue(asBytes, "x")).toEqual({ from: "proposed", rules: ["a"] });
     expect(() => storedPayloadValue("{nope", "x")).toThrow("valid JSON");
+  });
+});
+
+describe("storedPayload: packed only when it unpacks to the hashed text", () => {
+  const payload = { decision: "allow", rule: "r1", args_digest: `sha256:${"ab".repeat(32)}` };
+  const text = canonicalize(payload);
+
+  test("a payload the packer covers is stored packed", () => {
+    const s = storedPayload(payload, text);
+    expect(s).toBeInstanceOf(Uint8Array);
+    expect(canonicalize(unpackPayload(s as Uint8Array, "test"))).toBe(text);
+  });
+
+  test("a packer that gets a value wrong (or writes garbage) leaves the text", () => {
+    // A packer bug stand-in: it packs another value than it was given.
+    const wrong = (p: Record<string, unknown>) => packPayload({ ...p, rule: "r2" });
+    expect(storedPayload(payload, text, wrong)).toBe(text);
+    const garbage = () => Uint8Array.of(1, 8, 200);
+    expect(storedPayload(payload, text, garbage)).toBe(text);
+    expect(storedPayload(payload, text, () => null)).toBe(text);
   });
 });
