@@ -35,9 +35,9 @@ const numberOf = (v: SqlValue | undefined): number | undefined =>
   typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : undefined;
 
 /**
- * A new action's number (actions.n, schema 9): the next one, since writers
- * take turns (SQLite's write lock); PostgreSQL takes it from a sequence
- * (postgres/dialect.ts).
+ * A new action's number on PostgreSQL (actions.n, schema 9): the dialect
+ * turns this into the sequence's nextval (postgres/dialect.ts). SQLite
+ * assigns n itself: from schema 10 on it is the actions table's rowid.
  */
 export const NEXT_ACTION_N = "(SELECT COALESCE(MAX(n), 0) + 1 FROM actions)";
 
@@ -157,16 +157,18 @@ export function insertAction(
   }
   const val = (k: string): SqlValue => (cols[k] ?? null) as SqlValue;
   const rules = (cols.rules as string[] | undefined) ?? [];
-  // SQLite hands the new number back for the events (no lookup per event);
-  // PostgreSQL's insert is pipelined, answered by nobody, and its events
-  // look the number up.
-  const returning = w.db.name !== "postgres";
+  // SQLite numbers the row itself (n is its rowid, schema 10) and hands the
+  // number back for the events (no lookup per event); PostgreSQL's insert
+  // is pipelined, answered by nobody, and its events look the number up.
+  const sqlite = w.db.name !== "postgres";
   let n: number | undefined;
   try {
     const sql = "INSERT INTO actions (id, session_id, project, tool, args, args_digest, origin, " +
       "correlation_id, idempotency_key, via, state, rules, effect, kind, reason, policy_id, " +
-      "policy_version, request_id, deadline, executor_session, created_at, updated_at, n) " +
-      `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_ACTION_N})`;
+      "policy_version, request_id, deadline, executor_session, created_at, updated_at" +
+      (sqlite
+        ? ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        : `, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_ACTION_N})`);
     const params: SqlValue[] = [
       a.id,
       a.session_id,
@@ -191,8 +193,8 @@ export function insertAction(
       a.at,
       a.at,
     ];
-    if (returning) n = numberOf(w.db.get(`${sql} RETURNING n`, params)?.n);
-    else w.db.run(sql, params);
+    const r = w.db.run(sql, params);
+    if (sqlite) n = r.lastInsertRowid;
   } catch (err) {
     if (isConstraint(err, "idempotency_key")) {
       throw new WarrantError(

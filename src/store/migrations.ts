@@ -11,7 +11,8 @@
  * `hex(hash)` in the sqlite3 shell); from schema 7 on an event's prev_hash
  * is not stored (an empty BLOB) but read from the row before it; from
  * schema 8 on SQLite stores event payloads packed (store/event-payload.ts),
- * and from schema 9 on events name their action by its number (actions.n).
+ * from schema 9 on events name their action by its number (actions.n),
+ * which from schema 10 on is the actions table's rowid.
  */
 import type { SqlDriver } from "../app/ports/sql.ts";
 import { WarrantError } from "../core/errors.ts";
@@ -19,6 +20,13 @@ import { WarrantError } from "../core/errors.ts";
 export interface Migration {
   version: number;
   sql: string;
+  /**
+   * Rebuilds a table others reference: run with foreign key enforcement off
+   * (SQLite's way to replace a parent table; the pragma is a no-op inside a
+   * transaction, so it is switched around it), and `PRAGMA
+   * foreign_key_check` must find nothing before the COMMIT.
+   */
+  rebuildsTable?: true;
 }
 
 const ACTION_STATES_SQL =
@@ -248,6 +256,63 @@ ALTER TABLE events ADD COLUMN action_n INTEGER;
 CREATE INDEX events_action_n ON events(action_n) WHERE action_n IS NOT NULL;
 `,
   },
+  {
+    // CPU per govern (issue 12): actions.n becomes the table's rowid (an
+    // INTEGER PRIMARY KEY alias), so inserting an action assigns its number
+    // for free (the last number + 1, as MAX(n) + 1 did) and hands it back
+    // as lastInsertRowid: no MAX(n) subquery, no RETURNING, no separate
+    // unique index to update. VACUUM keeps INTEGER PRIMARY KEY values (it
+    // may renumber only implicit rowids), and store copy writes n
+    // explicitly, so numbers stay stable. `id` stays unique (the
+    // references from approval_requests and run_requests point at it).
+    version: 10,
+    rebuildsTable: true,
+    sql: `
+CREATE TABLE actions_v10 (
+  id TEXT NOT NULL UNIQUE,
+  session_id TEXT NOT NULL,
+  project TEXT NOT NULL,
+  tool TEXT NOT NULL,
+  args BLOB NOT NULL,
+  args_digest TEXT NOT NULL,
+  origin TEXT NOT NULL CHECK (origin IN ('hook','declared')),
+  correlation_id TEXT,
+  idempotency_key TEXT,
+  state TEXT NOT NULL CHECK (state IN (${ACTION_STATES_SQL})),
+  effect TEXT CHECK (effect IN ('allow','hold','deny')),
+  kind TEXT,
+  reason TEXT,
+  rules TEXT NOT NULL DEFAULT '[]',
+  policy_id TEXT,
+  policy_version INTEGER,
+  request_id TEXT,
+  deadline INTEGER,
+  output BLOB,
+  executor_session TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  detail BLOB,
+  via TEXT,
+  n INTEGER PRIMARY KEY
+);
+INSERT INTO actions_v10 (id, session_id, project, tool, args, args_digest, origin,
+  correlation_id, idempotency_key, state, effect, kind, reason, rules, policy_id,
+  policy_version, request_id, deadline, output, executor_session, created_at, updated_at,
+  detail, via, n)
+SELECT id, session_id, project, tool, args, args_digest, origin,
+  correlation_id, idempotency_key, state, effect, kind, reason, rules, policy_id,
+  policy_version, request_id, deadline, output, executor_session, created_at, updated_at,
+  detail, via, n
+FROM actions ORDER BY n;
+DROP TABLE actions;
+ALTER TABLE actions_v10 RENAME TO actions;
+CREATE INDEX actions_request ON actions(request_id) WHERE request_id IS NOT NULL;
+CREATE UNIQUE INDEX actions_idempotency_key ON actions(idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+CREATE INDEX actions_repeat ON actions(args_digest, tool) WHERE request_id IS NOT NULL;
+CREATE INDEX actions_executing ON actions(id) WHERE state = 'executing';
+`,
+  },
 ];
 
 /** The schema version recorded in the file (0 for a new one), read without a write lock. */
@@ -272,7 +337,21 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 export function migrate(db: SqlDriver, now: number, path: string): number {
   // Up to date (the common open): no write transaction, so a crowd of CLI
   // processes opening the store does not queue for the write lock.
-  if (currentVersion(db) === SCHEMA_VERSION) return SCHEMA_VERSION;
+  const from = currentVersion(db);
+  if (from === SCHEMA_VERSION) return SCHEMA_VERSION;
+  // A table rebuild needs foreign key enforcement off, which only takes
+  // effect outside a transaction (restored after, as it was).
+  const fkOff = MIGRATIONS.some((m) => m.version > from && m.rebuildsTable) &&
+    Number(Object.values(db.get("PRAGMA foreign_keys") ?? {})[0] ?? 0) === 1;
+  if (fkOff) db.exec("PRAGMA foreign_keys = OFF");
+  try {
+    return migrateLocked(db, now, path);
+  } finally {
+    if (fkOff) db.exec("PRAGMA foreign_keys = ON");
+  }
+}
+
+function migrateLocked(db: SqlDriver, now: number, path: string): number {
   db.exec("BEGIN IMMEDIATE");
   try {
     db.exec(
@@ -292,6 +371,18 @@ export function migrate(db: SqlDriver, now: number, path: string): number {
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
       db.exec(m.sql);
+      if (m.rebuildsTable) {
+        const orphan = db.get("PRAGMA foreign_key_check");
+        if (orphan) {
+          throw new WarrantError(
+            "store_open_failed",
+            `Cannot migrate store ${path} to schema ${m.version}: a row of ${
+              String(orphan.table)
+            } references a missing ${String(orphan.parent)} row (PRAGMA foreign_key_check); ` +
+              `restore the store from a backup`,
+          );
+        }
+      }
       db.run("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", [m.version, now]);
     }
     db.exec("COMMIT");

@@ -12,7 +12,7 @@
  * executing, completed; 9000 commits): NORMAL 81–98 µs/commit, FULL
  * 214–216 µs/commit — about +0.13 ms per commit, under 0.5 ms per action,
  * which is noise next to a tool call. Stored size: ~0.9 KB per simple
- * action with its 4 events (schema 9; bench/history.ts measures it).
+ * action with its 4 events (schema 10; bench/history.ts measures it).
  *
  * Concurrency: every write transaction is BEGIN IMMEDIATE, so writers from
  * several processes serialise on the file lock (they wait their turn up to

@@ -17,7 +17,7 @@ import { bunSqlite } from "../../src/platform/bun.ts";
 import { eventHashOfText } from "../../src/core/audit-chain.ts";
 import type { EventRecord } from "../../src/core/records.ts";
 import { PACKED_V1 } from "../../src/store/event-payload.ts";
-import { SCHEMA_VERSION } from "../../src/store/migrations.ts";
+import { MIGRATIONS, SCHEMA_VERSION } from "../../src/store/migrations.ts";
 import { createPayloadCodec } from "../../src/store/payload-codec.ts";
 import { hashBytes } from "../../src/store/rows.ts";
 import { openStore } from "../../src/store/sqlite-store.ts";
@@ -171,6 +171,68 @@ test("schema 7 → now: an edited old row, and one re-hashed after a new row was
       ]);
       const r = s.verifyAudit();
       expect([r.ok, r.first_bad?.seq]).toEqual([false, old.seq + 1]);
+    } finally {
+      s.close();
+    }
+  });
+});
+
+test("schema 9 → 10: actions keep their numbers (also ones that differ from the old rowid), n becomes the rowid, references stay enforced", () => {
+  schema7((path) => {
+    // Bring the file to schema 9 as that code did, then renumber its actions
+    // (as a store copy into a file with other rows, or any gap, may leave them).
+    const db = new Database(path);
+    for (const m of MIGRATIONS.filter((m) => m.version > 7 && m.version <= 9)) {
+      db.exec(m.sql);
+      db.query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)").run(m.version);
+    }
+    db.exec("UPDATE actions SET n = n * 10 + 100");
+    const before = db.query("SELECT id, n FROM actions ORDER BY n").all();
+    expect(before.length).toBe(ACTION_IDS.length);
+    db.close();
+
+    const s = open(path);
+    try {
+      expect(ACTION_IDS.map((id) => s.getAction(id))).toEqual(SNAPSHOT.actions as never);
+      expect(s.verifyAudit()).toEqual(SNAPSHOT.verify);
+      const id = actionIn(s, "completed", { session: "ses_01m8pm5syms4tztsbs8r86x6dd" });
+      expect(s.verifyAudit()).toEqual({ ok: true, checked: 30 });
+      // A reference to a missing action is still refused (foreign keys back on after the rebuild).
+      expect(() =>
+        s.tx((tx) =>
+          tx.insertRequest({
+            id: "req_missing_action",
+            action_id: "act_not_in_this_store",
+            requirements: [],
+            rules: [],
+            policy_id: "p",
+            policy_version: 1,
+            action_digest: "sha256:00",
+            deadline: 1,
+            at: 1,
+          })
+        )
+      ).toThrow(/FOREIGN KEY/);
+      const raw = new Database(path, { readonly: true });
+      expect(raw.query("SELECT id, n FROM actions WHERE id != ? ORDER BY n").all(id)).toEqual(
+        before,
+      );
+      const max = (before.at(-1) as { n: number }).n;
+      expect(raw.query("SELECT n, n = rowid AS alias FROM actions WHERE id = ?").get(id)).toEqual({
+        n: max + 1,
+        alias: 1,
+      });
+      expect(raw.query("SELECT name FROM pragma_table_info('actions') WHERE pk = 1").all())
+        .toEqual([{ name: "n" }]);
+      expect(raw.query("SELECT name FROM sqlite_master WHERE name = 'actions_n'").all()).toEqual(
+        [],
+      );
+      expect(raw.query("PRAGMA foreign_key_check").all()).toEqual([]);
+      // The new action's events name it by its number.
+      expect(
+        raw.query("SELECT DISTINCT action_n FROM events WHERE action_n IS NOT NULL").all(),
+      ).toEqual([{ action_n: max + 1 }]);
+      raw.close();
     } finally {
       s.close();
     }

@@ -189,6 +189,8 @@ ALTER TABLE events ADD COLUMN action_n bigint;
 CREATE INDEX events_action_n ON events(action_n) WHERE action_n IS NOT NULL;
 `,
   },
+  // SQLite makes actions.n its rowid; PostgreSQL keeps the column and its sequence.
+  { version: 10, sql: `SELECT 1;` },
 ];
 
 if (PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version !== SCHEMA_VERSION) {
