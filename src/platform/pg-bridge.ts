@@ -69,8 +69,6 @@ class WorkerBridge implements PgBridge {
   private closed = false;
   /** begin/defer requests not sent yet: they go with the next answered request. */
   private pending: Array<Record<string, unknown>> = [];
-  /** The prefetch in flight or answered: its statement, and its rows once answered. */
-  private fetch: { sql: string; params: SqlValue[]; rows: SqlRow[] | null } | null = null;
 
   constructor(
     private readonly url: string,
@@ -127,7 +125,6 @@ class WorkerBridge implements PgBridge {
     this.notifyPort = null;
     this.open = false;
     this.pending = [];
-    this.fetch = null;
   }
 
   private call(req: Record<string, unknown>): Res {
@@ -166,18 +163,13 @@ class WorkerBridge implements PgBridge {
   }
 
   private must(req: Record<string, unknown>): Extract<Res, { ok: true }> {
-    const sent = this.fetch && this.pending.some((p) => p.keep) ? this.fetch : null;
     const r = this.call(req);
-    if (r.ok) {
-      if (sent) sent.rows = r.kept ?? null;
-      return r;
-    }
-    this.fetch = null;
+    if (r.ok) return r;
     if (r.code === "store_unavailable" || r.code === "store_busy") {
       throw new WarrantError(
         r.code,
         r.code === "store_busy"
-          ? `store ${this.label}: another writer held the store lock past the busy timeout: ${r.message}`
+          ? `store ${this.label}: ${r.message}`
           : `store ${this.label} is unreachable: ${r.message}; warrant refuses to decide ` +
             `until it answers again (it reconnects with backoff)`,
       );
@@ -207,25 +199,6 @@ class WorkerBridge implements PgBridge {
     this.pending.push({ op: "defer", sql, params });
   }
 
-  prefetch(sql: string, params: SqlValue[] = []): void {
-    if (!this.open) {
-      throw new WarrantError("internal_error", "PgBridge.prefetch outside a transaction");
-    }
-    this.fetch = { sql, params, rows: null };
-    this.pending.push({ op: "defer", sql, params, keep: true });
-  }
-
-  prefetched(sql: string, params: SqlValue[] = []): SqlRow[] | null {
-    const f = this.fetch;
-    if (!f || f.sql !== sql || f.params.length !== params.length) return null;
-    if (f.params.some((p, i) => p !== params[i])) return null;
-    this.fetch = null;
-    if (f.rows) return f.rows;
-    // Not sent yet: the caller's own query replaces it.
-    this.pending = this.pending.filter((p) => !p.keep);
-    return null;
-  }
-
   begin(opts: { lockKey?: number; lockTimeoutMs?: number; isolation?: "repeatable read" }): void {
     if (this.open) {
       throw new WarrantError("internal_error", "PgBridge.begin: already in a transaction");
@@ -235,15 +208,16 @@ class WorkerBridge implements PgBridge {
     this.open = true;
   }
 
-  commit(): void {
+  commit(last: ReadonlyArray<{ sql: string; params: SqlValue[] }> = []): SqlRow[] | null {
+    for (const l of last) {
+      this.pending.push({ op: "defer", sql: l.sql, params: l.params, keep: true });
+    }
     this.open = false;
-    this.fetch = null;
-    this.must({ op: "commit" });
+    return this.must({ op: "commit" }).kept ?? null;
   }
 
   rollback(): void {
     this.open = false;
-    this.fetch = null;
     // Nothing of it reached the worker yet: nothing to roll back.
     if (this.pending[0]?.op === "begin") {
       this.pending = [];

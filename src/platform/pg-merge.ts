@@ -1,10 +1,9 @@
 /**
  * Fewer statements per transaction on PostgreSQL: a run of pipelined
- * writes (PgBridge.defer: the audit events, the chain head, counters, a new
- * action) becomes ONE statement of data-modifying CTEs, and so does such a
- * run followed by the chain head's read. The driver spends ~50 µs of CPU
- * per statement in the worker, the server parses, binds and executes each:
- * an allowed govern sends 9 statements instead of 14.
+ * writes (PgBridge.defer: counters, the chain head, a new action, the
+ * NOTIFY) becomes ONE statement of data-modifying CTEs. The driver spends
+ * ~50 µs of CPU per statement in the worker, the server parses, binds and
+ * executes each.
  *
  * Why it is the same transaction: PostgreSQL runs every data-modifying CTE
  * exactly once and to completion whether or not the main query reads it,
@@ -12,9 +11,8 @@
  * written beside the action it names). What changes is visibility inside
  * the one statement: its parts share one snapshot and do not see each
  * other's rows. So a run holds only INSERTs into distinct rows (never the
- * same upsert twice), and a read joins a run only when it reads `meta` and
- * the run does not write `meta`. Anything else (savepoints, prefetches,
- * other reads) ends a run and goes as it is.
+ * same upsert twice). Anything else (savepoints, statements whose rows are
+ * kept, such as the audit events' seal, reads) ends a run and goes as it is.
  *
  * A failing part fails the whole statement, as it would have failed the
  * transaction; `parts` keeps the original statements so that the error can
@@ -34,9 +32,6 @@ const isWrite = (i: PgItem): boolean =>
   i.op === "defer" && !i.keep && !!i.sql && /^INSERT INTO \w+ /.test(i.sql);
 const isNotify = (i: PgItem): boolean =>
   i.op === "defer" && !i.keep && !!i.sql && /^SELECT pg_notify\(\$1, ''\)$/.test(i.sql);
-const writesMeta = (sql: string): boolean => /^INSERT INTO meta /.test(sql);
-/** The one read a run may carry: a `meta` read (the chain head). */
-const META_READ = /^SELECT value FROM meta WHERE key = \$1$/;
 
 /** `$1…$n` of `sql` shifted by `by`. */
 const shift = (sql: string, by: number): string =>
@@ -60,8 +55,8 @@ function merge(run: PgItem[], main: PgItem | null): PgItem {
 }
 
 /**
- * The batch's items with each run of pipelined writes (and what may join
- * it) merged into one item; items in the same order otherwise.
+ * The batch's items with each run of pipelined writes (and a NOTIFY
+ * after it) merged into one item; items in the same order otherwise.
  *
  * @example mergeRuns([{op:"defer",sql:"INSERT INTO events (seq) VALUES ($1)",params:[7]},
  *   {op:"defer",sql:"SELECT pg_notify($1, '')",params:["ch"]}])
@@ -86,11 +81,6 @@ export function mergeRuns<T extends PgItem>(items: readonly T[]): PgItem[] {
       if (upsert && run.some((w) => w.sql === item.sql)) flush(null);
       run.push(item);
     } else if (isNotify(item)) {
-      flush(item);
-    } else if (
-      item.op === "query" && META_READ.test(item.sql ?? "") &&
-      !run.some((w) => writesMeta(w.sql!))
-    ) {
       flush(item);
     } else {
       flush(null);

@@ -24,7 +24,7 @@ interface Init {
 
 type Req =
   | { op: "query"; sql: string; params: unknown[]; parts?: string[] }
-  /** keep: a prefetch, whose rows go back with the next answer (PgBridge.prefetch). */
+  /** keep: its rows go back with the next answer (the seal sent with COMMIT: PgBridge.commit). */
   | { op: "defer"; sql: string; params: unknown[]; keep?: boolean; parts?: string[] }
   | { op: "exec"; sql: string }
   | { op: "begin"; lockKey?: number; lockTimeoutMs?: number; isolation?: string }
@@ -150,7 +150,23 @@ function failed(e: unknown): Res {
     lastFailure = message;
     return { ok: false, code: "store_unavailable", message: `${message} (${code})` };
   }
-  if (code === "55P03") return { ok: false, code: "store_busy", message };
+  if (code === "55P03") {
+    return {
+      ok: false,
+      code: "store_busy",
+      message: `another writer held the store lock past the busy timeout: ${message}`,
+    };
+  }
+  // Two writers each waiting for a lock the other holds (an outcome's
+  // compare-and-set waits for the writer lock at COMMIT: pg-driver.ts): the
+  // server rolls one back. Nothing of it was committed; it may be retried.
+  if (code === "40P01") {
+    return {
+      ok: false,
+      code: "store_busy",
+      message: `this transaction deadlocked with another writer and was rolled back: ${message}`,
+    };
+  }
   return { ok: false, code: code || "error", message };
 }
 
@@ -186,7 +202,7 @@ let connected = false;
  * rollback.
  */
 let deferred: Array<{ p: Promise<unknown>; sql: string; keep?: boolean; parts?: string[] }> = [];
-/** The rows of a settled prefetch, sent back with the answer that follows it. */
+/** The rows of the settled statements sent with `keep`, in order, sent back with the answer that follows them. */
 let kept: unknown[] | undefined;
 
 async function settleDeferred(): Promise<{ e: unknown; sql: string } | null> {
@@ -197,7 +213,7 @@ async function settleDeferred(): Promise<{ e: unknown; sql: string } | null> {
   for (const d of list) {
     try {
       const r = await d.p;
-      if (d.keep && !first) kept = [...(r as postgres.RowList<postgres.Row[]>)];
+      if (d.keep && !first) kept = [...(kept ?? []), ...(r as postgres.RowList<postgres.Row[]>)];
     } catch (e) {
       first ??= { e, sql: partFor(d.parts, d.sql, e) };
     }
@@ -362,9 +378,9 @@ async function handle(m: Req): Promise<Res> {
 
 /**
  * Reserve the connection (no round trip when it is open) and pipeline
- * BEGIN and, with `lockKey`, the writer lock: the transaction's first
- * answered statement waits for the lock (and fails with its timeout:
- * store_busy).
+ * BEGIN, with `lockTimeoutMs` the bound on every lock wait in it and with
+ * `lockKey` that advisory lock: the transaction's first answered statement
+ * waits for the lock (and fails with its timeout: store_busy).
  */
 async function begin(
   m: { lockKey?: number; lockTimeoutMs?: number; isolation?: string },
@@ -382,17 +398,13 @@ async function begin(
   const conn = await sql.reserve();
   open = { conn, generation };
   const start = m.isolation ? `BEGIN ISOLATION LEVEL ${m.isolation.toUpperCase()}` : "BEGIN";
-  if (m.lockKey === undefined) pipeline(start, [], true);
-  else {
-    // One simple-protocol message; both values are integers (no quoting).
-    const key = Math.trunc(m.lockKey);
-    const ms = Math.max(1, Math.trunc(m.lockTimeoutMs ?? 30_000));
-    pipeline(
-      `${start}; SELECT set_config('lock_timeout', '${ms}ms', true), pg_advisory_xact_lock(${key})`,
-      [],
-      true,
-    );
-  }
+  // One simple-protocol message; the values are integers (no quoting).
+  const ms = m.lockTimeoutMs === undefined ? null : Math.max(1, Math.trunc(m.lockTimeoutMs));
+  const parts = [
+    ...(ms === null ? [] : [`set_config('lock_timeout', '${ms}ms', true)`]),
+    ...(m.lockKey === undefined ? [] : [`pg_advisory_xact_lock(${Math.trunc(m.lockKey)})`]),
+  ];
+  pipeline(parts.length === 0 ? start : `${start}; SELECT ${parts.join(", ")}`, [], true);
   return { ok: true };
 }
 

@@ -31,7 +31,7 @@ import type { EventRecord } from "../core/records.ts";
 import type { SqlDriver, SqlDriverFactory } from "../app/ports/sql.ts";
 import { ChainVerifier } from "../core/audit-chain.ts";
 import { isWarrantError, WarrantError } from "../core/errors.ts";
-import { readHeadOrNull, writeHead } from "./audit-head.ts";
+import { readHeadOrNull } from "./audit-head.ts";
 import { checkDataKey, loadDigestKey, resealDigestKey, writeKeyCheck } from "./key-check.ts";
 import { keyedDigest } from "../core/digest.ts";
 import { reencryptAll, verifyAll } from "./key-rotation.ts";
@@ -160,8 +160,7 @@ export class SqliteStore extends SqlReads implements Store {
             "Store.tx callback returned a promise; transactions must be synchronous",
           );
         }
-        if (t.appended.length > 0) writeHead(this.db, t.auditHead);
-        this.db.exec("COMMIT");
+        t.commit();
       } catch (e) {
         try {
           this.db.exec("ROLLBACK");

@@ -16,12 +16,12 @@ import type {
   ResolutionRecord,
 } from "../core/records.ts";
 import type { ActionState } from "../core/action.ts";
-import type { SqlDriver, SqlValue } from "../app/ports/sql.ts";
+import type { SealEvent, SqlDriver, SqlValue } from "../app/ports/sql.ts";
 import type { StoreTx } from "../app/ports/store.ts";
 import { eventHashOfText } from "../core/audit-chain.ts";
 import { canonicalize } from "../core/canonical-json.ts";
 import { WarrantError } from "../core/errors.ts";
-import { type AuditHead, readHead } from "./audit-head.ts";
+import { type AuditHead, readHead, writeHead } from "./audit-head.ts";
 import type { PayloadCodec } from "./payload-codec.ts";
 import { SqlReads } from "./reads.ts";
 import { hashBytes, payloadAad, PREV_HASH_NOT_STORED } from "./rows.ts";
@@ -44,6 +44,24 @@ const EVENT_VALUES = "(?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM actions WHERE id
 /** One event row whose action's number the writer has. */
 const EVENT_VALUES_N = "(?, ?, ?, NULL, ?, ?, ?, ?)";
 
+/**
+ * A payload and the canonical text stored and hashed for it: the hash
+ * covers exactly the bytes stored. A payload canonical JSON takes as is
+ * (the usual case) is encoded once; one it refuses (an undefined field, a
+ * Date) is first normalised through JSON, as JSON.stringify would write it.
+ */
+function canonicalPayload(
+  p: Record<string, unknown> | undefined,
+): { payload: Record<string, unknown>; text: string } {
+  const payload = p ?? {};
+  try {
+    return { payload, text: canonicalize(payload) };
+  } catch {
+    const normal = JSON.parse(JSON.stringify(payload)) as Record<string, unknown>;
+    return { payload: normal, text: canonicalize(normal) };
+  }
+}
+
 /** An event to append (seq, prev_hash and hash are the chain's). */
 type NewEvent = {
   type: string;
@@ -58,10 +76,14 @@ export class SqlTx extends SqlReads implements StoreTx {
   /** Events appended so far, handed to listeners after COMMIT. */
   readonly appended: EventRecord[] = [];
   /**
+   * Where the server seals events (db.commitSealing: PostgreSQL), the
+   * appended events still to send, one per `appended` entry: their seq and
+   * hash are filled in from the COMMIT's answer.
+   */
+  private readonly toSeal: SealEvent[] = [];
+  /**
    * The chain head, read on first use rather than at BEGIN: under the
-   * writer lock it cannot move until COMMIT (writeHead runs only then), and
-   * a transaction that reads it after another statement lets the
-   * PostgreSQL driver send the read with that statement (pg-driver.ts).
+   * writer lock it cannot move until COMMIT (writeHead runs only then).
    */
   private loaded: AuditHead | null = null;
   private open = true;
@@ -84,11 +106,6 @@ export class SqlTx extends SqlReads implements StoreTx {
     this.loaded = h;
   }
 
-  /** The chain head after this transaction's appends. */
-  get auditHead(): AuditHead {
-    return this.head;
-  }
-
   /** A point to rewind the in-memory state to (with SQL `ROLLBACK TO` a savepoint). */
   mark(): { appended: number; head: AuditHead | null } {
     return { appended: this.appended.length, head: this.loaded };
@@ -97,7 +114,31 @@ export class SqlTx extends SqlReads implements StoreTx {
   /** Forget the events appended since `m` (their rows were rolled back to a savepoint). */
   rewind(m: { appended: number; head: AuditHead | null }): void {
     this.appended.length = m.appended;
+    if (this.toSeal.length > m.appended) this.toSeal.length = m.appended;
     this.loaded = m.head;
+  }
+
+  /**
+   * End the transaction: COMMIT with the new chain head, or, where the
+   * server seals events, with the events (their seq and hash, and so the
+   * records handed to listeners, are complete once it returns).
+   */
+  commit(): void {
+    const seal = this.db.commitSealing;
+    if (!seal || this.toSeal.length === 0) {
+      if (this.appended.length > 0) writeHead(this.db, this.head);
+      this.db.exec("COMMIT");
+      return;
+    }
+    const sealed = seal(this.toSeal);
+    let prev = sealed.from.hash;
+    sealed.events.forEach((s, i) => {
+      const rec = this.appended[i]!;
+      rec.seq = s.seq;
+      rec.prev_hash = prev;
+      rec.hash = s.hash;
+      prev = s.hash;
+    });
   }
 
   /** Called by the store when the transaction ends; later calls throw. */
@@ -122,6 +163,7 @@ export class SqlTx extends SqlReads implements StoreTx {
    */
   appendEvents(list: readonly NewEvent[]): EventRecord[] {
     this.live();
+    if (this.db.commitSealing) return this.appendToSeal(list);
     const recs: EventRecord[] = [];
     const params: SqlValue[] = [];
     const rows: string[] = [];
@@ -129,18 +171,7 @@ export class SqlTx extends SqlReads implements StoreTx {
     // SQLite keeps payloads packed (event-payload.ts); PostgreSQL keeps the text.
     const pack = this.db.name !== "postgres";
     for (const e of list) {
-      // The canonical text is stored and hashed: the hash covers exactly the
-      // bytes stored. A payload canonical JSON takes as is (the usual case) is
-      // encoded once; one it refuses (an undefined field, a Date) is first
-      // normalised through JSON, as JSON.stringify would write it.
-      let payload = e.payload ?? {};
-      let payloadText: string;
-      try {
-        payloadText = canonicalize(payload);
-      } catch {
-        payload = JSON.parse(JSON.stringify(payload)) as Record<string, unknown>;
-        payloadText = canonicalize(payload);
-      }
+      const { payload, text: payloadText } = canonicalPayload(e.payload);
       const fields = {
         seq: head.seq + 1,
         at: e.at,
@@ -187,6 +218,33 @@ export class SqlTx extends SqlReads implements StoreTx {
       throw err;
     }
     this.head = head;
+    this.appended.push(...recs);
+    return recs;
+  }
+
+  /**
+   * appendEvents where the server seals: the canonical text around seq and
+   * prev_hash now, the numbers at COMMIT (commit()). Until then the records
+   * hold seq 0 and empty hashes; nothing reads them inside the transaction.
+   */
+  private appendToSeal(list: readonly NewEvent[]): EventRecord[] {
+    const recs: EventRecord[] = [];
+    for (const e of list) {
+      const { payload, text } = canonicalPayload(e.payload);
+      const action_id = e.action_id ?? null;
+      // The keys in JCS order, as core/audit-chain.ts eventHashOfText hashes them.
+      this.toSeal.push({
+        at: e.at,
+        type: e.type,
+        action_id,
+        payload: text,
+        pre: `{"action_id":${canonicalize(action_id)},"at":${
+          canonicalize(e.at)
+        },"payload":${text},"prev_hash":"`,
+        post: `,"type":${canonicalize(e.type)}}`,
+      });
+      recs.push({ seq: 0, at: e.at, type: e.type, action_id, payload, prev_hash: "", hash: "" });
+    }
     this.appended.push(...recs);
     return recs;
   }

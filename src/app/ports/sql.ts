@@ -20,6 +20,32 @@ export interface SqlDriver {
   close(): void;
   /** "bun:sqlite" or "node:sqlite". */
   readonly name: string;
+  /**
+   * Present where the server numbers and chains the audit events itself
+   * (PostgreSQL: store/postgres/pg-seal.ts): a writer transaction hands it
+   * the events it appended instead of inserting them, and it commits them
+   * with the transaction, answering the seq and hash each one got.
+   */
+  readonly commitSealing?: (events: SealEvent[]) => Sealed;
+}
+
+/** An audit event for commitSealing: its stored fields and its canonical text around prev_hash and seq. */
+export interface SealEvent {
+  at: number;
+  type: string;
+  action_id: string | null;
+  /** The payload's canonical JSON text (stored as is, and hashed). */
+  payload: string;
+  /** `{"action_id":…,"at":…,"payload":…,"prev_hash":"` */
+  pre: string;
+  /** `,"type":…}` */
+  post: string;
+}
+
+/** What the server assigned: the head it started from, then each event's seq and hash. */
+export interface Sealed {
+  from: { seq: number; hash: string };
+  events: Array<{ seq: number; hash: string }>;
 }
 
 /**
@@ -56,23 +82,17 @@ export interface PgBridge {
    */
   defer(sql: string, params?: SqlValue[]): void;
   /**
-   * Queue a read inside the open transaction that is sent with the next
-   * answered statement and answered with it: a read the caller will make
-   * later costs no round trip of its own. Valid only while nothing the
-   * transaction writes can change its answer (the caller's business).
-   */
-  prefetch(sql: string, params?: SqlValue[]): void;
-  /**
-   * The rows `prefetch(sql, params)` brought back, once; null when it was
-   * not sent yet (it is then dropped: ask with query) or never queued.
-   */
-  prefetched(sql: string, params?: SqlValue[]): SqlRow[] | null;
-  /**
    * Open a transaction on one connection; with `lockKey`, first wait for
-   * `pg_advisory_xact_lock(lockKey)` (up to `lockTimeoutMs`, then store_busy).
+   * `pg_advisory_xact_lock(lockKey)`. `lockTimeoutMs` bounds every lock wait
+   * in the transaction (then store_busy).
    */
   begin(opts: { lockKey?: number; lockTimeoutMs?: number; isolation?: "repeatable read" }): void;
-  commit(): void;
+  /**
+   * COMMIT; with `last`, those statements are sent right before the COMMIT
+   * (pipelined: no round trip of their own) and their rows, in order, are
+   * returned.
+   */
+  commit(last?: ReadonlyArray<{ sql: string; params: SqlValue[] }>): SqlRow[] | null;
   rollback(): void;
   /** Whether a transaction is open. */
   readonly inTx: boolean;

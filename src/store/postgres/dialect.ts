@@ -82,7 +82,11 @@ export const pipelined = (sql: string, params?: readonly unknown[]): boolean =>
   appendsEvents(sql) ||
   sql === HEAD_UPSERT ||
   /^INSERT INTO counters \(/.test(sql) ||
-  (INSERT_ACTION.test(sql) && params?.[8] === null);
+  insertsFreshAction(sql, params);
+
+/** A new action without an idempotency key: a fresh id, a row nobody else can see or wait for. */
+export const insertsFreshAction = (sql: string, params?: readonly unknown[]): boolean =>
+  INSERT_ACTION.test(sql) && params?.[8] === null;
 
 /** Tables whose INSERT must report the generated id (SQLite's lastInsertRowid). */
 export const returnsId = (sql: string): boolean => /^\s*INSERT INTO resolutions\b/i.test(sql);

@@ -14,12 +14,10 @@
  * - `COMMIT` of a transaction that appended events → `pg_notify` first, so
  *   the notification is delivered exactly when the commit is visible.
  *
- * A writer transaction's chain-head read (store/audit-head.ts) is prefetched:
- * queued at BEGIN and sent with the first answered statement, whatever it
- * is. The writer lock is taken first, and meta is written only at COMMIT,
- * so the answer cannot change before the store asks for it (any write to
- * meta drops it). A transaction whose first statement is something else —
- * the outcome's compare-and-set — saves the head's own round trip.
+ * A writer transaction's audit events are not inserted as they are
+ * appended: commitSealing sends them with the COMMIT, and the server
+ * numbers, chains and inserts them (pg-seal.ts). A transaction that needs
+ * no answer before its end is then one round trip.
  *
  * Inside a transaction the writes nobody reads an answer from — the audit
  * events, the chain head, savepoints, the NOTIFY, the lock itself — are
@@ -29,8 +27,8 @@
  */
 import type { PgBridge, SqlDriver, SqlRow, SqlValue } from "../../app/ports/sql.ts";
 import { WarrantError } from "../../core/errors.ts";
-import { HEAD_READ } from "../audit-head.ts";
-import { appendsEvents, pipelined, returnsId, toPostgres } from "./dialect.ts";
+import { appendsEvents, insertsFreshAction, pipelined, returnsId, toPostgres } from "./dialect.ts";
+import { sealedFrom, sealError, sealStatements } from "./pg-seal.ts";
 
 /** The NOTIFY channel of a schema's store. */
 export const channelOf = (schema: string): string => `warrant_events_${schema}`;
@@ -57,8 +55,17 @@ export function pgDriver(
   let appended = false;
   const channel = channelOf(schema);
   const writerKey = lockKey("writer", schema);
-  const headSql = toPostgres(HEAD_READ.sql);
-  const headParams = [...HEAD_READ.params];
+  const lockTimeoutMs = opts.lockTimeoutMs ?? 30_000;
+  // An integer: no quoting, one prepared text per driver.
+  const lockSql = `SELECT pg_advisory_xact_lock(${writerKey})`;
+  /** In a writer transaction that has not queued the writer lock yet. */
+  let unlocked = false;
+  /** Queue the writer lock ahead of what comes next (pipelined, answered with it). */
+  const lock = () => {
+    if (!unlocked) return;
+    unlocked = false;
+    bridge.defer(lockSql);
+  };
   /** Run `f`, naming a pipelined audit insert's duplicate seq as what it means. */
   const call = <T>(f: () => T): T => {
     try {
@@ -84,29 +91,33 @@ export function pgDriver(
       const s = sql.trim();
       if (s === "BEGIN IMMEDIATE") {
         appended = false;
-        bridge.begin({ lockKey: writerKey, lockTimeoutMs: opts.lockTimeoutMs ?? 30_000 });
-        bridge.prefetch(headSql, headParams);
+        bridge.begin({ lockTimeoutMs });
+        unlocked = true;
       } else if (s === "BEGIN") {
         appended = false;
+        unlocked = false;
         bridge.begin({ isolation: "repeatable read" });
       } else if (s === "COMMIT") {
+        lock();
         if (appended) bridge.defer("SELECT pg_notify($1, '')", [channel]);
         appended = false;
         call(() => bridge.commit());
       } else if (s === "ROLLBACK") {
         appended = false;
+        unlocked = false;
         bridge.rollback();
       } else if (bridge.inTx && /^(SAVEPOINT|RELEASE|ROLLBACK TO) \w+$/.test(s)) {
         // A group commit's savepoints (sqlite-store.ts flushGroup) cost no
         // round trip: a pipelined write that fails there fails the group.
         bridge.defer(s);
       } else {
+        lock();
         call(() => bridge.exec(s));
       }
     },
     run(sql, params) {
+      if (!casOnAction(sql) && !insertsFreshAction(sql, params)) lock();
       if (appendsEvents(sql)) appended = true;
-      if (/\bmeta\b/.test(sql)) bridge.prefetched(headSql, headParams); // now stale: drop it
       if (returnsId(sql)) {
         const r = call(() => bridge.query(`${toPostgres(sql)} RETURNING id`, bind(params)));
         return { changes: r.count, lastInsertRowid: Number(r.rows[0]?.id ?? 0) };
@@ -119,20 +130,46 @@ export function pgDriver(
       return { changes: r.count, lastInsertRowid: 0 };
     },
     get(sql, params) {
-      if (sql === HEAD_READ.sql && params?.[0] === HEAD_READ.params[0]) {
-        const rows = bridge.prefetched(headSql, headParams);
-        if (rows) return rows[0] ?? null;
-      }
+      if (!casOnAction(sql)) lock();
       return call(() => bridge.query(toPostgres(sql), bind(params))).rows[0] ?? null;
     },
     all(sql, params) {
+      lock();
       return call(() => bridge.query(toPostgres(sql), bind(params))).rows as SqlRow[];
     },
     close() {
       bridge.close();
     },
+    commitSealing(events) {
+      lock();
+      appended = false; // the seal NOTIFYs
+      let rows;
+      try {
+        rows = bridge.commit(sealStatements(events, channel));
+      } catch (e) {
+        throw sealError(e);
+      }
+      return sealedFrom(rows ?? [], events.length);
+    },
   };
 }
+
+/**
+ * What a writer transaction may send before it takes the writer lock (the
+ * lock goes ahead of anything else, and at the latest with the seal at
+ * COMMIT): a new action with a fresh id (dialect.ts `insertsFreshAction`:
+ * a row no other transaction can see or wait for) and a compare-and-set of
+ * one action's state (store/action-writes.ts transitionAction), whose row
+ * lock is what makes it exactly-once. The writer lock orders the audit
+ * events, and nothing before it reads what another writer may be changing.
+ * So a decision holds the lock only from its seal to its commit, and an
+ * outcome (executing → completed) does not hold it across the round trip
+ * back to the gate. A writer that takes the lock first and then wants the
+ * row such a compare-and-set holds deadlocks with it: the server rolls one
+ * of the two back (store_busy), whole.
+ */
+const casOnAction = (sql: string): boolean =>
+  /^UPDATE actions SET [^;]+ WHERE id = \? AND state IN \([?,]+\) RETURNING \*$/.test(sql);
 
 /** bigint parameters travel as numbers (every value the store binds is a safe integer). */
 function bind(params: SqlValue[] | undefined): SqlValue[] {

@@ -37,18 +37,7 @@ test("a commit's writes and its NOTIFY become one statement, parameters renumber
   expect(out[1]).toEqual({ op: "commit" });
 });
 
-test("a new action and the chain head's read go as one answered statement", () => {
-  const action = { op: "defer", sql: "INSERT INTO actions (id) VALUES ($1)", params: ["a1"] };
-  const out = mergeRuns([{ op: "begin" }, action, HEAD_READ]);
-  expect(out.map((i) => i.op)).toEqual(["begin", "query"]);
-  expect(out[1]!.sql).toBe(
-    "WITH w1 AS (INSERT INTO actions (id) VALUES ($1)) SELECT value FROM meta WHERE key = $2",
-  );
-  expect(out[1]!.params).toEqual(["a1", "h"]);
-});
-
-test("what must not merge: a read after a write to meta, the same upsert twice, savepoints, prefetches, other reads", () => {
-  // The read would not see the upsert inside one statement.
+test("what must not merge: a read (it would not see the writes inside one statement), the same upsert twice, savepoints, kept statements", () => {
   expect(mergeRuns([HEAD_UPSERT, HEAD_READ]).map((i) => i.sql)).toEqual([
     HEAD_UPSERT.sql,
     HEAD_READ.sql,
@@ -57,8 +46,10 @@ test("what must not merge: a read after a write to meta, the same upsert twice, 
   expect(mergeRuns([HEAD_UPSERT, HEAD_UPSERT]).length).toBe(2);
   const sp = { op: "defer", sql: "SAVEPOINT grp" };
   expect(mergeRuns([ev(1), sp, ev(2)]).map((i) => i.sql)).toEqual([ev(1).sql, sp.sql, ev(2).sql]);
-  const pre = { ...HEAD_READ, op: "defer", keep: true };
-  expect(mergeRuns([ev(1), pre, ev(2)]).length).toBe(3);
+  const kept = { ...HEAD_READ, op: "defer", keep: true };
+  expect(mergeRuns([ev(1), kept, ev(2)]).length).toBe(3);
+  const action = { op: "defer", sql: "INSERT INTO actions (id) VALUES ($1)", params: ["a1"] };
+  expect(mergeRuns([action, HEAD_READ]).map((i) => i.sql)).toEqual([action.sql, HEAD_READ.sql]);
   const other = { op: "query", sql: "SELECT * FROM actions WHERE id = $1", params: ["a"] };
   expect(mergeRuns([ev(1), other]).map((i) => i.sql)).toEqual([ev(1).sql, other.sql]);
   // A lone write stays as it is.
