@@ -39,7 +39,7 @@ hv AS (
     ELSE ('warrant: meta.audit_head is malformed: ' || value)::bigint::text END AS v
   FROM meta WHERE key = 'audit_head'
 ),
-txt AS (
+txt AS MATERIALIZED (
   SELECT array_agg(pre ORDER BY i) AS pre, array_agg(post ORDER BY i) AS post, count(*) AS n FROM ev
 ),
 ch(i, seq, hash) AS (
