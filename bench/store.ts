@@ -14,7 +14,7 @@
  *   WARRANT_BENCH_PG_URL=postgres://… bun bench/store.ts [--seconds 6] [--binary dist/warrant]
  * (scripts/bench store starts a throwaway cluster and sets the URL.)
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import postgres from "postgres";
@@ -77,6 +77,8 @@ interface Row {
   p99: number;
   /** CPU of the gate processes per govern, ms (Linux /proc; NaN elsewhere). */
   gateCpu: number;
+  /** The same by thread: main, the bridge's worker (PostgreSQL only), the runtime's others. */
+  threads: { main: number; worker: number; other: number };
   /** CPU of the PostgreSQL backends serving the run per govern, ms (NaN for SQLite). */
   serverCpu: number;
   /** Transactions committed per govern (pg_stat_database; NaN for SQLite). */
@@ -107,6 +109,35 @@ function childPids(): number[] {
 }
 
 const cpuOf = (pids: number[]) => pids.reduce((n, p) => n + procCpuMs(p), 0);
+
+/**
+ * The gate processes' CPU by thread, ms: the main thread (the store code,
+ * the protocol), the PostgreSQL bridge's worker thread (Bun names it
+ * "Worker": the driver), and the rest (JIT compiler, GC helpers).
+ */
+function threadCpu(pids: number[]): { main: number; worker: number; other: number } {
+  const out = { main: 0, worker: 0, other: 0 };
+  for (const pid of pids) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const raw = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const name = raw.slice(raw.indexOf("(") + 1, raw.lastIndexOf(")"));
+        const f = raw.slice(raw.lastIndexOf(") ") + 2).split(" ");
+        const ms = (Number(f[11]) + Number(f[12])) * 10;
+        if (Number(tid) === pid) out.main += ms;
+        else if (name === "Worker") out.worker += ms;
+        else out.other += ms;
+      } catch { /* the thread ended */ }
+    }
+  }
+  return out;
+}
 
 /** The server side of a PostgreSQL run: its backends' CPU and the commits, read twice. */
 /**
@@ -196,6 +227,7 @@ async function run(store: "sqlite" | "postgres", gates: number, schema: string):
     await load(performance.now() + WARMUP * 1000);
     const gatePids = childPids();
     const gateCpu0 = cpuOf(gatePids);
+    const threads0 = threadCpu(gatePids);
     const server = store === "postgres" ? await serverProbe() : null;
     const locks = store === "postgres" ? lockSampler() : null;
     const latencies: number[] = [];
@@ -204,6 +236,7 @@ async function run(store: "sqlite" | "postgres", gates: number, schema: string):
     await load(until, (ms) => latencies.push(ms));
     const wall = performance.now() - t0;
     const gateCpu = cpuOf(gatePids) - gateCpu0;
+    const threads1 = threadCpu(gatePids);
     const lk = locks ? await locks() : { held: NaN, waiting: NaN };
     const srv = server ? await server() : { cpu: NaN, commits: NaN };
     const s = summarize(latencies);
@@ -216,6 +249,11 @@ async function run(store: "sqlite" | "postgres", gates: number, schema: string):
       p50: s.p50,
       p99: s.p99,
       gateCpu: gatePids.length > 0 ? gateCpu / n : NaN,
+      threads: {
+        main: (threads1.main - threads0.main) / n,
+        worker: (threads1.worker - threads0.worker) / n,
+        other: (threads1.other - threads0.other) / n,
+      },
       serverCpu: srv.cpu / n,
       commits: srv.commits / n,
       lockHeld: lk.held,
@@ -349,6 +387,14 @@ ${
         }),
       )
     }
+
+Gate CPU per govern by thread, ms (main thread / PostgreSQL bridge worker / JIT and GC threads): ${
+      GATES.map((g) => {
+        const t = (r: Row) =>
+          `${cell(r.threads.main)} / ${cell(r.threads.worker)} / ${cell(r.threads.other)}`;
+        return `${g} gate(s): SQLite ${t(by("sqlite", g))}, PostgreSQL ${t(by("postgres", g))}`;
+      }).join("; ")
+    }.
 
 Where the time goes on PostgreSQL: ${
       (commits.commits / commits.governs).toFixed(2)
