@@ -199,6 +199,12 @@ export interface Store extends StoreReads {
    * stops the calls. Wake-ups carry nothing: re-read the store.
    */
   watchCommits?(listener: () => void): () => void;
+  /**
+   * Run `fn`'s reads on one snapshot (SQLite: one read transaction instead
+   * of one per statement). Absent where every read is already cheap to
+   * begin; callers then read directly. `fn` must not write or await.
+   */
+  snapshot?<T>(fn: () => T): T;
   /** The database file path. */
   readonly path: string;
   close(): void;

@@ -27,30 +27,42 @@ export function approvalRoutes({ deps, auth, authed }: RouteKit): Hono<HttpEnv> 
   const { store, metrics } = deps;
   const refusals = new RefusalLog();
   const r = new Hono<HttpEnv>();
+  /** A view's reads (request, resolutions, reason) on one snapshot where the store has them. */
+  const snapshot = <T>(fn: () => T): T => store.snapshot ? store.snapshot(fn) : fn();
 
   r.get("/v1/approvals", auth, (c) => {
     const q = queryOf(ListQuery, c, ["limit", "cursor"]);
     const limit = q.limit ?? 50;
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;
-    const rows = store.listRequests({
-      limit: limit + 1,
-      ...(q.state ? { state: q.state } : {}),
-      ...(after !== undefined ? { after } : {}),
+    const body = snapshot(() => {
+      const rows = store.listRequests({
+        limit: limit + 1,
+        ...(q.state ? { state: q.state } : {}),
+        ...(after !== undefined ? { after } : {}),
+      });
+      const page = rows.slice(0, limit);
+      const more = rows.length > limit;
+      return {
+        items: page.map((row) => deps.view(row)),
+        next_cursor: more ? encodeCursor(page[page.length - 1]!.id) : null,
+      };
     });
-    const page = rows.slice(0, limit);
-    const more = rows.length > limit;
-    return c.json({
-      items: page.map((row) => deps.view(row)),
-      next_cursor: more ? encodeCursor(page[page.length - 1]!.id) : null,
-    });
+    return c.json(body);
   });
   r.all("/v1/approvals", auth, methodNotAllowed("use GET on /v1/approvals"));
 
   r.get("/v1/approvals/:request_id", auth, (c) => {
     const id = c.req.param("request_id");
-    const row = id.length <= 128 ? store.getRequest(id) : null;
-    if (!row) throw new HttpError("request_not_found", `no approval request "${id.slice(0, 128)}"`);
-    return c.json(deps.view(row));
+    const view = id.length <= 128
+      ? snapshot(() => {
+        const row = store.getRequest(id);
+        return row ? deps.view(row) : null;
+      })
+      : null;
+    if (!view) {
+      throw new HttpError("request_not_found", `no approval request "${id.slice(0, 128)}"`);
+    }
+    return c.json(view);
   });
   r.all("/v1/approvals/:request_id", auth, methodNotAllowed("use GET"));
 
