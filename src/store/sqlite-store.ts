@@ -209,10 +209,12 @@ export class SqliteStore extends SqlReads implements Store {
   /**
    * Group commit: `fn` runs in a transaction shared with every other
    * txAsync call queued in the same event-loop turn, so N concurrent
-   * decisions cost one fsync instead of N. Each fn is isolated by a
-   * savepoint: one that throws rolls back only its own writes (and events)
-   * and rejects only its own promise. Nothing resolves before the COMMIT is
-   * durable; if the COMMIT fails, every caller's promise rejects.
+   * decisions cost one fsync instead of N. Each fn is isolated: one that
+   * throws rolls back only its own writes (and events) and rejects only its
+   * own promise. On SQLite the group first runs without savepoints (see
+   * flushOptimistic), so a member may run twice when another one throws;
+   * PostgreSQL uses a savepoint per member. Nothing resolves before the
+   * COMMIT is durable; if the COMMIT fails, every caller's promise rejects.
    */
   txAsync<T>(fn: (tx: StoreTx) => T): Promise<T> {
     return new Promise<T>((ok, fail) => {
@@ -225,6 +227,7 @@ export class SqliteStore extends SqlReads implements Store {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    if (batch.length > 1 && this.db.name !== "postgres" && this.flushOptimistic(batch)) return;
     const results: Array<{ ok: boolean; v: unknown }> = [];
     try {
       this.tx((t) => {
@@ -259,6 +262,42 @@ export class SqliteStore extends SqlReads implements Store {
       item,
       i,
     ) => (results[i]!.ok ? item.ok(results[i]!.v) : item.fail(results[i]!.v)));
+  }
+
+  /**
+   * A group on SQLite, first without a savepoint per member (two statements
+   * each saved): every member runs in the one transaction. When one throws,
+   * that transaction is rolled back whole — nothing of it was committed or
+   * answered — and this returns false: the group then runs again with
+   * savepoints (each member from the start, on the same rows), so only the
+   * failing member fails. True when the group committed, or its COMMIT
+   * failed (every member rejected, as in the savepoint path).
+   */
+  private flushOptimistic(
+    batch: Array<
+      { fn: (tx: StoreTx) => unknown; ok: (v: unknown) => void; fail: (e: unknown) => void }
+    >,
+  ): boolean {
+    const values: unknown[] = [];
+    let memberFailed = false;
+    try {
+      this.tx((tx) => {
+        for (const item of batch) {
+          try {
+            values.push(item.fn(tx));
+          } catch (e) {
+            memberFailed = true;
+            throw e;
+          }
+        }
+      });
+    } catch (e) {
+      if (memberFailed) return false;
+      for (const item of batch) item.fail(e);
+      return true;
+    }
+    batch.forEach((item, i) => item.ok(values[i]));
+    return true;
   }
 
   reconcile(now: number, staleMs: number, isAlive: (pid: number) => boolean): string[] {

@@ -1,6 +1,7 @@
 /**
  * Group commit (Store.txAsync): one transaction for a turn's worth of
- * callers, each isolated by a savepoint; nothing resolves before COMMIT.
+ * callers; on SQLite first without savepoints, and when a caller throws,
+ * again with each isolated by a savepoint; nothing resolves before COMMIT.
  */
 import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -71,4 +72,39 @@ test("close() lands queued group commits first", async () => {
   expect(await p).toBe("late");
   store = openStore({ path: join(dir, "w.db"), driver: bunSqlite });
   expect(store.getAction("late")?.state).toBe("proposed");
+});
+
+test("a group that succeeds runs each member once; one with a failing member runs the others again with savepoints, and their writes land exactly once", async () => {
+  const s = fresh();
+  const runs = new Map<string, number>();
+  const member = (id: string, fail = false) =>
+    s.txAsync((tx) => {
+      runs.set(id, (runs.get(id) ?? 0) + 1);
+      const a = tx.insertAction(action(id));
+      tx.transition(id, ["proposed"], "allowed", {}, 3);
+      if (fail) throw new Error(`boom ${id}`);
+      return a.id;
+    });
+  // All succeed: one transaction, each callback once.
+  expect(await Promise.all([member("b1"), member("b2"), member("b3")])).toEqual(["b1", "b2", "b3"]);
+  expect([...runs.values()]).toEqual([1, 1, 1]);
+  // One fails: the attempt rolls back at once (c3 had not run yet) and the group runs again,
+  // each member in a savepoint: c2's writes roll back, c1 and c3 commit once.
+  runs.clear();
+  const committed: number[] = [];
+  s.onCommit((events) => committed.push(events.length));
+  const r = await Promise.allSettled([member("c1"), member("c2", true), member("c3")]);
+  expect(r.map((x) => x.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+  expect((r[1] as PromiseRejectedResult).reason.message).toBe("boom c2");
+  expect(Object.fromEntries(runs)).toEqual({ c1: 2, c2: 2, c3: 1 });
+  expect(committed).toEqual([4]); // c1 and c3: proposed + allowed each, in one commit
+  expect(s.getAction("c2")).toBeNull();
+  for (const id of ["b1", "b2", "b3", "c1", "c3"]) {
+    expect(s.getAction(id)?.state).toBe("allowed");
+    expect(s.events({ actionId: id }).map((e) => e.type)).toEqual([
+      "action.proposed",
+      "action.allowed",
+    ]);
+  }
+  expect(s.verifyAudit()).toEqual({ ok: true, checked: 11 });
 });

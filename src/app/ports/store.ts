@@ -165,8 +165,11 @@ export interface Store extends StoreReads {
   tx<T>(fn: (tx: StoreTx) => T): T;
   /**
    * Group commit: like `tx`, but shares one transaction (one fsync) with the
-   * other txAsync calls of the same event-loop turn; each fn is isolated by
-   * a savepoint. Resolves only after the COMMIT is durable.
+   * other txAsync calls of the same event-loop turn; each fn is isolated
+   * (one that throws rolls back only its own writes). A store may roll a
+   * group back when one fn throws and run the others again, so `fn` must act
+   * only through `tx` and its return value. Resolves only after the COMMIT
+   * is durable.
    */
   txAsync<T>(fn: (tx: StoreTx) => T): Promise<T>;
   /**
