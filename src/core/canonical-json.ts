@@ -144,7 +144,7 @@ function fast(v: unknown, depth: number): string {
     return `${out}]`;
   }
   if (!isPlainObject(v) || Object.getOwnPropertySymbols(v).length > 0) throw REFUSED;
-  const keys = Object.keys(v).sort();
+  const keys = sortedKeys(v as object);
   let out = "{";
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
@@ -152,6 +152,27 @@ function fast(v: unknown, depth: number): string {
     out += i === 0 ? member : `,${member}`;
   }
   return `${out}}`;
+}
+
+/**
+ * An object's own keys in canonical order (RFC 8785: by UTF-16 code units,
+ * which is how Array.prototype.sort and `<` compare strings). A payload has
+ * a handful of keys: an insertion sort with `<` puts them in the same order
+ * as sort() at a few times less cost; larger objects use sort().
+ */
+export function sortedKeys(o: object): string[] {
+  const keys = Object.keys(o);
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > k) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
 }
 
 /** Characters JSON.stringify escapes, and surrogates (checked for pairing). */

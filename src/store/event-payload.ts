@@ -22,7 +22,7 @@
  * WORDS is part of the format: never reorder or edit it; adding words needs
  * a new format byte (older binaries refuse newer schemas, not newer words).
  */
-import { canonicalize } from "../core/canonical-json.ts";
+import { canonicalize, sortedKeys } from "../core/canonical-json.ts";
 import { WarrantError } from "../core/errors.ts";
 
 /** First byte of a packed payload. */
@@ -296,7 +296,7 @@ function packValue(out: Out, v: unknown, depth: number): void {
   if (proto !== Object.prototype && proto !== null) throw NO;
   // In canonical order, so an unpacked object lists its keys as JSON.parse
   // of the canonical text would.
-  const keys = Object.keys(v as object).sort();
+  const keys = sortedKeys(v as object);
   out.byte(8);
   out.varint(keys.length);
   for (const k of keys) {
