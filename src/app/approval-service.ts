@@ -32,6 +32,8 @@ export type SubmitResult =
     tally: QuorumTally;
     /** The request's accepted resolutions, read in the same transaction (for the view). */
     resolutions: ResolutionRecord[];
+    /** The action's reason as this transaction leaves it (for the view: no read after it). */
+    reason: string | null;
   }
   | { status: "refused"; code: ErrorCode; message: string };
 
@@ -104,6 +106,7 @@ export async function submitResolution(
           request,
           tally: tallyQuorum(request, stored, policy.approvers),
           resolutions: stored,
+          reason: tx.actionReason(request.action_id),
         };
       }
       const v = verifyResolution(text, {
@@ -135,7 +138,9 @@ export async function submitResolution(
       const after = tally.state === "pending"
         ? request!
         : { ...request!, state: tally.state, resolved_at: now };
-      return { status: "accepted", request: after, tally, resolutions };
+      // (after applyTally: a deny writes the action's reason)
+      const reason = tx.actionReason(request!.action_id);
+      return { status: "accepted", request: after, tally, resolutions, reason };
     });
   } catch (e) {
     const err = toWarrantError(e);

@@ -25,7 +25,12 @@ interface ViewEnv {
 export function requestView(
   env: ViewEnv,
   r: ApprovalRequestRecord,
-  known?: { tally: QuorumTally; resolutions: readonly ResolutionRecord[] },
+  known?: {
+    tally: QuorumTally;
+    resolutions: readonly ResolutionRecord[];
+    /** The action's reason, when the caller read it in its transaction. */
+    reason?: string | null;
+  },
 ): RequestView {
   const stored = known?.resolutions ?? env.store.listResolutions(r.id);
   const tally = known?.tally ??
@@ -39,7 +44,7 @@ export function requestView(
     args: r.args,
     rules: r.rules,
     // (the reason column alone: the whole action row decodes args and output)
-    reason: env.store.actionReason(r.action_id),
+    reason: known?.reason !== undefined ? known.reason : env.store.actionReason(r.action_id),
     requirements: r.requirements,
     policy: { id: r.policy_id, version: r.policy_version },
     action_digest: r.action_digest,

@@ -331,3 +331,29 @@ describe("metrics", () => {
     );
   });
 });
+
+describe("the POST reply's view", () => {
+  test("a deny's reply shows the reason its transaction wrote, as a GET after it; so does a repeat", async () => {
+    const f = open();
+    const req = { request_id: R.id, action_id: R.action_id, action_digest: R.action_digest };
+    const before = await (await f.fetch(`/v1/approvals/${R.id}`)).json() as { reason: unknown };
+    const body = JSON.stringify(
+      signedResolution(req, "alice", { now: f.clock.t, decision: "deny" }),
+    );
+    const res = await f.post(R.id, body);
+    expect(res.status).toBe(201);
+    const posted = await res.json() as Record<string, unknown>;
+    expect(posted.state).toBe("rejected");
+    expect(posted.reason).toBe("denied by alice");
+    expect(posted.reason).not.toEqual(before.reason);
+    const got = await (await f.fetch(`/v1/approvals/${R.id}`)).json() as Record<string, unknown>;
+    expect(got.reason).toBe(posted.reason);
+    const { status: _s, ...postedView } = posted;
+    expect(postedView).toEqual(got);
+    const again = await f.post(R.id, body);
+    expect(again.status).toBe(200);
+    const repeat = await again.json() as Record<string, unknown>;
+    expect(repeat.status).toBe("duplicate");
+    expect(repeat.reason).toBe("denied by alice");
+  });
+});

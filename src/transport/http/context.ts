@@ -28,7 +28,11 @@ export interface HttpAppDeps {
    */
   view: (
     r: ApprovalRequestRecord,
-    known?: { tally: QuorumTally; resolutions: readonly ResolutionRecord[] },
+    known?: {
+      tally: QuorumTally;
+      resolutions: readonly ResolutionRecord[];
+      reason?: string | null;
+    },
   ) => Record<string, unknown>;
   hub: SseHub;
   metrics: HttpMetrics;

@@ -91,10 +91,15 @@ export function approvalRoutes({ deps, auth, authed }: RouteKit): Hono<HttpEnv> 
       const shown = deps.token && !isAuthed ? publicRefusalMessage(res.code) : res.message;
       return errorBody(c, res.code, shown);
     }
-    // The view reuses the tally and resolutions of the transaction: counted once per POST.
+    // The view reuses the tally, resolutions and reason of the transaction:
+    // counted once per POST, and no read transaction after it.
     return c.json({
       status: res.status,
-      ...deps.view(res.request, { tally: res.tally, resolutions: res.resolutions }),
+      ...deps.view(res.request, {
+        tally: res.tally,
+        resolutions: res.resolutions,
+        reason: res.reason,
+      }),
     }, res.status === "accepted" ? 201 : 200);
   });
   r.all(
