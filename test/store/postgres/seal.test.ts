@@ -11,7 +11,7 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import type { PgBridgeFactory } from "../../../src/app/ports/sql.ts";
-import type { Store } from "../../../src/app/ports/store.ts";
+import type { Store, StoreTx } from "../../../src/app/ports/store.ts";
 import { eventHash, GENESIS_HASH } from "../../../src/core/audit-chain.ts";
 import type { EventRecord } from "../../../src/core/records.ts";
 import { pgBridge } from "../../../src/platform/pg-bridge.ts";
@@ -49,6 +49,14 @@ function open(): { store: Store; schema: string; answered: () => number } {
   };
   const store = openPgStore({ url: url!, schema, bridge: counting, clock: { now: () => 1 } });
   return { store, schema, answered: () => calls };
+}
+
+/** A new action of session ses_1 walked to executing, as a decision writes it. */
+function executing(tx: StoreTx, id: string): void {
+  tx.insertAction(
+    { id, session_id: "ses_1", project: "acme", tool: "t", args: {}, origin: "hook", at: 2 },
+    [{ to: "allowed", patch: { effect: "allow" } }, { to: "executing", patch: {} }],
+  );
 }
 
 const PAYLOADS: Array<Record<string, unknown>> = [
@@ -131,20 +139,7 @@ pgTest("a decision (a new action walked to executing, with its events) is one ro
   try {
     store.tx((tx) => tx.openSession({ id: "ses_1", project: "acme", pid: 1, at: 1 }));
     const n0 = answered();
-    store.tx((tx) =>
-      tx.insertAction(
-        {
-          id: "act_d",
-          session_id: "ses_1",
-          project: "acme",
-          tool: "t",
-          args: {},
-          origin: "hook",
-          at: 2,
-        },
-        [{ to: "allowed", patch: { effect: "allow" } }, { to: "executing", patch: {} }],
-      )
-    );
+    store.tx((tx) => executing(tx, "act_d"));
     expect(answered() - n0).toBe(1);
     expect(store.getAction("act_d")?.state).toBe("executing");
     expect(store.verifyAudit()).toMatchObject({ ok: true });
@@ -227,18 +222,7 @@ pgTest(
     try {
       store.tx((tx) => {
         tx.openSession({ id: "ses_1", project: "acme", pid: 1, at: 1 });
-        tx.insertAction(
-          {
-            id: "act_x",
-            session_id: "ses_1",
-            project: "acme",
-            tool: "t",
-            args: {},
-            origin: "hook",
-            at: 2,
-          },
-          [{ to: "allowed", patch: { effect: "allow" } }, { to: "executing", patch: {} }],
-        );
+        executing(tx, "act_x");
       });
       const before = store.events({ afterSeq: 0, limit: 100 }).length;
       // Another writer (its own process) takes the writer lock now and, 400 ms
