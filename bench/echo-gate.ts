@@ -10,6 +10,7 @@
  *   bun build --compile bench/echo-gate.ts --outfile bench/out/echo-gate
  */
 import { encodeLine, LineSplitter } from "../src/protocol/ndjson.ts";
+import { bunStdio } from "../src/platform/bun-stdio.ts";
 
 interface InFlight {
   reqId: number;
@@ -20,28 +21,18 @@ interface InFlight {
 const registered = new Set<string>();
 const inFlight = new Map<number, InFlight>();
 let nextCallback = 1;
-let out: string[] = [];
-let flushScheduled = false;
+// The gate's own streams (Bun's, as dist/warrant uses): the floor pays
+// the same start-up and the same per-line cost for its input and output.
+const stdio = bunStdio();
 
-/** Batches writes made in one tick into one stdout write. */
 function send(obj: unknown): void {
-  out.push(encodeLine(obj));
-  if (!flushScheduled) {
-    flushScheduled = true;
-    queueMicrotask(() => {
-      flushScheduled = false;
-      const data = out.join("");
-      out = [];
-      process.stdout.write(data);
-    });
-  }
+  stdio.write(encodeLine(obj));
 }
 
 /** Flushes queued replies, then exits 0 once stdout has taken them. */
 function exitCleanly(): void {
-  const data = out.join("");
-  out = [];
-  process.stdout.write(data, () => process.exit(0));
+  stdio.flush?.();
+  void stdio.drain!().finally(() => process.exit(0));
 }
 
 function log(event: string, detail: Record<string, unknown> = {}): void {
@@ -138,8 +129,8 @@ const splitter = new LineSplitter({
   onLine: handle,
   onOversize: (n) => log("oversize_line", { bytes: n }),
 });
-process.stdin.on("data", (chunk: Uint8Array) => splitter.push(chunk));
-process.stdin.on("end", () => {
+stdio.onData((chunk) => splitter.push(chunk));
+stdio.onEnd(() => {
   splitter.end();
   exitCleanly();
 });

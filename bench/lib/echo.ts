@@ -13,13 +13,27 @@ export const ECHO_BINARY = join(ROOT, "bench/out/echo-gate");
 
 /** Compiles bench/echo-gate.ts into `out` unless it is newer than its sources. */
 export function ensureEchoBinary(out = ECHO_BINARY): void {
-  const sources = [join(ROOT, "bench/echo-gate.ts"), join(ROOT, "src/protocol/ndjson.ts")];
+  const sources = [
+    "bench/echo-gate.ts",
+    "src/protocol/ndjson.ts",
+    "src/platform/bun-stdio.ts",
+    "src/platform/stdio.ts",
+  ].map((s) => join(ROOT, s));
   if (existsSync(out) && sources.every((s) => statSync(s).mtimeMs <= statSync(out).mtimeMs)) return;
   mkdirSync(resolve(out, ".."), { recursive: true });
   console.error(`bench: compiling ${out}`);
   const r = spawnSync(
     process.execPath,
-    ["build", "--compile", "--minify", join(ROOT, "bench/echo-gate.ts"), "--outfile", out],
+    // Built as dist/warrant is (scripts/build): minified, as bytecode.
+    [
+      "build",
+      "--compile",
+      "--minify",
+      "--bytecode",
+      join(ROOT, "bench/echo-gate.ts"),
+      "--outfile",
+      out,
+    ],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   if (r.status !== 0) throw new Error(`bun build --compile of the echo gate failed (${r.status})`);

@@ -8,7 +8,7 @@
  * therefore needs a synchronous cipher.
  */
 import { Buffer } from "node:buffer";
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { nodeCrypto } from "./builtins.ts";
 import type { Aead } from "../app/ports/aead.ts";
 
 const IV_BYTES = 12;
@@ -23,6 +23,7 @@ const TAG_BYTES = 16;
  */
 export const nodeAead: Aead = {
   seal(key, plaintext, aad) {
+    const { createCipheriv, randomBytes } = nodeCrypto();
     const iv = randomBytes(IV_BYTES);
     const c = createCipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
     c.setAAD(aad);
@@ -38,7 +39,7 @@ export const nodeAead: Aead = {
     const iv = sealed.subarray(0, IV_BYTES);
     const tag = sealed.subarray(sealed.length - TAG_BYTES);
     const body = sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES);
-    const d = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
+    const d = nodeCrypto().createDecipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
     d.setAAD(aad);
     d.setAuthTag(tag);
     const out = Buffer.concat([d.update(body), d.final()]);

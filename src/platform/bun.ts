@@ -16,6 +16,7 @@ import { isPidAlive } from "./process.ts";
 import { immutableUri } from "./sqlite-uri.ts";
 import { processRunner } from "./process-runner.ts";
 import { stderrLogger, systemClock, systemIds } from "./system.ts";
+import { bunStdio } from "./bun-stdio.ts";
 
 /**
  * Open (creating) a SQLite file with bun:sqlite. `strict: true` binds
@@ -120,7 +121,9 @@ export const bunPlatform: Platform = {
   clock: systemClock,
   // This program: the compiled binary's embedded entry, or src/main.bun.ts.
   startThread: (data) => startThreadAt(Bun.main, data),
-  threadContext,
+  // Bun.isMainThread first: the CLI and the gate never load node:worker_threads.
+  threadContext: () => (Bun.isMainThread ? null : threadContext()),
+  gateStdio: bunStdio,
   ids: systemIds,
   logger: stderrLogger,
   isPidAlive,

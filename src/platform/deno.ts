@@ -13,6 +13,7 @@ import { nodeSqlite } from "./node-sqlite.ts";
 import { isPidAlive } from "./process.ts";
 import { processRunner } from "./process-runner.ts";
 import { stderrLogger, systemClock, systemIds } from "./system.ts";
+import { nodeStdio } from "./stdio.ts";
 
 /** The slice of Deno's API used here (the project typechecks against Bun's types). */
 interface DenoServer {
@@ -80,6 +81,7 @@ export const denoPlatform: Platform = {
   // This program: dist/warrant-deno.js or src/main.deno.ts.
   startThread: (data) => startThreadAt(new URL(Deno.mainModule), data),
   threadContext,
+  gateStdio: nodeStdio,
   ids: systemIds,
   logger: stderrLogger,
   isPidAlive,

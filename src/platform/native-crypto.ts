@@ -7,13 +7,8 @@
  * (core/ed25519.ts); these functions only compute.
  */
 import { Buffer } from "node:buffer";
-import {
-  createHash,
-  createHmac,
-  createPublicKey,
-  type KeyObject,
-  verify as nodeVerify,
-} from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { nodeCrypto } from "./builtins.ts";
 import type { NativeHashes } from "../core/digest.ts";
 import type { NativeVerify } from "../core/ed25519.ts";
 
@@ -27,7 +22,7 @@ function keyObject(pub: Uint8Array): KeyObject {
   const id = Buffer.from(pub.buffer, pub.byteOffset, pub.byteLength).toString("base64");
   let k = keys.get(id);
   if (!k) {
-    k = createPublicKey({
+    k = nodeCrypto().createPublicKey({
       key: Buffer.concat([SPKI_ED25519, pub]),
       format: "der",
       type: "spki",
@@ -43,11 +38,12 @@ function keyObject(pub: Uint8Array): KeyObject {
  * key. Throws when the key is not a point; core treats that as "no".
  */
 export const nodeEd25519Verify: NativeVerify = (sig, msg, pub) =>
-  nodeVerify(null, msg, keyObject(pub), sig);
+  nodeCrypto().verify(null, msg, keyObject(pub), sig);
 
 /** SHA-256 and HMAC-SHA256 through node:crypto. */
 export const nodeHashes: NativeHashes = {
-  sha256Hex: (data) => createHash("sha256").update(data).digest("hex"),
-  sha256: (data) => new Uint8Array(createHash("sha256").update(data).digest()),
-  hmacSha256: (key, data) => new Uint8Array(createHmac("sha256", key).update(data).digest()),
+  sha256Hex: (data) => nodeCrypto().createHash("sha256").update(data).digest("hex"),
+  sha256: (data) => new Uint8Array(nodeCrypto().createHash("sha256").update(data).digest()),
+  hmacSha256: (key, data) =>
+    new Uint8Array(nodeCrypto().createHmac("sha256", key).update(data).digest()),
 };

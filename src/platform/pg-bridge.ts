@@ -15,7 +15,8 @@
  * short spin before Atomics.wait catches fast answers without a futex
  * sleep/wake.
  */
-import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
+import type { MessageChannel, Worker } from "node:worker_threads";
+import { nodeWorkerThreads } from "./builtins.ts";
 import type { PgBridge, PgBridgeFactory, SqlRow, SqlValue } from "../app/ports/sql.ts";
 import { WarrantError } from "../core/errors.ts";
 
@@ -86,6 +87,7 @@ class WorkerBridge implements PgBridge {
   private start(): void {
     if (this.worker) return;
     this.ctrl = new Int32Array(new SharedArrayBuffer(8));
+    const { MessageChannel, Worker } = nodeWorkerThreads();
     const ch = new MessageChannel();
     const nch = new MessageChannel();
     const worker = new Worker(this.workerUrl, {
@@ -150,6 +152,7 @@ class WorkerBridge implements PgBridge {
     // The flag is set after the worker's postMessage, but a runtime may hand
     // the message to this port a moment later (seen on Deno under load):
     // poll briefly before calling the answer lost.
+    const { receiveMessageOnPort } = nodeWorkerThreads();
     let got = receiveMessageOnPort(this.port!);
     for (let i = 0; !got && i < 200; i++) {
       Atomics.wait(this.pause, 0, 0, 1);

@@ -3,7 +3,7 @@
  * app/declared-tool.ts, no shell. stdout, stderr (each capped) and the exit
  * status are the outcome.
  */
-import { spawn } from "node:child_process";
+import { nodeChildProcess } from "./builtins.ts";
 import type { ToolCallback, ToolOutcome, ToolRunner } from "../app/ports/tool-runner.ts";
 import { type DeclaredTool, expandArgv } from "../app/declared-tool.ts";
 
@@ -66,7 +66,7 @@ export function processRunner(
         let outLen = 0;
         let errLen = 0;
         let timedOut = false;
-        const child = spawn(argv[0]!, argv.slice(1), {
+        const child = nodeChildProcess().spawn(argv[0]!, argv.slice(1), {
           cwd: tool.cwd ?? defaultCwd,
           shell: false,
           stdio: ["ignore", "pipe", "pipe"],

@@ -4,7 +4,7 @@
  * compiled binary or from the sources, Deno.mainModule of the bundle or the
  * sources), the thread starts there and finds its data in `workerData`.
  */
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { nodeWorkerThreads } from "./builtins.ts";
 import type { Thread, ThreadPort } from "../app/ports/platform.ts";
 
 /** The key under which a thread's data travels: any other workerData is not ours. */
@@ -12,7 +12,7 @@ const KEY = "warrantThread";
 
 /** Start `entry` in a worker thread with `data` (see Platform.startThread). */
 export function startThreadAt(entry: string | URL, data: unknown): Thread {
-  const worker = new Worker(entry, { workerData: { [KEY]: data } });
+  const worker = new (nodeWorkerThreads().Worker)(entry, { workerData: { [KEY]: data } });
   return {
     post: (m) => worker.postMessage(m),
     onMessage: (l) => void worker.on("message", l),
@@ -24,6 +24,7 @@ export function startThreadAt(entry: string | URL, data: unknown): Thread {
 
 /** This thread's data and parent port when started by startThreadAt, else null. */
 export function threadContext(): { data: unknown; parent: ThreadPort } | null {
+  const { isMainThread, parentPort, workerData } = nodeWorkerThreads();
   if (isMainThread || parentPort === null) return null;
   const wd = workerData as Record<string, unknown> | null;
   if (wd === null || typeof wd !== "object" || !(KEY in wd)) return null;

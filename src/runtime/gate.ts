@@ -45,39 +45,6 @@ export async function runGate(
   return await serveGate(platform, env, io, httpListen, stdio);
 }
 
-/**
- * This process's stdin and stdout, as the gate's streams. The first line of
- * an event-loop turn is written at once (a sequential caller waits for
- * nothing); lines after it in the same turn (the replies of one group
- * commit) go out together at the end of the turn: one write instead of 32.
- */
-export function processStdio(): GateStdio {
-  let held: string[] | null = null;
-  const flush = () => {
-    const lines = held;
-    held = null;
-    if (lines && lines.length > 0) process.stdout.write(lines.join(""));
-  };
-  return {
-    write(line) {
-      if (held) {
-        held.push(line);
-        return;
-      }
-      process.stdout.write(line);
-      held = [];
-      setImmediate(flush);
-    },
-    flush,
-    onData: (listener) => void process.stdin.on("data", listener),
-    onEnd(listener) {
-      process.stdin.on("end", () => listener("stdin closed"));
-      process.stdin.on("error", () => listener("stdin error"));
-    },
-    pause: () => void process.stdin.pause(),
-  };
-}
-
 async function serveGate(
   platform: Platform,
   env: RuntimeEnv,
@@ -196,6 +163,7 @@ async function serveGate(
   process.off("SIGTERM", onTerm);
   process.off("SIGINT", onInt);
   stdio.flush?.();
+  await stdio.drain?.();
   stdio.pause();
   return EXIT.ok;
 }

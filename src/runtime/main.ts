@@ -18,12 +18,17 @@ export function main(platform: Platform): void {
     if (data.face === "http") void runHttpThread(platform, data, thread.parent);
     return;
   }
+  // process.stdout is first touched when a verb prints (or at exit): its
+  // first use costs Bun ~12 ms (node:stream), and a stdio gate writes
+  // through the platform's own streams (Platform.gateStdio) before `ready`.
   const io = {
     out: (line: string) => void process.stdout.write(`${line}\n`),
     err: (line: string) => void process.stderr.write(`${line}\n`),
     env: process.env,
     cwd: process.cwd(),
-    stdoutIsTTY: process.stdout.isTTY === true,
+    get stdoutIsTTY() {
+      return process.stdout.isTTY === true;
+    },
     runtime: createRuntime(platform),
   };
   void runCli(process.argv.slice(2), io).then((code) => {

@@ -9,7 +9,7 @@ import { useNativeHashes } from "../core/digest.ts";
 import { useNativeVerify } from "../core/ed25519.ts";
 import type { Runtime } from "../app/ports/runtime.ts";
 import { openAuditStore, witnessVerdict } from "./audit-store.ts";
-import { processStdio, runGate } from "./gate.ts";
+import { runGate } from "./gate.ts";
 import { runStoreCopy } from "./store-copy.ts";
 import { dataCodecFromEnv, declaredToolRunner, loadConfigFile, openRuntime } from "./open.ts";
 
@@ -34,7 +34,7 @@ export function createRuntime(platform: Platform): Runtime {
     witness: (config, store) => witnessVerdict(platform, config, store),
     copyStore: (opts) => runStoreCopy(platform, opts),
     gate: (configPath, httpListen, io, stdio) =>
-      runGate(platform, configPath, httpListen, io, stdio ?? processStdio()),
+      runGate(platform, configPath, httpListen, io, stdio ?? platform.gateStdio()),
     // Loaded when asked for: the HTTP face (Hono, the inbox, OpenAPI) and the
     // MCP face (its SDK) cost start-up time a stdio gate or a CLI verb never needs.
     serve: async (configPath, listen, io) =>

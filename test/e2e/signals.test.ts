@@ -5,7 +5,7 @@
  * unanswered request gets an `error`, and the process exits 0.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { makeWorkspace, spawnGate } from "./harness.ts";
+import { ensureBinary, makeWorkspace, spawnGate } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
 import { withStoreSql } from "./store-sql.ts";
 
@@ -54,3 +54,47 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     20_000,
   );
 }
+
+test("the hook closes its end of stdout: the gate stops, ends its session, exits 0", async () => {
+  const gate = Bun.spawn([await ensureBinary(), "runtime", "gate", "--config", ws.configPath], {
+    cwd: ws.dir,
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env },
+  });
+  const reader = gate.stdout.getReader();
+  let seen = "";
+  while (!seen.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += new TextDecoder().decode(value);
+  }
+  const ready = JSON.parse(seen.split("\n")[0]!) as { type: string; session_id: string };
+  expect(ready.type).toBe("ready");
+  await reader.cancel(); // our end of its stdout is closed: the next reply meets EPIPE
+  // Requests keep coming: each asks for a reply the gate can no longer deliver.
+  for (let i = 1; i <= 20 && gate.exitCode === null; i++) {
+    try {
+      gate.stdin.write(`${JSON.stringify({ type: "register_tool", id: i, name: `t${i}` })}\n`);
+      await gate.stdin.flush();
+    } catch { /* the gate is gone already */ }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const code = await Promise.race([
+    gate.exited,
+    new Promise((r) => setTimeout(() => r("hung"), 10_000)),
+  ]);
+  expect(code).toBe(0);
+  expect(await new Response(gate.stderr).text()).toContain('"reason":"stdout closed"');
+  const ended = withStoreSql(
+    ws,
+    (db) =>
+      db.get<{ ended_at: number | null }>(
+        "SELECT ended_at FROM sessions WHERE id = ?",
+        ready.session_id,
+      ),
+    { readonly: true },
+  );
+  expect(ended?.ended_at).toBeGreaterThan(0);
+}, 20_000);

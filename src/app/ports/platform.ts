@@ -12,6 +12,7 @@ import type { Aead } from "./aead.ts";
 import type { Files } from "./files.ts";
 import type { PgBridgeFactory, SqlDriverFactory } from "./sql.ts";
 import type { Clock, Ids, Logger, LogLevel } from "./system.ts";
+import type { GateStdio } from "./runtime.ts";
 import type { ToolRunner } from "./tool-runner.ts";
 
 /** A web-standard fetch handler; the client's address is passed as `{ ip }`. */
@@ -83,6 +84,8 @@ export interface Platform {
   startThread(data: unknown): Thread;
   /** In a thread made by startThread: its data and its port to the parent; else null. */
   threadContext(): { data: unknown; parent: ThreadPort } | null;
+  /** This process's stdin and stdout, as a stdio gate's streams. */
+  gateStdio(): GateStdio;
   /** A fresh time-ordered id source. */
   ids(): Ids;
   /** JSON-lines logger at or above `min`, written through `write`. */

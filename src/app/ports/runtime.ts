@@ -48,6 +48,8 @@ export interface GateStdio {
   pause(): void;
   /** Write out any lines still held back (a writer that coalesces); called before the gate returns. */
   flush?(): void;
+  /** Resolves once every line written has left the process (a non-blocking writer); awaited after flush. */
+  drain?(): Promise<void>;
 }
 
 /** What `warrant mcp` proxies: an upstream command (stdio) or URL, and where agents connect. */
