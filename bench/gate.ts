@@ -9,8 +9,9 @@
  * Python client (bench/py_gate.py) for warrant with synchronous=full,
  * synchronous=normal and its store on tmpfs, and the echo gate, with the
  * fdatasync floor of the store's file system measured in the same run; then
- * a CPU profile of the gate at 32 callers (where the time goes); then signed
- * checkpoints on vs off. Prints markdown to stdout and writes
+ * a CPU profile of the gate at 32 callers (where the time goes); then one
+ * govern at a time in-process with its statements timed (what a sequential
+ * call costs besides the protocol); then signed checkpoints on vs off. Prints markdown to stdout and writes
  * bench/out/gate.json (read by bench/report.ts for the aims). Start-up vs
  * the echo gate is bench/startup.ts.
  *
@@ -38,6 +39,7 @@ import { openStore } from "../src/store/sqlite-store.ts";
 import { fmt, markdownTable, median, ratio, summarize } from "./lib/stats.ts";
 import { cpuMsOf, fdatasyncFloor } from "./lib/proc.ts";
 import { ensureEchoBinary } from "./lib/echo.ts";
+import { type InProcessGovern, inProcessGovern } from "./lib/govern-inproc.ts";
 import { type ProfileSummary, summarizeProfile } from "./lib/profile.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -291,6 +293,8 @@ export interface GateJson {
   };
   profile: ProfileSummary | null;
   profileCalls: number;
+  /** One govern at a time in-process (store on tmpfs): its statements and CPU. */
+  inproc: InProcessGovern | null;
 }
 
 /** Durable commits per allowed call: the decision with its executing intent, then the outcome. */
@@ -454,6 +458,26 @@ ${
 `;
 }
 
+function inprocMarkdown(r: InProcessGovern): string {
+  return `## Gate: one govern at a time, in-process (what a sequential call costs besides the protocol)
+
+\`GateService.govern\` for the allowed tool with a no-op body, ${r.calls} calls one after another in the bench process, the store on tmpfs (synchronous=full); every statement counted and timed through a wrapping driver. **${
+    fmt(r.cpuUsPerCall)
+  } µs of CPU per govern** (${fmt(r.usPerCall)} µs wall), of which ${
+    fmt(r.sqliteUsPerCall)
+  } µs inside SQLite in ${
+    fmt(r.statementsPerCall)
+  } statements (2 transactions: the decision with its executing intent, then the outcome); the rest is the policy decision, canonical JSON, hashing and the store's JS.
+
+${
+    markdownTable(
+      ["statement", "per govern", "µs per govern"],
+      r.statements.map((s) => [`\`${s.sql}\``, fmt(s.perCall), fmt(s.usPerCall)]),
+    )
+  }
+`;
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   ensureEchoBinary(o.echo);
@@ -501,12 +525,17 @@ async function main(): Promise<void> {
     ]);
     const py = o.config ? null : await pythonSection(o);
     const prof = o.config ? { summary: null, calls: 0 } : await profileGate(o);
+    const inproc = o.config ? null : await inProcessGovern(
+      existsSync("/dev/shm") ? "/dev/shm" : tmpdir(),
+      Math.max(2000, Math.round(o.calls / 2)),
+    );
     if (!o.config) {
       const json: GateJson = {
         ts: tsRows,
         python: py!,
         profile: prof.summary,
         profileCalls: prof.calls,
+        inproc,
       };
       mkdirSync(join(ROOT, "bench/out"), { recursive: true });
       writeFileSync(join(ROOT, "bench/out/gate.json"), JSON.stringify(json, null, 2));
@@ -539,7 +568,8 @@ ${
         : "\nPolicy: unsigned (`allow_unsigned: true`), one allow rule for `echo`; store on the temp folder's disk, synchronous=full.\n"
     }
 ${py ? pythonMarkdown(py) : ""}
-${profileMarkdown(prof.summary, prof.calls)}`);
+${profileMarkdown(prof.summary, prof.calls)}
+${inproc ? inprocMarkdown(inproc) : ""}`);
     if (!o.config) console.log(await checkpointsOnOff(o));
   } finally {
     ws?.cleanup();
