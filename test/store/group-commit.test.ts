@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Store } from "../../src/app/ports/store.ts";
 import { bunSqlite } from "../../src/platform/bun.ts";
 import { openStore } from "../../src/store/sqlite-store.ts";
+import { plainAction } from "./harness.ts";
 
 let dir = "";
 let store: Store;
@@ -23,15 +24,7 @@ function fresh(): Store {
   store.tx((tx) => tx.openSession({ id: "s", project: "p", pid: 1, at: 1 }));
   return store;
 }
-const action = (id: string) => ({
-  id,
-  session_id: "s",
-  project: "p",
-  tool: "t",
-  args: { id },
-  origin: "hook" as const,
-  at: 2,
-});
+const action = plainAction;
 
 test("concurrent callers share one commit; a failing one rolls back only itself", async () => {
   const s = fresh();

@@ -86,6 +86,17 @@ export function session(tx: StoreTx, id = SESSION, pid = 4242, at = 1): void {
   if (!tx.getSession(id)) tx.openSession({ id, project: "acme", pid, at });
 }
 
+/** A new action `id` in session "s" of project "p" (tool "t", args `{ id }`), for insertAction. */
+export const plainAction = (id: string) => ({
+  id,
+  session_id: "s",
+  project: "p",
+  tool: "t",
+  args: { id },
+  origin: "hook" as const,
+  at: 2,
+});
+
 /** Insert an action and walk it to `state` along the legal path. */
 export function actionIn(
   store: Store,

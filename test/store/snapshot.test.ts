@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Store } from "../../src/app/ports/store.ts";
 import { bunSqlite } from "../../src/platform/bun.ts";
 import { openStore } from "../../src/store/sqlite-store.ts";
+import { plainAction } from "./harness.ts";
 
 let dir = "";
 const open: Store[] = [];
@@ -26,15 +27,7 @@ function twoConnections(): [Store, Store] {
   open.push(b);
   return [a, b];
 }
-const action = (id: string) => ({
-  id,
-  session_id: "s",
-  project: "p",
-  tool: "t",
-  args: { id },
-  origin: "hook" as const,
-  at: 2,
-});
+const action = plainAction;
 
 test("reads inside a snapshot see one commit; another connection's commit shows after it", () => {
   const [a, b] = twoConnections();
