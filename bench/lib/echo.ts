@@ -24,12 +24,14 @@ export function ensureEchoBinary(out = ECHO_BINARY): void {
   console.error(`bench: compiling ${out}`);
   const r = spawnSync(
     process.execPath,
-    // Built as dist/warrant is (scripts/build): minified, as bytecode.
+    // Built as dist/warrant is (scripts/build): minified, as bytecode, with
+    // the same start-up JIT policy (echo-gate.ts restores it after `ready`).
     [
       "build",
       "--compile",
       "--minify",
       "--bytecode",
+      "--compile-jit-policy=32",
       join(ROOT, "bench/echo-gate.ts"),
       "--outfile",
       out,

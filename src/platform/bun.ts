@@ -124,6 +124,9 @@ export const bunPlatform: Platform = {
   // Bun.isMainThread first: the CLI and the gate never load node:worker_threads.
   threadContext: () => (Bun.isMainThread ? null : threadContext()),
   gateStdio: bunStdio,
+  // The binary starts with the tier-up thresholds scaled (scripts/build); a
+  // face that is up goes back to the normal policy. From the sources: a no-op.
+  steadyState: () => Bun.unsafe.setJITPolicy(1),
   ids: systemIds,
   logger: stderrLogger,
   isPidAlive,

@@ -82,6 +82,7 @@ export const denoPlatform: Platform = {
   startThread: (data) => startThreadAt(new URL(Deno.mainModule), data),
   threadContext,
   gateStdio: nodeStdio,
+  steadyState: () => {},
   ids: systemIds,
   logger: stderrLogger,
   isPidAlive,

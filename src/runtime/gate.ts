@@ -157,6 +157,7 @@ async function serveGate(
   process.on("SIGINT", onInt);
 
   gate.start();
+  platform.steadyState();
   stdio.onData((chunk) => gate.push(chunk));
   stdio.onEnd((why) => void stop("hook_gone", why));
   await done;

@@ -214,6 +214,7 @@ export async function startHttp(
   inboxBase ??= url;
   // A log line like every other (t, level): log shippers parse them all alike.
   io.err(JSON.stringify({ t: new Date().toISOString(), level: "info", msg: "listening", url }));
+  platform.steadyState();
   let stopping: Promise<void> | null = null;
   return {
     url,

@@ -73,6 +73,7 @@ export async function serveMcpHttp(
     msg: "listening",
     url: `http://${host}:${server.port}/mcp`,
   }));
+  platform.steadyState();
   env.logger.log("info", "mcp proxy ready", { upstream: upstream.via, session: session.id });
   await new Promise<void>((resolve) => {
     const onTerm = () => {

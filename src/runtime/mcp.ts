@@ -75,7 +75,7 @@ export async function serveMcp(
     await env.close();
     return EXIT.error;
   }
-  if (target.listen === undefined) return await serveMcpStdio(env, session, upstream, io);
+  if (target.listen === undefined) return await serveMcpStdio(platform, env, session, upstream, io);
   try {
     return await serveMcpHttp(
       platform,
@@ -128,6 +128,7 @@ export function proxyOptions(
 }
 
 async function serveMcpStdio(
+  platform: Platform,
   env: RuntimeEnv,
   session: GateSession,
   upstream: Upstream,
@@ -168,6 +169,7 @@ async function serveMcpStdio(
   process.on("SIGINT", onTerm);
   process.stdin.on("end", () => stop(EXIT.ok, "stdin closed"));
   env.logger.log("info", "mcp proxy ready", { upstream: upstream.via, session: session.id });
+  platform.steadyState();
   const code = await done;
   process.off("SIGTERM", onTerm);
   process.off("SIGINT", onTerm);

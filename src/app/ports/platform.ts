@@ -86,6 +86,15 @@ export interface Platform {
   threadContext(): { data: unknown; parent: ThreadPort } | null;
   /** This process's stdin and stdout, as a stdio gate's streams. */
   gateStdio(): GateStdio;
+  /**
+   * From here on code runs many times: a long-running face is up (its
+   * `ready` line is out, or it listens), or a large input is about to be
+   * parsed. The Bun binary starts with JavaScriptCore's JIT tier-up
+   * thresholds scaled up (scripts/build, --compile-jit-policy), so start-up
+   * code that runs once stays in the interpreter instead of being compiled;
+   * this restores the normal thresholds. Deno: nothing to do.
+   */
+  steadyState(): void;
   /** A fresh time-ordered id source. */
   ids(): Ids;
   /** JSON-lines logger at or above `min`, written through `write`. */

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import type { $ZodType } from "zod/v4/core";
-import { ResolutionSchema } from "../../core/approval/resolution.ts";
+import { resolutionSchema } from "../../core/approval/resolution.ts";
 import {
   ActionViewSchema,
   AuditStatusSchema,
@@ -260,7 +260,7 @@ export function openApiDocument(serverUrl?: string): Json {
         RequestView: schemaOf(RequestViewSchema),
         RequestList: schemaOf(RequestListSchema),
         ResolutionResult: schemaOf(ResolutionResultSchema),
-        Resolution: schemaOf(ResolutionSchema, "input"),
+        Resolution: schemaOf(resolutionSchema(), "input"),
         ActionView: schemaOf(ActionViewSchema),
         AuditStatus: schemaOf(AuditStatusSchema),
         Event: schemaOf(EventJsonSchema),
