@@ -36,6 +36,12 @@ export interface Verb {
   /** Full help: synopsis, flags, at least one example. */
   help: string;
   flags: FlagSpec;
+  /**
+   * A long-running face (the gate, serve, mcp): it restores the runtime's
+   * normal JIT thresholds itself once it is up. Every other verb runs under
+   * them from the moment it is dispatched (Runtime.steadyState).
+   */
+  face?: true;
   run(args: ParsedArgs, io: CliIO): Promise<number>;
 }
 

@@ -139,6 +139,8 @@ export async function runCli(argv: string[], io: CliIO, given?: Verb[]): Promise
       io.out(found.verb.help);
       return EXIT.ok;
     }
+    // Start-up is over for a verb; a face says when it is (see Verb.face).
+    if (!found.verb.face) io.runtime.steadyState();
     return await found.verb.run(args, io);
   } catch (e) {
     if (e instanceof UsageError) {

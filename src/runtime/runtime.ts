@@ -26,6 +26,7 @@ export function createRuntime(platform: Platform): Runtime {
   return {
     platform: platform.name,
     files: platform.files,
+    steadyState: () => platform.steadyState(),
     loadConfig: (path, cwd) => loadConfigFile(path, cwd),
     open: (configPath, io, opts) => openRuntime(platform, configPath, io, opts),
     toolRunner: (config, from) => declaredToolRunner(platform, config, from),

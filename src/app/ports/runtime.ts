@@ -89,6 +89,8 @@ export interface Runtime {
   readonly platform: string;
   /** File access for the verbs (the platform's Files). */
   readonly files: Files;
+  /** Leave start-up JIT tuning for code that runs many times (Platform.steadyState). */
+  steadyState(): void;
   /** Load and validate a config file (path relative to `cwd`). Throws config_not_found / config_invalid. */
   loadConfig(path: string, cwd: string): Config;
   /**

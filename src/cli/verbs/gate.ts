@@ -29,6 +29,7 @@ export const runtimeGateVerb: Verb = {
   summary: "run the stdio gate (the process an agent's hook spawns)",
   help: HELP,
   flags: { config: { type: "string", short: "c" }, http: { type: "string" } },
+  face: true,
   async run(args, io) {
     const configPath = requireFlag(args, "config", "the path to warrant.json");
     return await io.runtime.gate(configPath, flagString(args, "http"), io);

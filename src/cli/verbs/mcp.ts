@@ -42,6 +42,7 @@ export const mcpVerb: Verb = {
   summary: "govern an MCP server's tools/call (an MCP proxy)",
   help: HELP,
   flags: { config: { type: "string" }, url: { type: "string" }, listen: { type: "string" } },
+  face: true,
   async run(args, io) {
     const configPath = requireFlag(args, "config", "the path to warrant.json");
     const url = flagString(args, "url");

@@ -49,6 +49,7 @@ export const serveVerb: Verb = {
   summary: "serve the HTTP approval endpoint over the store",
   help: HELP,
   flags: { config: { type: "string" }, listen: { type: "string" } },
+  face: true,
   async run(args, io) {
     const configPath = flagString(args, "config") ?? (io.env.WARRANT_CONFIG || "warrant.json");
     return await io.runtime.serve(configPath, flagString(args, "listen"), io);
