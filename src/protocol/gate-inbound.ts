@@ -12,48 +12,58 @@ import { zodMessages } from "../core/zod-messages.ts";
 // built at every start ~3x faster than with the classic API.
 zodMessages();
 
-const id = z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
-const name = z.string().check(z.minLength(1), z.maxLength(256));
-const args = z.record(z.string(), z.unknown());
+const buildInboundSchema = () => {
+  const id = z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
+  const name = z.string().check(z.minLength(1), z.maxLength(256));
+  const args = z.record(z.string(), z.unknown());
+  return z.discriminatedUnion("type", [
+    z.strictObject({ type: z.literal("register_tool"), id, name }),
+    z.strictObject({
+      type: z.literal("govern"),
+      id,
+      tool: name,
+      args: z._default(args, {}),
+      correlation_id: z.nullish(z.string().check(z.maxLength(512))),
+    }),
+    z.strictObject({
+      type: z.literal("resume"),
+      id,
+      action_id: z.string().check(z.minLength(1), z.maxLength(128)),
+      request_id: z.nullish(z.string().check(z.maxLength(128))),
+      wait_ms: z.nullish(z.number().check(z.int(), z.minimum(0), z.maximum(86_400_000))),
+    }),
+    z.strictObject({
+      type: z.literal("tool_result"),
+      id,
+      output: z.unknown(),
+      documents: z._default(
+        z.array(z.strictObject({ text: z.string(), source: z.nullish(z.string()) })),
+        [],
+      ),
+    }),
+    z.strictObject({
+      type: z.literal("tool_error"),
+      id,
+      message: z.string().check(z.maxLength(1_000_000)),
+    }),
+    z.strictObject({ type: z.literal("shutdown"), id: z.optional(id) }),
+  ]);
+};
+let schema: ReturnType<typeof buildInboundSchema> | undefined;
 
-export const InboundSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("register_tool"), id, name }),
-  z.strictObject({
-    type: z.literal("govern"),
-    id,
-    tool: name,
-    args: z._default(args, {}),
-    correlation_id: z.nullish(z.string().check(z.maxLength(512))),
-  }),
-  z.strictObject({
-    type: z.literal("resume"),
-    id,
-    action_id: z.string().check(z.minLength(1), z.maxLength(128)),
-    request_id: z.nullish(z.string().check(z.maxLength(128))),
-    wait_ms: z.nullish(z.number().check(z.int(), z.minimum(0), z.maximum(86_400_000))),
-  }),
-  z.strictObject({
-    type: z.literal("tool_result"),
-    id,
-    output: z.unknown(),
-    documents: z._default(
-      z.array(z.strictObject({ text: z.string(), source: z.nullish(z.string()) })),
-      [],
-    ),
-  }),
-  z.strictObject({
-    type: z.literal("tool_error"),
-    id,
-    message: z.string().check(z.maxLength(1_000_000)),
-  }),
-  z.strictObject({ type: z.literal("shutdown"), id: z.optional(id) }),
-]);
+/**
+ * Every message a hook may send, strictly. Built on first use: a session
+ * whose messages all take fastInbound's path (register_tool, govern,
+ * tool_result, shutdown in their usual shapes) never builds it, which is
+ * about 1 ms of a gate's start (bench/startup.ts).
+ */
+export const inboundSchema = () => schema ??= buildInboundSchema();
 
 /** A hook message after parsing (defaults applied). */
-export type Inbound = z.infer<typeof InboundSchema>;
+export type Inbound = z.infer<ReturnType<typeof buildInboundSchema>>;
 
 /** Every message a hook may send, as it writes it (defaults not yet applied). */
-export type HookMessage = z.input<typeof InboundSchema>;
+export type HookMessage = z.input<ReturnType<typeof buildInboundSchema>>;
 export type RegisterToolMessage = Extract<HookMessage, { type: "register_tool" }>;
 export type GovernMessage = Extract<HookMessage, { type: "govern" }>;
 export type ResumeMessage = Extract<HookMessage, { type: "resume" }>;
@@ -64,11 +74,12 @@ export type ShutdownMessage = Extract<HookMessage, { type: "shutdown" }>;
 export type ToolDocument = NonNullable<ToolResultMessage["documents"]>[number];
 
 /**
- * The two messages of every governed call (`govern`, `tool_result`) checked
- * by hand, in the common shape: exactly what InboundSchema would return for
- * them (defaults applied, unknown fields refused), or null — then the
- * message goes through InboundSchema, which accepts or explains. Anything
- * unusual (a `__proto__` key in args, documents given) is left to the schema.
+ * The messages of every session (`register_tool`, `shutdown`) and of every
+ * governed call (`govern`, `tool_result`) checked by hand, in the common
+ * shape: exactly what inboundSchema() would return for them (defaults
+ * applied, unknown fields refused), or null — then the message goes
+ * through the schema, which accepts or explains. Anything unusual (a
+ * `__proto__` key in args, documents given) is left to the schema.
  *
  * @example fastInbound({ type: "govern", id: 1, tool: "echo", args: {} })
  * // → { type: "govern", id: 1, tool: "echo", args: {} }
@@ -76,6 +87,10 @@ export type ToolDocument = NonNullable<ToolResultMessage["documents"]>[number];
 export function fastInbound(raw: unknown): Inbound | null {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return null;
   const m = raw as Record<string, unknown>;
+  if (m.type === "shutdown") {
+    if (m.id === undefined) return hasExactly(m, 1) ? { type: "shutdown" } : null;
+    return isId(m.id) && hasExactly(m, 2) ? { type: "shutdown", id: m.id } : null;
+  }
   if (!isId(m.id)) return null;
   if (m.type === "govern") {
     let n = 3; // type, id, tool
@@ -93,6 +108,11 @@ export function fastInbound(raw: unknown): Inbound | null {
     if (!hasExactly(m, n)) return null;
     const out = { type: "govern" as const, id: m.id, tool, args: args as Record<string, unknown> };
     return c === undefined ? out : { ...out, correlation_id: c as string | null };
+  }
+  if (m.type === "register_tool") {
+    const name = m.name;
+    if (typeof name !== "string" || name.length < 1 || name.length > 256) return null;
+    return hasExactly(m, 3) ? { type: "register_tool", id: m.id, name } : null;
   }
   if (m.type === "tool_result") {
     // zod requires the key (its value may be anything, null included).

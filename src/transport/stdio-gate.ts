@@ -12,7 +12,7 @@ import type { ToolOutcome } from "../app/ports/tool-runner.ts";
 import { isWarrantError } from "../core/errors.ts";
 import { parseJsonStrict } from "../core/canonical-json.ts";
 import { LineSplitter } from "../protocol/ndjson.ts";
-import { describeIssue, fastInbound, InboundSchema, jsonDepth } from "../protocol/gate-inbound.ts";
+import { describeIssue, fastInbound, inboundSchema, jsonDepth } from "../protocol/gate-inbound.ts";
 import { repeatsKey } from "../core/repeated-keys.ts";
 import type { Inbound } from "../protocol/gate-inbound.ts";
 import type { GateMessage } from "../protocol/gate-outbound.ts";
@@ -202,7 +202,7 @@ export class StdioGate implements ToolRunner {
     // The calls' own messages in their usual shape skip zod (same result).
     let msg = fastInbound(raw);
     if (msg === null) {
-      const parsed = InboundSchema.safeParse(raw);
+      const parsed = inboundSchema().safeParse(raw);
       if (!parsed.success) {
         this.malformed(id, describeIssue(parsed.error), line.length);
         return;

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { fastInbound, InboundSchema } from "../../src/protocol/gate-inbound.ts";
+import { fastInbound, inboundSchema } from "../../src/protocol/gate-inbound.ts";
 
 /**
- * fastInbound is a shortcut in front of InboundSchema: whatever it returns
+ * fastInbound is a shortcut in front of inboundSchema(): whatever it returns
  * must be exactly what the schema returns, and it must return null for
  * anything the schema refuses.
  */
@@ -40,8 +40,23 @@ const MESSAGES: unknown[] = [
   { type: "tool_result", id: -7, output: "x" },
   { type: "tool_error", id: 1, message: "boom" },
   { type: "register_tool", id: 1, name: "echo" },
+  { type: "register_tool", id: 2, name: "" },
+  { type: "register_tool", id: 3, name: "n".repeat(256) },
+  { type: "register_tool", id: 4, name: "n".repeat(257) },
+  { type: "register_tool", id: 5, name: 7 },
+  { type: "register_tool", id: 6 },
+  { type: "register_tool", name: "echo" },
+  { type: "register_tool", id: -1, name: "echo" },
+  { type: "register_tool", id: 7, name: "echo", level: 0 },
+  { type: "register_tool", id: 8, name: null },
   { type: "resume", id: 1, action_id: "act_1" },
   { type: "shutdown" },
+  { type: "shutdown", id: 9 },
+  { type: "shutdown", id: null },
+  { type: "shutdown", id: "9" },
+  { type: "shutdown", id: 1.5 },
+  { type: "shutdown", now: true },
+  { type: "shutdown", id: 9, now: true },
   { type: "frobnicate", id: 8 },
   null,
   [1, 2],
@@ -53,12 +68,15 @@ describe("fastInbound", () => {
   for (const raw of MESSAGES) {
     test(JSON.stringify(raw)?.slice(0, 90) ?? String(raw), () => {
       const fast = fastInbound(raw);
-      const slow = InboundSchema.safeParse(raw);
+      const slow = inboundSchema().safeParse(raw);
       if (!slow.success) expect(fast).toBeNull();
       else if (fast !== null) expect(fast).toEqual(slow.data);
     });
   }
-  test("takes the common govern and tool_result shapes (no fall-back to zod)", () => {
+  test("takes the common shapes of every session's messages (no fall-back to zod)", () => {
+    expect(fastInbound({ type: "register_tool", id: 1, name: "echo" })).not.toBeNull();
+    expect(fastInbound({ type: "shutdown" })).not.toBeNull();
+    expect(fastInbound({ type: "shutdown", id: 3 })).not.toBeNull();
     expect(fastInbound({ type: "govern", id: 1, tool: "echo", args: { n: 1 } })).not.toBeNull();
     expect(fastInbound({ type: "govern", id: 1, tool: "echo", args: {}, correlation_id: null }))
       .not.toBeNull();
