@@ -5,6 +5,7 @@
  */
 import { startThreadAt, threadContext } from "./threads.ts";
 import type { FetchHandler, HttpServer, Platform, ServeOptions } from "../app/ports/platform.ts";
+import type { GateStdio } from "../app/ports/runtime.ts";
 import { nodeAead } from "./aead.ts";
 import { nodeFiles } from "./files.ts";
 import { pgBridge } from "./pg-bridge.ts";
@@ -13,7 +14,7 @@ import { nodeSqlite } from "./node-sqlite.ts";
 import { isPidAlive } from "./process.ts";
 import { processRunner } from "./process-runner.ts";
 import { stderrLogger, systemClock, systemIds } from "./system.ts";
-import { nodeStdio } from "./stdio.ts";
+import { streamStdio } from "./stdio.ts";
 
 /** The slice of Deno's API used here (the project typechecks against Bun's types). */
 interface DenoServer {
@@ -34,6 +35,8 @@ declare const Deno: {
   ): DenoServer;
   /** The URL of the module the program started from. */
   mainModule: string;
+  stdin: { readable: ReadableStream<Uint8Array> };
+  stdout: { writeSync(bytes: Uint8Array): number };
 };
 
 const SERVER_ERROR = JSON.stringify({
@@ -68,6 +71,23 @@ export function denoServe(fetch: FetchHandler, opts: ServeOptions): HttpServer {
   };
 }
 
+/**
+ * The stdio gate's streams: Deno.stdin's web stream, and Deno.stdout
+ * written synchronously, as node:process's stdout did on Deno (the pipe is
+ * blocking; a hook that stops reading stalls the gate, not its records).
+ * Not Deno.stdout's web stream: at 32 callers its async writes doubled the
+ * gate's CPU per govern. A failed write (EPIPE) throws: stdout closed.
+ * Not node:process's stdout: platform/stdio.ts says why.
+ */
+function denoStdio(): GateStdio {
+  const encoder = new TextEncoder();
+  return streamStdio(() => Deno.stdin.readable, (data) => {
+    let bytes = encoder.encode(data);
+    while (bytes.length > 0) bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
+    return undefined;
+  });
+}
+
 /** The product on Deno (what scripts/warrant-deno runs). */
 export const denoPlatform: Platform = {
   name: "deno",
@@ -81,7 +101,7 @@ export const denoPlatform: Platform = {
   // This program: dist/warrant-deno.js or src/main.deno.ts.
   startThread: (data) => startThreadAt(new URL(Deno.mainModule), data),
   threadContext,
-  gateStdio: nodeStdio,
+  gateStdio: denoStdio,
   steadyState: () => {},
   ids: systemIds,
   logger: stderrLogger,

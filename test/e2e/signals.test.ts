@@ -55,46 +55,64 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   );
 }
 
-test("the hook closes its end of stdout: the gate stops, ends its session, exits 0", async () => {
-  const gate = Bun.spawn([await ensureBinary(), "runtime", "gate", "--config", ws.configPath], {
-    cwd: ws.dir,
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env },
-  });
-  const reader = gate.stdout.getReader();
-  let seen = "";
-  while (!seen.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += new TextDecoder().decode(value);
-  }
-  const ready = JSON.parse(seen.split("\n")[0]!) as { type: string; session_id: string };
-  expect(ready.type).toBe("ready");
-  await reader.cancel(); // our end of its stdout is closed: the next reply meets EPIPE
-  // Requests keep coming: each asks for a reply the gate can no longer deliver.
-  for (let i = 1; i <= 20 && gate.exitCode === null; i++) {
-    try {
-      gate.stdin.write(`${JSON.stringify({ type: "register_tool", id: i, name: `t${i}` })}\n`);
-      await gate.stdin.flush();
-    } catch { /* the gate is gone already */ }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const code = await Promise.race([
-    gate.exited,
-    new Promise((r) => setTimeout(() => r("hung"), 10_000)),
-  ]);
-  expect(code).toBe(0);
-  expect(await new Response(gate.stderr).text()).toContain('"reason":"stdout closed"');
-  const ended = withStoreSql(
-    ws,
-    (db) =>
-      db.get<{ ended_at: number | null }>(
-        "SELECT ended_at FROM sessions WHERE id = ?",
-        ready.session_id,
-      ),
-    { readonly: true },
+// Whether the gate exits must not depend on how much input follows the
+// first reply it cannot deliver. It did: on Deno, node:process's stdout,
+// once failed, never finished end() (a hang when input stopped), and a
+// failed write left the stdio's drain awaiting itself forever.
+for (const input of ["keeps coming", "stops once the gate says it is stopping"] as const) {
+  test(
+    `the hook closes its end of stdout and input ${input}: the gate stops, ends its session, exits 0`,
+    async () => {
+      const gate = Bun.spawn([await ensureBinary(), "runtime", "gate", "--config", ws.configPath], {
+        cwd: ws.dir,
+        stdin: "pipe",
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { ...process.env },
+      });
+      const reader = gate.stdout.getReader();
+      let seen = "";
+      while (!seen.includes("\n")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+      const ready = JSON.parse(seen.split("\n")[0]!) as { type: string; session_id: string };
+      expect(ready.type).toBe("ready");
+      await reader.cancel(); // our end of its stdout is closed: the next reply meets EPIPE
+      let stderr = "";
+      const stderrDone = (async () => {
+        const dec = new TextDecoder();
+        for await (const chunk of gate.stderr) stderr += dec.decode(chunk, { stream: true });
+      })();
+      // Requests, each asking for a reply the gate can no longer deliver.
+      const more = () => input === "keeps coming" || !stderr.includes("gate stopping");
+      for (let i = 1; i <= 20 && gate.exitCode === null && more(); i++) {
+        try {
+          gate.stdin.write(`${JSON.stringify({ type: "register_tool", id: i, name: `t${i}` })}\n`);
+          await gate.stdin.flush();
+        } catch { /* the gate is gone already */ }
+        await new Promise((r) => setTimeout(r, input === "keeps coming" ? 20 : 100));
+      }
+      const code = await Promise.race([
+        gate.exited,
+        new Promise((r) => setTimeout(() => r("hung"), 10_000)),
+      ]);
+      if (code === "hung") gate.kill("SIGKILL");
+      await stderrDone;
+      expect(stderr).toContain('"reason":"stdout closed"');
+      expect(code).toBe(0);
+      const ended = withStoreSql(
+        ws,
+        (db) =>
+          db.get<{ ended_at: number | null }>(
+            "SELECT ended_at FROM sessions WHERE id = ?",
+            ready.session_id,
+          ),
+        { readonly: true },
+      );
+      expect(ended?.ended_at).toBeGreaterThan(0);
+    },
+    20_000,
   );
-  expect(ended?.ended_at).toBeGreaterThan(0);
-}, 20_000);
+}
