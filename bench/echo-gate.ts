@@ -136,5 +136,5 @@ stdio.onEnd(() => {
 });
 process.on("SIGTERM", exitCleanly);
 send({ type: "ready", session_id: crypto.randomUUID(), project_id: "echo" });
-// As warrant's gate does once it is up (Platform.started; the binary starts with scaled JIT thresholds).
+// As warrant's gate does once it is up (Platform.steadyState; the binary starts with scaled JIT thresholds).
 Bun.unsafe.setJITPolicy(1);

@@ -6,6 +6,8 @@
  *
  *  1. server CPU per accepted resolution: BENCH_SEQUENTIAL (400) POSTs one at
  *     a time, the serve process's CPU from /proc ÷ count (and the same for GETs);
+ *     again after BENCH_WARM_POSTS (2,500) more (warm); and a bare Bun.serve's
+ *     CPU per GET from the same client (the floor of any Bun HTTP server);
  *  2. POSTs from BENCH_POST_CLIENTS (50) concurrent approvers for
  *     BENCH_POST_SECONDS (6): p50/p99;
  *  3. GETs from BENCH_GET_CLIENTS (200) concurrent readers for
@@ -37,7 +39,9 @@ const GET_CLIENTS = Number(process.env.BENCH_GET_CLIENTS ?? 200);
 /** POSTs sent one at a time to measure server CPU per accepted resolution. */
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 400);
 /** Bodies signed before timing (enough for the sequential and concurrent phases). */
-const PRESIGNED = Number(process.env.BENCH_PRESIGNED ?? 16_000);
+const PRESIGNED = Number(process.env.BENCH_PRESIGNED ?? 20_000);
+/** POSTs between the first (cold) and the second (warm) sequential measurement. */
+const WARM_POSTS = Number(process.env.BENCH_WARM_POSTS ?? 2_500);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
 const APPROVERS = ["a1", "a2", "a3", "a4"];
 /** `--binary PATH`: the warrant binary to serve with (default dist/warrant), e.g. to compare two builds. */
@@ -347,6 +351,30 @@ const postCpu = await cpuPer(seqN, () => post(bodies[nextBody++]!));
 const cpuUsPerResolution = postCpu.total;
 const getCpu = await cpuPer(seqN, (i) => get(i, 0));
 const cpuUsPerGet = getCpu.total;
+// The same once the server is warm (its hot paths compiled by the JIT): a
+// long-running server spends most of its life there.
+for (let i = 0; i < WARM_POSTS && nextBody < bodies.length - seqN; i++) {
+  await post(bodies[nextBody++]!);
+}
+const warmPostCpu = await cpuPer(seqN, () => post(bodies[nextBody++]!));
+// The floor: Bun.serve answering a fixed JSON body of a GET's size, same
+// client, same loopback, same count (what any Bun HTTP server costs here).
+const floorCpuUsPerGet = await (async () => {
+  const hello = spawn(process.execPath, [
+    "-e",
+    `const body = JSON.stringify({ pad: "x".repeat(1200) }); const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(body, { headers: { "content-type": "application/json" } }) }); console.log(s.port);`,
+  ], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<string>((ok) =>
+    hello.stdout!.once("data", (c: Buffer) => ok(c.toString().trim()))
+  );
+  const hit = async () => await (await fetch(`http://127.0.0.1:${port}/x`)).arrayBuffer();
+  for (let i = 0; i < 200; i++) await hit();
+  const a = cpuSplitMsOf(hello.pid);
+  for (let i = 0; i < seqN; i++) await hit();
+  const b = cpuSplitMsOf(hello.pid);
+  hello.kill();
+  return ((b.user + b.system - a.user - a.system) * 1000) / seqN;
+})();
 // 2. POST at POST_CLIENTS concurrent approvers, pre-signed bodies.
 const posts = await load(POST_CLIENTS, POST_SECONDS, () => {
   const b = bodies[nextBody];
@@ -393,7 +421,11 @@ const row = (name: string, clients: number, xs: number[], secs: number) => {
 };
 export interface HttpJson {
   cpuUsPerResolution: number;
+  /** The same after WARM_POSTS more POSTs: the JIT has compiled the hot paths. */
+  cpuUsPerResolutionWarm?: number;
   cpuUsPerGet: number;
+  /** A bare Bun.serve returning a fixed body: CPU per GET, same client. */
+  floorCpuUsPerGet?: number;
   /** The same split into user and system (kernel: loopback TCP, fdatasync) time. */
   cpuSplit?: { post: { user: number; system: number }; get: { user: number; system: number } };
   sequential: number;
@@ -416,7 +448,9 @@ function phaseJson(clients: number, latencies: number[], elapsed: number) {
 
 const json: HttpJson = {
   cpuUsPerResolution,
+  cpuUsPerResolutionWarm: warmPostCpu.total,
   cpuUsPerGet,
+  floorCpuUsPerGet,
   cpuSplit: {
     post: { user: postCpu.user, system: postCpu.system },
     get: { user: getCpu.user, system: getCpu.system },
@@ -441,9 +475,13 @@ console.log(
     }; signature verification, strict checks, quorum, durable commit, reply); ` +
     `${seqN} GETs one at a time → ${cpuUsPerGet.toFixed(0)} µs per GET (user ${
       getCpu.user.toFixed(0)
-    } + system ${
-      getCpu.system.toFixed(0)
-    }). Then POSTs from ${POST_CLIENTS} concurrent approvers for ${POST_SECONDS} s, and GETs from ${GET_CLIENTS} concurrent readers for ${GET_SECONDS} s.\n`,
+    } + system ${getCpu.system.toFixed(0)}). After ${WARM_POSTS} more POSTs (warm): ${
+      warmPostCpu.total.toFixed(0)
+    } µs per accepted resolution (user ${warmPostCpu.user.toFixed(0)} + system ${
+      warmPostCpu.system.toFixed(0)
+    }). The floor, a bare Bun.serve answering a fixed body to the same client: ${
+      floorCpuUsPerGet.toFixed(0)
+    } µs per GET. Then POSTs from ${POST_CLIENTS} concurrent approvers for ${POST_SECONDS} s, and GETs from ${GET_CLIENTS} concurrent readers for ${GET_SECONDS} s.\n`,
 );
 console.log(
   `Load model: a closed loop. Each client sends its next request as soon as its previous answer arrives (no think time), so the clients always have N requests in flight and a request waits for the others ahead of it: by Little's law the mean latency is N ÷ throughput ("N ÷ req/s" below), whatever the server does per request. A p99 of 20 ms at 50 approvers therefore needs more than 2,500 POST/s, and 5 ms at 200 readers more than 40,000 GET/s, from one server process on this machine's cores (shared with this load process); an open-loop load (requests arriving at a fixed rate below capacity) would show queueing only near saturation.\n`,
