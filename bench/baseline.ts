@@ -90,9 +90,11 @@ function medianBySize(runs: Record<string, number>[]): Record<string, number> {
   return out;
 }
 // Decisions/s swing by a quarter from one run to the next on a shared
-// machine: the two trees' policy benches alternate, three runs each, and
-// each side keeps its per-size median (report.ts compares these two).
-const POLICY_ROUNDS = 3;
+// machine: the two trees' policy benches alternate, nine runs each (~2 s a
+// run), and each side keeps its per-size median (report.ts compares these
+// two). With three runs each, one slow round flipped a size's check from
+// met to missed in two of this tree's full runs on unchanged policy code.
+const POLICY_ROUNDS = 9;
 const baseRuns: Record<string, number>[] = [];
 const nowRuns: Record<string, number>[] = [];
 for (let i = 0; i < POLICY_ROUNDS; i++) {
