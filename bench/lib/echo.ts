@@ -18,20 +18,26 @@ export function ensureEchoBinary(out = ECHO_BINARY): void {
     "src/protocol/ndjson.ts",
     "src/platform/bun-stdio.ts",
     "src/platform/stdio.ts",
+    "bench/lib/echo.ts",
   ].map((s) => join(ROOT, s));
   if (existsSync(out) && sources.every((s) => statSync(s).mtimeMs <= statSync(out).mtimeMs)) return;
   mkdirSync(resolve(out, ".."), { recursive: true });
   console.error(`bench: compiling ${out}`);
   const r = spawnSync(
     process.execPath,
-    // Built as dist/warrant is (scripts/build): minified, as bytecode, with
-    // the same start-up JIT policy (echo-gate.ts restores it after `ready`).
+    // Built as dist/warrant is (scripts/lib/compile.sh): minified, as
+    // bytecode, with the same start-up JIT policy (echo-gate.ts restores it
+    // after `ready`) and nothing read from the working directory.
     [
       "build",
       "--compile",
       "--minify",
       "--bytecode",
       "--compile-jit-policy=32",
+      "--no-compile-autoload-bunfig",
+      "--no-compile-autoload-dotenv",
+      "--no-compile-autoload-tsconfig",
+      "--no-compile-autoload-package-json",
       join(ROOT, "bench/echo-gate.ts"),
       "--outfile",
       out,

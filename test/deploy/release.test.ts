@@ -7,9 +7,18 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { dropSchema, freshSchema } from "../store/postgres/pg-backend.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
@@ -145,6 +154,62 @@ describe("scripts/release", () => {
       expect(JSON.parse(wrong.stderr).error.code).toBe("signature_invalid");
     },
     60_000,
+  );
+  test(
+    "warrant-linux-x64 is built as dist/warrant: nothing planted in its working directory is read, its PostgreSQL worker is inside",
+    () => {
+      const bin = join(out, "warrant-linux-x64");
+      const ws = join(dir, "ws");
+      mkdirSync(ws);
+      const marker = join(ws, "planted-code-ran");
+      writeFileSync(
+        join(ws, "planted.js"),
+        `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "ran");\n`,
+      );
+      writeFileSync(join(ws, "bunfig.toml"), 'preload = ["./planted.js"]\n');
+      writeFileSync(join(ws, ".env"), "WARRANT_LOG=debug\nWARRANT_EVENTS_STDERR=1\n");
+      writeFileSync(
+        join(ws, "p.json"),
+        JSON.stringify({ policy: "p", version: 1, default: "deny", rules: [] }),
+      );
+      const gate = (store: object, env: Record<string, string> = {}) => {
+        writeFileSync(
+          join(ws, "warrant.json"),
+          JSON.stringify({
+            project: "release",
+            store,
+            policy: { file: "p.json", allow_unsigned: true },
+          }),
+        );
+        const r = spawnSync(bin, ["runtime", "gate", "--config", "warrant.json"], {
+          cwd: ws,
+          input: "",
+          encoding: "utf8",
+          env: { ...process.env, ...env },
+          timeout: 60_000,
+        });
+        expect(r.stdout).toContain('"type":"ready"');
+        expect(r.status).toBe(0);
+        expect(existsSync(marker)).toBe(false);
+        expect(r.stderr).not.toContain('"level":"debug"');
+        expect(r.stderr).not.toContain('"event":');
+      };
+      gate({ path: ".warrant/warrant.db" });
+      const url = process.env.WARRANT_TEST_PG_URL;
+      if (!url) {
+        console.warn(
+          "SKIP the PostgreSQL start: no WARRANT_TEST_PG_URL (scripts/test starts a server)",
+        );
+        return;
+      }
+      const schema = freshSchema("release");
+      try {
+        gate({ path: ".warrant/unused.db", postgres: { schema } }, { WARRANT_DATABASE_URL: url });
+      } finally {
+        dropSchema(url, schema);
+      }
+    },
+    120_000,
   );
 });
 
