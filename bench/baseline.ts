@@ -2,8 +2,9 @@
  * The no-regression baseline, measured in the same run: the code as it was
  * when issue 12 was filed (`rev` in bench/baseline.json) is extracted with
  * `git archive` into a temporary folder, built with its own scripts/build,
- * and its own policy, history and start-up benchmarks run there, now, on
- * this machine. report.ts compares this run's numbers with these, so a
+ * and its own history and start-up benchmarks run there, now, on this
+ * machine; its policy code runs interleaved with this tree's in one process
+ * (bench/policy-ab.ts). report.ts compares this run's numbers with these, so a
  * slower or busier machine moves both sides alike (the stored numbers of
  * bench/baseline.json are from another day and are shown for reference).
  *
@@ -18,7 +19,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fmt, markdownTable } from "./lib/stats.ts";
-import { tableAfter } from "./report.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const keep = process.argv.includes("--keep");
@@ -71,41 +71,22 @@ if (!existsSync(join(tree, "dist/warrant"))) {
 }
 
 const bun = process.execPath;
-/** decisions/s by rule count, from one run of a tree's bench/policy.ts. */
-function policyRun(cwd: string, what: string): Record<string, number> {
-  const md = run(bun, ["bench/policy.ts"], cwd, what);
-  const out: Record<string, number> = {};
-  for (const r of tableAfter(md, "### Policy evaluation (warrant)")) {
-    out[String(Number(r[0]!.replace(/,/g, "")))] = Number(r[5]!.replace(/,/g, ""));
-  }
-  return out;
-}
-/** The per-size median over runs. */
-function medianBySize(runs: Record<string, number>[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const size of Object.keys(runs[0] ?? {})) {
-    const xs = runs.map((r) => r[size]!).sort((a, b) => a - b);
-    out[size] = xs[Math.floor(xs.length / 2)]!;
-  }
-  return out;
-}
-// Decisions/s swing by a quarter from one run to the next on a shared
-// machine: the two trees' policy benches alternate, nine runs each (~2 s a
-// run), and each side keeps its per-size median (report.ts compares these
-// two). With three runs each, one slow round flipped a size's check from
-// met to missed in two of this tree's full runs on unchanged policy code.
-const POLICY_ROUNDS = 9;
-const baseRuns: Record<string, number>[] = [];
-const nowRuns: Record<string, number>[] = [];
-for (let i = 0; i < POLICY_ROUNDS; i++) {
-  console.error(
-    `baseline: policy bench, round ${i + 1} of ${POLICY_ROUNDS} (${rev}, then this tree)`,
-  );
-  baseRuns.push(policyRun(tree, "the baseline's policy bench"));
-  nowRuns.push(policyRun(ROOT, "this tree's policy bench"));
-}
-const policy = medianBySize(baseRuns);
-const policyNow = medianBySize(nowRuns);
+// The policy side: the baseline's own parse, compile and evaluate against
+// this tree's, interleaved in one process (bench/policy-ab.ts says why: two
+// processes taking turns varied by more than the check's 10%).
+console.error(`baseline: policy code of ${rev} against this tree's, interleaved in one process`);
+const ab = JSON.parse(
+  run(bun, ["bench/policy-ab.ts", "--baseline", tree], ROOT, "bench/policy-ab.ts"),
+) as {
+  rounds: number;
+  block: number;
+  sizes: Record<
+    string,
+    { base: number; now: number; ratio: number; q1: number; median: number; q3: number }
+  >;
+};
+const policy = Object.fromEntries(Object.entries(ab.sizes).map(([n, v]) => [n, v.base]));
+const policyNow = Object.fromEntries(Object.entries(ab.sizes).map(([n, v]) => [n, v.now]));
 console.error(`baseline: ${rev}: history bench`);
 run(bun, ["bench/history.ts"], tree, "the baseline's history bench");
 const hist = JSON.parse(readFileSync(join(tree, "bench/out/history.json"), "utf8")) as {
@@ -122,8 +103,14 @@ const out = {
   rev,
   measured: new Date().toISOString(),
   policy_decisions_per_s: policy,
-  /** This tree's policy bench, run alternately with the baseline's. */
+  /** This tree's, interleaved with the baseline's in one process (bench/policy-ab.ts). */
   policy_now_decisions_per_s: policyNow,
+  /** Per size: this tree ÷ baseline over all rounds, and the per-round ratios' quartiles. */
+  policy_ratio: Object.fromEntries(
+    Object.entries(ab.sizes).map((
+      [n, v],
+    ) => [n, { ratio: v.ratio, q1: v.q1, median: v.median, q3: v.q3 }]),
+  ),
   history: hist.results.map((r) => ({ actions: r.actions, p50: r.govern.p50, p99: r.govern.p99 })),
   ready_ms: Object.fromEntries(st.results.map((r) => [String(r.rules), r.median])),
 };
@@ -131,7 +118,9 @@ mkdirSync(join(ROOT, "bench/out"), { recursive: true });
 writeFileSync(join(ROOT, "bench/out/baseline.json"), JSON.stringify(out, null, 2));
 console.log(`## The baseline (${rev}), measured in this run
 
-The code when issue 12 was filed, built and benchmarked now by its own benchmark files. The policy benches of the baseline and of this tree alternate, ${POLICY_ROUNDS} runs each (medians; "this tree" is then the comparison's other side).
+The code when issue 12 was filed, built and benchmarked now by its own history and start-up benchmarks. Its policy code (parse, compile, evaluate) runs in one process with this tree's, interleaved: ${ab.rounds} rounds of ${
+  ab.block.toLocaleString("en-US")
+} decisions on each side per size (bench/policy-ab.ts); decisions/s are each side's total.
 
 ${
   markdownTable(

@@ -12,68 +12,13 @@ import { compilePolicy } from "../src/core/policy/compile.ts";
 import { evaluate } from "../src/core/policy/evaluate.ts";
 import { parsePolicyDocument } from "../src/core/policy/schema.ts";
 import { fmt, markdownTable, ratio, summarize } from "./lib/stats.ts";
+import { policyWorkload } from "./lib/policy-workload.ts";
 
 const argCalls = process.argv.indexOf("--calls");
 const CALLS = argCalls > 0 ? Number(process.argv[argCalls + 1]) : 200_000;
-const KEY =
-  (JSON.parse(await Bun.file(new URL("../policies/acme.policy.json", import.meta.url)).text()) as {
-    approvers: Record<string, { key: string }>;
-  }).approvers.alice!.key;
-
-/** A policy of about `n` rules over n/4 tools, and a call generator. */
-export function workload(n: number) {
-  const tools = Math.max(1, Math.floor(n / 4));
-  const rules: unknown[] = [];
-  for (let t = 0; t < tools && rules.length < n; t++) {
-    rules.push({
-      id: `allow-${t}`,
-      tool: `tool_${t}`,
-      when: { amount: { lte: 100 } },
-      effect: "allow",
-    });
-    rules.push({
-      id: `hold-${t}`,
-      tool: `tool_${t}`,
-      when: { amount: { gt: 100, lte: 1000 } },
-      effect: "hold",
-      approval: { quorum: 1, roles: ["ops"] },
-    });
-    rules.push({
-      id: `deny-${t}`,
-      tool: `tool_${t}`,
-      when: { amount: { gt: 1000 } },
-      effect: "deny",
-    });
-    rules.push({
-      id: `glob-${t}`,
-      tool: `ns${t % 50}_*`,
-      when: { env: { eq: "prod" } },
-      effect: "deny",
-    });
-  }
-  const doc = {
-    policy: `bench-${n}`,
-    version: 1,
-    default: "deny",
-    approvers: { ops: { key: KEY, roles: ["ops"] } },
-    rules: rules.slice(0, n),
-  };
-  let seed = 12345;
-  const rand = (m: number) => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % m;
-  };
-  const calls = Array.from({ length: 4096 }, () => ({
-    tool: `tool_${rand(tools)}`,
-    args: { amount: [50, 500, 5000][rand(3)], to: "ACME", env: rand(2) ? "prod" : "dev" },
-    session_id: "s",
-    project: "p",
-  }));
-  return { doc, calls };
-}
 
 function measure(n: number) {
-  const { doc, calls } = workload(n);
+  const { doc, calls } = policyWorkload(n);
   const t0 = performance.now();
   const policy = compilePolicy(parsePolicyDocument(JSON.stringify(doc), `bench-${n}.json`));
   const compileMs = performance.now() - t0;

@@ -489,8 +489,9 @@ function perfAims(): string {
       : null;
   const noRegress: string[][] = [];
   if (base) {
-    // This tree's decisions/s: the runs alternated with the baseline's when
-    // bench/baseline.ts made them, else this run's policy part.
+    // This tree's decisions/s: interleaved with the baseline's in one process
+    // when bench/baseline.ts measured them (bench/policy-ab.ts), else this
+    // run's policy part.
     const pol = readMd("policy");
     const nowBySize: Record<string, number> = sameRun?.policy_now_decisions_per_s ??
       Object.fromEntries(
@@ -502,11 +503,14 @@ function perfAims(): string {
     for (const [rules, now] of Object.entries(nowBySize)) {
       const was = base.policy[rules];
       if (!was) continue;
+      const q = sameRun?.policy_ratio?.[rules];
       noRegress.push([
         `policy decisions/s at ${Number(rules).toLocaleString("en-US")} rules ≥ 0.9 × baseline${
-          sameRun?.policy_now_decisions_per_s ? " (alternate runs, medians)" : ""
+          sameRun?.policy_now_decisions_per_s ? " (interleaved in one process)" : ""
         }`,
-        `${fmt(now)} vs ${fmt(was)}: ${fmt(now / was)}×`,
+        `${fmt(now)} vs ${fmt(was)}: ${fmt(now / was)}×${
+          q ? ` (per-round ${fmt(q.q1)}–${fmt(q.q3)})` : ""
+        }`,
         verdict(now >= was / 1.1),
       ]);
     }
@@ -552,8 +556,10 @@ ${
 interface BaselineRun {
   rev: string;
   policy_decisions_per_s: Record<string, number>;
-  /** This tree's, alternated with the baseline's (absent in older runs). */
+  /** This tree's, interleaved with the baseline's (absent in older runs). */
   policy_now_decisions_per_s?: Record<string, number>;
+  /** This tree ÷ baseline per size, and the per-round ratios' quartiles. */
+  policy_ratio?: Record<string, { ratio: number; q1: number; median: number; q3: number }>;
   history: Array<{ actions: number; p50: number; p99: number }>;
   ready_ms: Record<string, number>;
 }
