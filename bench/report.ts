@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { EngineResult } from "./compare.ts";
 import type { HistoryResult, SimpleBytes } from "./history.ts";
-import type { StartupResult, StartupVsEcho } from "./startup.ts";
+import type { StartupPhases, StartupResult, StartupVsEcho } from "./startup.ts";
 import type { GateJson } from "./gate.ts";
 import type { HttpJson } from "./http.ts";
 import { formatMachineInfo, machineInfo } from "./lib/machine.ts";
@@ -290,7 +290,9 @@ function sequentialLine(g: GateJson | null, kind: string): string {
  */
 function perfAims(): string {
   const g = readJson<GateJson>("gate");
-  const st = readJson<{ results: StartupResult[]; vsEcho: StartupVsEcho | null }>("startup");
+  const st = readJson<
+    { results: StartupResult[]; vsEcho: StartupVsEcho | null; startPhases?: StartupPhases | null }
+  >("startup");
   const http = readJson<HttpJson>("http");
   const hist = readJson<{ results: HistoryResult[]; simple: SimpleBytes | null }>("history");
   const rows: string[][] = [];
@@ -396,7 +398,21 @@ function perfAims(): string {
           fmt(v.existing.median - v.echo.median)
         } ms over the echo gate on an existing store (${
           fmt(v.newStore.median - v.existing.median)
-        } ms more to create one): loading the larger binary's modules, opening the store (WAL, migrations check, data-key check), reading and verifying the signed policy, reconciling and opening the session — each before \`ready\`.`,
+        } ms more to create one)${
+          st?.startPhases
+            ? `; the gate's own clock (medians, ms from process start): ${
+              fmt(st.startPhases.before_open_ms ?? NaN)
+            } before its first line of start-up code runs (the runtime and the program's modules; the echo gate's whole start is ${
+              fmt(v.echo.median)
+            }), config ${fmt(st.startPhases.config_ms ?? NaN)}, store ${
+              fmt(st.startPhases.store_ms ?? NaN)
+            }, policy (read, Ed25519, parse, compile) ${
+              fmt(st.startPhases.policy_ms ?? NaN)
+            }, session (reconcile, its committed row) ${
+              fmt(st.startPhases.session_ms ?? NaN)
+            }, the rest ${fmt(st.startPhases.serve_ms ?? NaN)}`
+            : ": loading the larger binary's modules, opening the store, reading and verifying the signed policy, reconciling and opening the session"
+        } — each before \`ready\`.`,
       );
     }
   }

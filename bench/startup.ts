@@ -64,12 +64,18 @@ function workspace(rules: number): { dir: string; config: string; bytes: number 
 }
 
 /** ms from spawn to the `ready` line; the gate is then closed (stdin EOF) and awaited. */
-async function spawnToReady(config: string, binary = BINARY): Promise<number> {
+async function spawnToReady(
+  config: string,
+  binary = BINARY,
+  env?: Record<string, string>,
+  onStderr?: (text: string) => void,
+): Promise<number> {
   const t0 = performance.now();
   const p = Bun.spawn([binary, "runtime", "gate", "--config", config], {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",
+    ...(env ? { env: { ...process.env, ...env } } : {}),
   });
   const reader = p.stdout.getReader();
   const dec = new TextDecoder();
@@ -87,6 +93,7 @@ async function spawnToReady(config: string, binary = BINARY): Promise<number> {
   p.stdin.end();
   reader.releaseLock();
   await p.exited;
+  if (onStderr) onStderr(await new Response(p.stderr).text());
   if (Number.isNaN(ms)) {
     throw new Error(
       `the gate exited (${p.exitCode}) before ready: ${await new Response(p.stderr).text()}`,
@@ -130,6 +137,32 @@ async function versusEcho(ws: { dir: string; config: string }): Promise<StartupV
   return { existing: m(existing), newStore: m(newStore), echo: m(echo) };
 }
 
+/** The phases of a start (ms, medians), from the gate's debug line "gate ready". */
+export type StartupPhases = Record<string, number>;
+
+/**
+ * `spawns` starts on the existing store with WARRANT_LOG=debug: the gate
+ * logs where its start went (runtime/open.ts StartupTimes, after `ready`,
+ * so the line costs the start nothing); the median of each phase.
+ */
+async function phases(config: string): Promise<StartupPhases> {
+  const runs: Array<Record<string, number>> = [];
+  for (let i = 0; i < SPAWNS; i++) {
+    await spawnToReady(config, BINARY, { WARRANT_LOG: "debug" }, (text) => {
+      const line = text.split("\n").find((l) => l.includes('"msg":"gate ready"'));
+      if (!line) throw new Error(`the gate logged no "gate ready" line at debug level: ${text}`);
+      const { t: _t, level: _l, msg: _m, ...times } = JSON.parse(line) as Record<string, number>;
+      runs.push(times);
+    });
+  }
+  return Object.fromEntries(
+    Object.keys(runs[0]!).map((k) => {
+      const xs = runs.map((r) => r[k]!).sort((a, b) => a - b);
+      return [k, percentile(xs, 50)];
+    }),
+  );
+}
+
 export interface StartupResult {
   rules: number;
   policyBytes: number;
@@ -144,10 +177,14 @@ async function main(): Promise<void> {
   ensureEchoBinary();
   const results: StartupResult[] = [];
   let vsEcho: StartupVsEcho | null = null;
+  let startPhases: StartupPhases | null = null;
   for (const rules of SIZES) {
     const ws = workspace(rules);
     try {
-      if (rules === 10) vsEcho = await versusEcho(ws);
+      if (rules === 10) {
+        vsEcho = await versusEcho(ws);
+        startPhases = await phases(ws.config);
+      }
       await spawnToReady(ws.config); // creates the store; not timed
       const samples: number[] = [];
       for (let i = 0; i < SPAWNS; i++) samples.push(await spawnToReady(ws.config));
@@ -170,7 +207,7 @@ async function main(): Promise<void> {
   writeFileSync(
     join(ROOT, "bench/out/startup.json"),
     JSON.stringify(
-      { machine: machineInfo(), binary: BINARY, spawns: SPAWNS, results, vsEcho },
+      { machine: machineInfo(), binary: BINARY, spawns: SPAWNS, results, vsEcho, startPhases },
       null,
       2,
     ),
@@ -194,7 +231,33 @@ ${
       ]),
     )
   }
-${vsEcho ? versusEchoMarkdown(vsEcho) : ""}`);
+${vsEcho ? versusEchoMarkdown(vsEcho) : ""}${startPhases ? phasesMarkdown(startPhases) : ""}`);
+}
+
+/** What each phase is, for the table. */
+const PHASE_NAMES: Record<string, string> = {
+  before_open_ms: "process start → openRuntime (the runtime, the program's modules, argv)",
+  config_ms: "config file read and validated",
+  store_ms: "store opened (WAL, migrations check, data-key check, witness check)",
+  policy_ms: "policy read, signature verified, parsed, compiled",
+  session_ms: "dead sessions reconciled, this session's row committed",
+  serve_ms: "gate assembled, timers, policy watch, `ready` written",
+  ready_ms: "total, process start → `ready` (the process's own clock)",
+};
+
+function phasesMarkdown(p: StartupPhases): string {
+  return `
+### Where a start goes (existing store, signed 10-rule policy)
+
+${SPAWNS} more starts with \`WARRANT_LOG=debug\`: the gate logs its phases after \`ready\` (\`gate ready\`, measured on its own clock from process start). Medians in ms.
+
+${
+    markdownTable(
+      ["phase", "median ms"],
+      Object.entries(p).map(([k, v]) => [PHASE_NAMES[k] ?? k, fmt(v)]),
+    )
+  }
+`;
 }
 
 function versusEchoMarkdown(v: StartupVsEcho): string {

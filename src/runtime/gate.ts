@@ -11,7 +11,7 @@ import { staleAfterMs, storeLocator } from "../app/config.ts";
 import type { Platform } from "../app/ports/platform.ts";
 import type { GateStdio, ProcessIO } from "../app/ports/runtime.ts";
 import { EXIT } from "../cli/io.ts";
-import { keepPolicyCurrent, openFace } from "./open.ts";
+import { keepPolicyCurrent, openFace, roundedTimes, sinceStart } from "./open.ts";
 import { sessionTimers } from "./gate-session.ts";
 import type { HttpHandle } from "./http.ts";
 import type { RuntimeEnv } from "./open.ts";
@@ -57,6 +57,7 @@ async function serveGate(
   const sessionId = ids.next("session");
   let http: (HttpHandle & { sighup(): void }) | null = null;
   const staleMs = staleAfterMs(config);
+  const opened = sinceStart();
   try {
     reconcileOnStart(env);
     store.tx((tx) =>
@@ -77,6 +78,7 @@ async function serveGate(
     await env.close();
     return EXIT.error;
   }
+  const sessionOpened = sinceStart();
   const service = new GateService({
     store,
     clock,
@@ -158,6 +160,16 @@ async function serveGate(
 
   gate.start();
   platform.steadyState();
+  // Where the start went (WARRANT_LOG=debug; bench/startup.ts reads it).
+  const ready = sinceStart();
+  logger.log("debug", "gate ready", {
+    ...roundedTimes({
+      ready_ms: ready,
+      ...env.startup,
+      session_ms: sessionOpened - opened,
+      serve_ms: ready - sessionOpened,
+    }),
+  });
   stdio.onData((chunk) => gate.push(chunk));
   stdio.onEnd((why) => void stop("hook_gone", why));
   await done;

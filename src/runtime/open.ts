@@ -25,6 +25,29 @@ import type { CheckpointHandle } from "./checkpoints.ts";
 /** What the runtime keeps open for one config: the CLI's `Opened`, plus the event bus faces add sinks to. */
 export interface RuntimeEnv extends Opened {
   bus: EventBus;
+  /** Where the start went, in ms (logged at debug level once a face is up). */
+  startup: StartupTimes;
+}
+
+/**
+ * The phases of a start, in ms: `before_open` is from the process's start
+ * to openRuntime (the runtime itself, evaluating the program's modules,
+ * reading argv); then the config file, the store (and the witness check),
+ * the policy (read, signature, parse, compile). A face adds its own.
+ */
+export interface StartupTimes {
+  before_open_ms: number;
+  config_ms: number;
+  store_ms: number;
+  policy_ms: number;
+}
+
+/** ms since this process started (performance's time origin). */
+export const sinceStart = (): number => performance.now();
+
+/** `times` rounded to 0.01 ms, for a log line. */
+export function roundedTimes(times: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v * 100) / 100]));
 }
 
 /** Read a file's bytes, or null when it does not exist. */
@@ -81,7 +104,9 @@ export function openRuntime(
   io: ProcessIO,
   opts: { policy?: boolean; readOnly?: boolean } = {},
 ): RuntimeEnv {
+  const began = sinceStart();
   const config = loadConfigFile(configPath, io.cwd);
+  const configured = sinceStart();
   const logger = envLogger(platform, io);
   const codec = codecFromEnv(config.store.encryption_key_env, io.env, platform.aead);
   if (config.store.postgres) {
@@ -121,6 +146,7 @@ export function openRuntime(
       throw e;
     }
   }
+  const stored = sinceStart();
   if (config.store.synchronous === "normal") {
     logger.log(
       "warn",
@@ -160,6 +186,12 @@ export function openRuntime(
       checkpoints?.stop(); // the last checkpoint, after the last write
       store.close();
     },
+    startup: {
+      before_open_ms: began,
+      config_ms: configured - began,
+      store_ms: stored - configured,
+      policy_ms: 0,
+    },
   };
   if (opts.policy) {
     // A policy of hundreds of rules runs the same parse and compile code
@@ -186,6 +218,7 @@ export function openRuntime(
       store.close();
       throw e;
     }
+    env.startup.policy_ms = sinceStart() - stored;
     if (config.policy.allow_unsigned) {
       logger.log(
         "warn",

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { APPROVERS, e2ePolicy } from "./fixtures.ts";
-import { makeWorkspace, runCli, spawnGate } from "./harness.ts";
+import { makeWorkspace, runCli, spawnGate, waitForStderr } from "./harness.ts";
 import type { Workspace } from "./harness.ts";
 import { withStoreSql } from "./store-sql.ts";
 
@@ -121,6 +121,24 @@ describe("reload", () => {
       r = await gate.govern("renamed_tool", {});
     }
     expect(r).toMatchObject({ phase: "completed", output: "ran" });
+    expect(await gate.close()).toBe(0);
+  });
+});
+
+describe("where a start went", () => {
+  test("WARRANT_LOG=debug: after ready the gate logs its start-up phases, in ms from process start", async () => {
+    const gate = await spawnGate(ws.configPath, { env: { WARRANT_LOG: "debug" } });
+    const line = await waitForStderr(gate, /^(\{.*"msg":"gate ready".*\})$/m);
+    const t = JSON.parse(line) as Record<string, number>;
+    const phases = ["config_ms", "store_ms", "policy_ms", "session_ms", "serve_ms"];
+    for (const k of ["ready_ms", "before_open_ms", ...phases]) {
+      expect(typeof t[k]).toBe("number");
+      expect(t[k]).toBeGreaterThanOrEqual(0);
+    }
+    // The phases follow one another: with what came before, they make up the total.
+    const sum = phases.reduce((a, k) => a + t[k]!, t.before_open_ms!);
+    expect(Math.abs(sum - t.ready_ms!)).toBeLessThan(1);
+    expect(t.before_open_ms).toBeGreaterThan(0);
     expect(await gate.close()).toBe(0);
   });
 });
