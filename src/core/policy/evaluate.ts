@@ -122,7 +122,11 @@ export function evaluate(p: CompiledPolicy, call: ToolCall, ctx: EvalContext): D
     if (!hit) continue;
     (r.effect === "deny" ? denies : r.effect === "hold" ? holds : allows).push(r);
   }
-  const matched = [...denies, ...holds, ...allows].sort(byId).map((r) => r.id);
+  // Usually one rule matches: no copy and sort for it.
+  const count = denies.length + holds.length + allows.length;
+  const matched = count === 1
+    ? [(denies[0] ?? holds[0] ?? allows[0])!.id]
+    : [...denies, ...holds, ...allows].sort(byId).map((r) => r.id);
   const policy = { id: p.id, version: p.version };
   if (denies.length > 0) {
     denies.sort(byId);
