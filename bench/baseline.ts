@@ -2,9 +2,10 @@
  * The no-regression baseline, measured in the same run: the code as it was
  * when issue 12 was filed (`rev` in bench/baseline.json) is extracted with
  * `git archive` into a temporary folder, built with its own scripts/build,
- * and its own history and start-up benchmarks run there, now, on this
- * machine; its policy code runs interleaved with this tree's in one process
- * (bench/policy-ab.ts). report.ts compares this run's numbers with these, so a
+ * and its own history benchmark runs there, now, on this machine; its
+ * policy code runs interleaved with this tree's in one process
+ * (bench/policy-ab.ts), and its binary starts in turn with this tree's
+ * (bench/startup.ts --versus). report.ts compares this run's numbers with these, so a
  * slower or busier machine moves both sides alike (the stored numbers of
  * bench/baseline.json are from another day and are shown for reference).
  *
@@ -92,11 +93,11 @@ run(bun, ["bench/history.ts"], tree, "the baseline's history bench");
 const hist = JSON.parse(readFileSync(join(tree, "bench/out/history.json"), "utf8")) as {
   results: Array<{ actions: number; govern: { p50: number; p99: number } }>;
 };
-console.error(`baseline: ${rev}: start-up bench`);
-run(bun, ["bench/startup.ts"], tree, "the baseline's start-up bench");
-const st = JSON.parse(readFileSync(join(tree, "bench/out/startup.json"), "utf8")) as {
-  results: Array<{ rules: number; median: number }>;
-};
+// Start-up: the baseline's binary and this tree's, spawn by spawn in turn.
+console.error(`baseline: ${rev}: start-up, interleaved with this tree's binary`);
+const ready = JSON.parse(
+  run(bun, ["bench/startup.ts", "--versus", join(tree, "dist/warrant")], ROOT, "start-up --versus"),
+) as Record<string, { now: number; other: number }>;
 if (!keep) rmSync(tree, { recursive: true, force: true });
 
 const out = {
@@ -112,13 +113,15 @@ const out = {
     ) => [n, { ratio: v.ratio, q1: v.q1, median: v.median, q3: v.q3 }]),
   ),
   history: hist.results.map((r) => ({ actions: r.actions, p50: r.govern.p50, p99: r.govern.p99 })),
-  ready_ms: Object.fromEntries(st.results.map((r) => [String(r.rules), r.median])),
+  ready_ms: Object.fromEntries(Object.entries(ready).map(([n, r]) => [n, r.other])),
+  /** This tree's binary, spawned in turn with the baseline's. */
+  ready_now_ms: Object.fromEntries(Object.entries(ready).map(([n, r]) => [n, r.now])),
 };
 mkdirSync(join(ROOT, "bench/out"), { recursive: true });
 writeFileSync(join(ROOT, "bench/out/baseline.json"), JSON.stringify(out, null, 2));
 console.log(`## The baseline (${rev}), measured in this run
 
-The code when issue 12 was filed, built and benchmarked now by its own history and start-up benchmarks. Its policy code (parse, compile, evaluate) runs in one process with this tree's, interleaved: ${ab.rounds} rounds of ${
+The code when issue 12 was filed, built and benchmarked now: its own history benchmark; its binary started in turn with this tree's (spawn by spawn, medians). Its policy code (parse, compile, evaluate) runs in one process with this tree's, interleaved: ${ab.rounds} rounds of ${
   ab.block.toLocaleString("en-US")
 } decisions on each side per size (bench/policy-ab.ts); decisions/s are each side's total.
 
@@ -142,7 +145,11 @@ ${
       ]),
       ...Object.entries(out.ready_ms).map((
         [n, v],
-      ) => [`ready with ${Number(n).toLocaleString("en-US")} rules`, `${fmt(v)} ms`, ""]),
+      ) => [
+        `ready with ${Number(n).toLocaleString("en-US")} rules`,
+        `${fmt(v)} ms`,
+        `${fmt(out.ready_now_ms[n] ?? NaN)} ms`,
+      ]),
     ],
   )
 }

@@ -8,6 +8,7 @@
  * is created by the first spawn (untimed warm-up spawn per size).
  *
  *   bun bench/startup.ts [--binary dist/warrant] [--spawns 20]
+ *   bun bench/startup.ts --versus OTHER_BINARY    # interleaved with another build (JSON)
  *
  * Writes bench/out/startup.json and prints a markdown table.
  */
@@ -173,6 +174,49 @@ export interface StartupResult {
   max: number;
 }
 
+/**
+ * `--versus OTHER`: spawn → ready of this build and of OTHER (e.g. the
+ * baseline's dist/warrant, bench/baseline.ts), alternating spawn by spawn
+ * on one workspace per size made by this build's CLI, each binary on a
+ * store of its own. Prints JSON { "<rules>": { now, other } } (medians, ms).
+ * Taking turns spawn by spawn, both see the same machine; runs of the two
+ * start-up benches minutes apart differed by more than the 10% the
+ * no-regression check allows.
+ */
+async function versus(other: string): Promise<void> {
+  const out: Record<string, { now: number; other: number }> = {};
+  for (const rules of SIZES) {
+    const ws = workspace(rules);
+    try {
+      const base = JSON.parse(readFileSync(ws.config, "utf8"));
+      const otherConfig = join(ws.dir, "other.json");
+      writeFileSync(otherConfig, JSON.stringify({ ...base, store: { path: ".warrant/other.db" } }));
+      await spawnToReady(ws.config); // each creates its store; not timed
+      await spawnToReady(otherConfig, other);
+      const now: number[] = [], them: number[] = [];
+      for (let i = 0; i < SPAWNS; i++) {
+        if (i % 2) {
+          them.push(await spawnToReady(otherConfig, other));
+          now.push(await spawnToReady(ws.config));
+        } else {
+          now.push(await spawnToReady(ws.config));
+          them.push(await spawnToReady(otherConfig, other));
+        }
+      }
+      const m = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+      out[String(rules)] = { now: m(now), other: m(them) };
+      console.error(
+        `startup --versus: ${rules} rules: this build ${fmt(m(now))} ms, the other ${
+          fmt(m(them))
+        } ms`,
+      );
+    } finally {
+      rmSync(ws.dir, { recursive: true, force: true });
+    }
+  }
+  console.log(JSON.stringify(out));
+}
+
 async function main(): Promise<void> {
   ensureEchoBinary();
   const results: StartupResult[] = [];
@@ -280,4 +324,8 @@ ${
 `;
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  const i = process.argv.indexOf("--versus");
+  if (i > 0) await versus(resolve(process.argv[i + 1]!));
+  else await main();
+}
