@@ -26,7 +26,15 @@
  * With --config only the TS-client table runs.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { GateClient } from "../src/client/gate-client.ts";
@@ -41,6 +49,15 @@ import { cpuMsOf, fdatasyncFloor } from "./lib/proc.ts";
 import { ensureEchoBinary } from "./lib/echo.ts";
 import { type InProcessGovern, inProcessGovern } from "./lib/govern-inproc.ts";
 import { type ProfileSummary, summarizeProfile } from "./lib/profile.ts";
+import {
+  anatomyMarkdown,
+  type GateAnatomy,
+  JIT_REPORT_ENV,
+  parseJitReport,
+  parseStraceSummary,
+  straceArgv,
+  straceMissing,
+} from "./lib/gate-anatomy.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -295,6 +312,8 @@ export interface GateJson {
   profileCalls: number;
   /** One govern at a time in-process (store on tmpfs): its statements and CPU. */
   inproc: InProcessGovern | null;
+  /** JIT compilation and system calls of a gate process (bench/lib/gate-anatomy.ts). */
+  anatomy: GateAnatomy | null;
 }
 
 /** Durable commits per allowed call: the decision with its executing intent, then the outcome. */
@@ -458,6 +477,78 @@ ${
 `;
 }
 
+/**
+ * A gate's JIT compilation (1 and 32 callers, the TS table's call counts)
+ * and its system calls per sequential govern next to the echo gate's
+ * (bench/lib/gate-anatomy.ts), with the store on tmpfs.
+ */
+async function gateAnatomy(o: Options): Promise<GateAnatomy> {
+  const ws = makeBenchWorkspace(false, existsSync("/dev/shm") ? { storeDir: "/dev/shm" } : {});
+  const dir = mkdtempSync(join(tmpdir(), "warrant-anatomy-"));
+  const a: GateAnatomy = { jitSkipped: null, jit: [], syscallsSkipped: null, syscalls: [] };
+  try {
+    for (const callers of [1, 32]) {
+      const log = join(dir, `jit-${callers}.log`);
+      // sh only redirects the gate's stderr to a file (exec: same pid).
+      const gate = await GateClient.spawn(
+        [
+          "sh",
+          "-c",
+          'exec "$0" "$@" 2>"$WARRANT_BENCH_JIT_LOG"',
+          ...gateArgv(o.binary, ws.configPath),
+        ],
+        { env: { ...process.env, ...JIT_REPORT_ENV, WARRANT_BENCH_JIT_LOG: log } },
+      );
+      let cpuMs = NaN;
+      try {
+        await gate.registerTool("echo", ({ args }) => args);
+        await measureRoundTrips(gate, 8, o.warmup);
+        await measureRoundTrips(gate, callers, o.calls);
+        cpuMs = cpuMsOf(gate.pid);
+      } finally {
+        await gate.close();
+      }
+      const tiers = parseJitReport(readFileSync(log, "utf8"));
+      if (tiers.DFG.count + tiers.FTL.count + tiers.Baseline.count === 0) {
+        a.jitSkipped = `${o.binary} printed no JavaScriptCore compile report (not a Bun binary?)`;
+        a.jit = [];
+        break;
+      }
+      a.jit.push({ callers, calls: o.warmup + o.calls, cpuMs, tiers });
+    }
+    a.syscallsSkipped = straceMissing();
+    if (!a.syscallsSkipped) {
+      // Counted twice, with few and with more governs: the difference ÷ the
+      // extra governs leaves start-up and shut-down out.
+      const FEW = 200, MORE = 1200;
+      for (const [name, bin] of [["warrant", o.binary], ["echo gate", o.echo]] as const) {
+        const counts: Record<string, number>[] = [];
+        for (const n of [FEW, MORE]) {
+          const out = join(dir, `strace-${counts.length}-${name.replace(/ /g, "-")}.txt`);
+          const gate = await GateClient.spawn(straceArgv(gateArgv(bin, ws.configPath), out));
+          try {
+            await gate.registerTool("echo", ({ args }) => args);
+            await measureRoundTrips(gate, 1, n);
+          } finally {
+            await gate.close();
+          }
+          counts.push(parseStraceSummary(out));
+        }
+        const perCall: Record<string, number> = {};
+        for (const k of new Set([...Object.keys(counts[0]!), ...Object.keys(counts[1]!)])) {
+          const d = ((counts[1]![k] ?? 0) - (counts[0]![k] ?? 0)) / (MORE - FEW);
+          if (d > 0) perCall[k] = d;
+        }
+        a.syscalls.push({ gate: name, calls: MORE - FEW, perCall });
+      }
+    }
+    return a;
+  } finally {
+    ws.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function inprocMarkdown(r: InProcessGovern): string {
   return `## Gate: one govern at a time, in-process (what a sequential call costs besides the protocol)
 
@@ -529,6 +620,7 @@ async function main(): Promise<void> {
       existsSync("/dev/shm") ? "/dev/shm" : tmpdir(),
       Math.max(2000, Math.round(o.calls / 2)),
     );
+    const anatomy = o.config ? null : await gateAnatomy(o);
     if (!o.config) {
       const json: GateJson = {
         ts: tsRows,
@@ -536,6 +628,7 @@ async function main(): Promise<void> {
         profile: prof.summary,
         profileCalls: prof.calls,
         inproc,
+        anatomy,
       };
       mkdirSync(join(ROOT, "bench/out"), { recursive: true });
       writeFileSync(join(ROOT, "bench/out/gate.json"), JSON.stringify(json, null, 2));
@@ -569,7 +662,7 @@ ${
     }
 ${py ? pythonMarkdown(py) : ""}
 ${profileMarkdown(prof.summary, prof.calls)}
-${inproc ? inprocMarkdown(inproc) : ""}`);
+${inproc ? inprocMarkdown(inproc) : ""}${anatomy ? `\n${anatomyMarkdown(anatomy)}` : ""}`);
     if (!o.config) console.log(await checkpointsOnOff(o));
   } finally {
     ws?.cleanup();

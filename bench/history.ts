@@ -20,8 +20,9 @@
  * verifies).
  *
  *   bun bench/history.ts [--sizes 1000,100000,1000000] [--calls 2000] [--dir DIR]
+ *                        [--simple 100000] [--out FILE]
  *
- * Writes bench/out/history.json and prints a markdown table.
+ * Writes bench/out/history.json (or --out FILE) and prints a markdown table.
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -384,9 +385,10 @@ async function main(): Promise<void> {
   }
   const simple = SIMPLE > 0 ? simpleActionBytes(SIMPLE) : null;
   if (simple) console.error(`history: ${fmt(simple.perAction)} B per simple action`);
+  const out = arg("out", "");
   mkdirSync(new URL("./out/", import.meta.url), { recursive: true });
   writeFileSync(
-    new URL("./out/history.json", import.meta.url),
+    out || new URL("./out/history.json", import.meta.url),
     JSON.stringify({ machine: machineInfo(), calls: CALLS, results, simple }, null, 2),
   );
   const first = results[0]!;

@@ -279,7 +279,44 @@ function sequentialLine(g: GateJson | null, kind: string): string {
     fmt(ip.cpuUsPerCall - ip.sqliteUsPerCall)
   } µs of JS (policy, canonical JSON, hashing, the store's code); the other ${
     fmt(Math.max(0, over - ip.cpuUsPerCall))
-  } µs are the protocol around it (two requests read and checked, three lines written, the run_tool round trip) and the event loop's turns`;
+  } µs are the protocol around it (two requests read and checked, three lines written, the run_tool round trip), the event loop's turns and JIT compilation${
+    anatomyLine(g, 1)
+  }`;
+}
+
+/**
+ * The gate's JIT compilation and system calls (bench/lib/gate-anatomy.ts)
+ * as a clause for "where the time goes", or "" when they were not measured.
+ */
+function anatomyLine(g: GateJson | null, callers: number): string {
+  const a = g?.anatomy;
+  if (!a) return "";
+  const parts: string[] = [];
+  const j = a.jit.find((r) => r.callers === callers);
+  if (j) {
+    const ms = j.tiers.Baseline.ms + j.tiers.DFG.ms + j.tiers.FTL.ms;
+    parts.push(
+      `JavaScriptCore's compilers took ${fmt(ms)} ms (FTL ${fmt(j.tiers.FTL.ms)}) of a ${
+        fmt(j.cpuMs)
+      } ms gate life of ${fmt(j.calls)} governs at ${callers} caller${callers === 1 ? "" : "s"}: ${
+        fmt((ms * 1000) / j.calls)
+      } µs per govern`,
+    );
+  }
+  const w = a.syscalls.find((s) => s.gate === "warrant");
+  const e = a.syscalls.find((s) => s.gate !== "warrant");
+  if (callers === 1 && w && e) {
+    const all = (r: Record<string, number>) => Object.values(r).reduce((x, y) => x + y, 0);
+    const sqlite = ["pwrite64", "fcntl", "fsync", "pread64"].map((k) =>
+      `${k} ${fmt(w.perCall[k] ?? 0)}`
+    ).join(", ");
+    parts.push(
+      `a sequential govern makes ${fmt(all(w.perCall))} system calls against the echo gate's ${
+        fmt(all(e.perCall))
+      } (SQLite's WAL frames, locks and syncs: ${sqlite})`,
+    );
+  }
+  return parts.length ? `; ${parts.join("; ")}` : "";
 }
 
 /**
@@ -374,7 +411,11 @@ function perfAims(): string {
       verdict(cpu <= 100),
     ]);
     if (cpu > 100) {
-      where.push(`Aim 2: ${fmt(cpu)} µs of CPU per govern at 32 callers: ${profileLine(g, 6)}.`);
+      where.push(
+        `Aim 2: ${fmt(cpu)} µs of CPU per govern at 32 callers: ${profileLine(g, 6)}${
+          anatomyLine(g, 32)
+        }.`,
+      );
     }
   }
   // 3. Start-up vs echo.
@@ -530,24 +571,30 @@ function perfAims(): string {
         verdict(now >= was / 1.1),
       ]);
     }
-    const hr = hist?.results ?? [];
+    // This tree's govern p50s: run in turn with the baseline's on tmpfs when
+    // bench/baseline.ts measured both, else this run's history part.
+    const turns = sameRun?.history_now;
+    const hr = turns ??
+      (hist?.results ?? []).map((r) => ({ actions: r.actions, p50: r.govern.p50 }));
     hr.forEach((r, i) => {
       const was = base.p50[i];
       if (was === undefined) return;
       noRegress.push([
-        `history govern p50 at ${r.actions.toLocaleString("en-US")} actions ≤ 1.1 × baseline`,
-        `${fmt(r.govern.p50)} µs vs ${fmt(was)} µs: ${fmt(r.govern.p50 / was)}×`,
-        verdict(r.govern.p50 <= was * 1.1),
+        `history govern p50 at ${r.actions.toLocaleString("en-US")} actions ≤ 1.1 × baseline${
+          turns ? " (run in turn, tmpfs)" : ""
+        }`,
+        `${fmt(r.p50)} µs vs ${fmt(was)} µs: ${fmt(r.p50 / was)}×`,
+        verdict(r.p50 <= was * 1.1),
       ]);
     });
     // This tree's ready: spawned in turn with the baseline's binary when
     // bench/baseline.ts measured both, else this run's start-up part.
-    const turns = sameRun?.ready_now_ms?.["10000"];
-    const big = turns ?? st?.results?.find((r) => r.rules === 10_000)?.median;
+    const spawned = sameRun?.ready_now_ms?.["10000"];
+    const big = spawned ?? st?.results?.find((r) => r.rules === 10_000)?.median;
     if (big !== undefined && base.ready10k !== undefined) {
       noRegress.push([
         `ready with 10,000 rules ≤ 1.1 × baseline${
-          turns !== undefined ? " (spawned in turn)" : ""
+          spawned !== undefined ? " (spawned in turn)" : ""
         }`,
         `${fmt(big)} ms vs ${fmt(base.ready10k)} ms: ${fmt(big / base.ready10k)}×`,
         verdict(big <= base.ready10k * 1.1),
@@ -582,6 +629,8 @@ interface BaselineRun {
   /** This tree ÷ baseline per size, and the per-round ratios' quartiles. */
   policy_ratio?: Record<string, { ratio: number; q1: number; median: number; q3: number }>;
   history: Array<{ actions: number; p50: number; p99: number }>;
+  /** This tree's, run in turn with the baseline's on tmpfs (absent in older runs). */
+  history_now?: Array<{ actions: number; p50: number; p99: number }>;
   ready_ms: Record<string, number>;
   /** This tree's binary, spawned in turn with the baseline's (absent in older runs). */
   ready_now_ms?: Record<string, number>;
