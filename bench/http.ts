@@ -7,7 +7,8 @@
  *  1. server CPU per accepted resolution: BENCH_SEQUENTIAL (400) POSTs one at
  *     a time, the serve process's CPU from /proc ÷ count (and the same for GETs);
  *     again after BENCH_WARM_POSTS (2,500) more (warm); and a bare Bun.serve's
- *     CPU per GET from the same client (the floor of any Bun HTTP server);
+ *     CPU per GET from the same client over ten times as many GETs (the floor
+ *     of any Bun HTTP server);
  *  2. POSTs from BENCH_POST_CLIENTS (50) concurrent approvers for
  *     BENCH_POST_SECONDS (6): p50/p99;
  *  3. GETs from BENCH_GET_CLIENTS (200) concurrent readers for
@@ -358,7 +359,7 @@ for (let i = 0; i < WARM_POSTS && nextBody < bodies.length - seqN; i++) {
 }
 const warmPostCpu = await cpuPer(seqN, () => post(bodies[nextBody++]!));
 // The floor: Bun.serve answering a fixed JSON body of a GET's size, same
-// client, same loopback, same count (what any Bun HTTP server costs here).
+// client, same loopback (what any Bun HTTP server costs here).
 const floorCpuUsPerGet = await (async () => {
   const hello = spawn(process.execPath, [
     "-e",
@@ -369,11 +370,14 @@ const floorCpuUsPerGet = await (async () => {
   );
   const hit = async () => await (await fetch(`http://127.0.0.1:${port}/x`)).arrayBuffer();
   for (let i = 0; i < 200; i++) await hit();
+  // Ten times as many GETs as the server's sequential phases: /proc counts
+  // CPU in 10 ms ticks, and seqN bare GETs add up to about one tick.
+  const n = seqN * 10;
   const a = cpuSplitMsOf(hello.pid);
-  for (let i = 0; i < seqN; i++) await hit();
+  for (let i = 0; i < n; i++) await hit();
   const b = cpuSplitMsOf(hello.pid);
   hello.kill();
-  return ((b.user + b.system - a.user - a.system) * 1000) / seqN;
+  return ((b.user + b.system - a.user - a.system) * 1000) / n;
 })();
 // 2. POST at POST_CLIENTS concurrent approvers, pre-signed bodies.
 const posts = await load(POST_CLIENTS, POST_SECONDS, () => {
@@ -481,7 +485,9 @@ console.log(
       warmPostCpu.system.toFixed(0)
     }). The floor, a bare Bun.serve answering a fixed body to the same client: ${
       floorCpuUsPerGet.toFixed(0)
-    } µs per GET. Then POSTs from ${POST_CLIENTS} concurrent approvers for ${POST_SECONDS} s, and GETs from ${GET_CLIENTS} concurrent readers for ${GET_SECONDS} s.\n`,
+    } µs per GET (over ${
+      seqN * 10
+    } GETs: /proc counts CPU in 10 ms ticks). Then POSTs from ${POST_CLIENTS} concurrent approvers for ${POST_SECONDS} s, and GETs from ${GET_CLIENTS} concurrent readers for ${GET_SECONDS} s.\n`,
 );
 console.log(
   `Load model: a closed loop. Each client sends its next request as soon as its previous answer arrives (no think time), so the clients always have N requests in flight and a request waits for the others ahead of it: by Little's law the mean latency is N ÷ throughput ("N ÷ req/s" below), whatever the server does per request. A p99 of 20 ms at 50 approvers therefore needs more than 2,500 POST/s, and 5 ms at 200 readers more than 40,000 GET/s, from one server process on this machine's cores (shared with this load process); an open-loop load (requests arriving at a fixed rate below capacity) would show queueing only near saturation.\n`,
