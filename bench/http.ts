@@ -19,6 +19,7 @@
  *   scripts/build && bun bench/http.ts
  *   bun bench/http.ts --binary /tmp/old-warrant     # another build
  *   bun bench/http.ts --profile                     # where the server's CPU goes
+ *   BENCH_PROFILE_INTERVAL_US=100 bun bench/http.ts --profile   # finer samples (default 1000)
  */
 import { spawn } from "node:child_process";
 import { createPrivateKey, sign } from "node:crypto";
@@ -171,6 +172,7 @@ async function startServe(profileTag?: string) {
     ? [
       process.execPath,
       "--cpu-prof",
+      `--cpu-prof-interval=${process.env.BENCH_PROFILE_INTERVAL_US ?? 1000}`,
       `--cpu-prof-dir=${join(profDir, profileTag)}`,
       resolve(import.meta.dir, "../src/main.bun.ts"),
     ]
