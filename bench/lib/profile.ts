@@ -59,10 +59,19 @@ export function summarizeProfile(path: string, top = 8, fromMs = 0): ProfileSumm
   };
   const nodes = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
+  // A sample's time delta is the gap since the previous sample. The sampler
+  // takes no samples while the thread waits in the event loop, so after an
+  // idle wait (a server between requests) that gap holds the wait, and the
+  // first function sampled afterwards would be charged with it. Each sample
+  // counts for at most the typical gap (the median: the sampling interval
+  // plus the sampler's own overhead), so the profile weighs what ran.
+  const sorted = p.timeDeltas.filter((d) => d > 0).sort((a, b) => a - b);
+  const cap = sorted[Math.floor(sorted.length / 2)] ?? 0;
   let at = 0;
   p.samples.forEach((id, i) => {
-    at += p.timeDeltas[i] ?? 0;
-    if (at >= fromMs * 1000) self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
+    const delta = p.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at >= fromMs * 1000) self.set(id, (self.get(id) ?? 0) + Math.min(delta, cap));
   });
   let total = 0;
   const cats = new Map<string, number>();
