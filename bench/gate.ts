@@ -46,7 +46,7 @@ import { witnessDir } from "../src/platform/witness-dir.ts";
 import { openStore } from "../src/store/sqlite-store.ts";
 import { fmt, markdownTable, median, ratio, summarize } from "./lib/stats.ts";
 import { cpuMsOf, fdatasyncFloor } from "./lib/proc.ts";
-import { ensureEchoBinary } from "./lib/echo.ts";
+import { ensureEchoBinary, ensureFloorBinary, FLOOR_BINARY } from "./lib/echo.ts";
 import { type InProcessGovern, inProcessGovern } from "./lib/govern-inproc.ts";
 import { type ProfileSummary, summarizeProfile } from "./lib/profile.ts";
 import {
@@ -266,7 +266,12 @@ function pythonMissing(): string | null {
 }
 
 /** Rows of bench/py_gate.py for one gate (`launcher runtime gate --config config`). */
-function pythonRows(launcher: string, config: string, calls: number): PyRow[] {
+function pythonRows(
+  launcher: string,
+  config: string,
+  calls: number,
+  callers: readonly number[] = CALLERS,
+): PyRow[] {
   const r = spawnSync(
     "python3",
     [
@@ -280,7 +285,7 @@ function pythonRows(launcher: string, config: string, calls: number): PyRow[] {
       "--calls",
       String(calls),
       "--callers",
-      CALLERS.join(","),
+      callers.join(","),
     ],
     { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 300_000 },
   );
@@ -290,7 +295,11 @@ function pythonRows(launcher: string, config: string, calls: number): PyRow[] {
 
 export interface PythonSide {
   name: string;
-  /** "full" | "normal" | "tmpfs" for warrant, "echo" for the floor. */
+  /**
+   * "full" | "normal" | "tmpfs" for warrant, "echo" for the echo gate,
+   * "floor-full" | "floor-normal" | "floor-tmpfs" for the floor gate
+   * (bench/floor-gate.ts, sequential only) on the same stores' file systems.
+   */
   kind: string;
   rows: PyRow[];
 }
@@ -354,6 +363,18 @@ async function pythonSection(o: Options): Promise<GateJson["python"]> {
       kind: "echo",
       rows: pythonRows(o.echo, full.configPath, calls),
     });
+    // The floor gate: the echo gate plus two durable SQLite commits per call
+    // and nothing else, on each of warrant's stores' file systems (its store
+    // beside warrant's), sequential only: what aim 1 can reach at best here.
+    const floors = [["full", full], ["normal", normal], ["tmpfs", tmpfs]] as const;
+    for (const [k, w] of floors) {
+      if (!w) continue;
+      sides.push({
+        name: `floor gate (${k === "tmpfs" ? "full, store on tmpfs" : `synchronous=${k}`})`,
+        kind: `floor-${k}`,
+        rows: pythonRows(FLOOR_BINARY, w.configPath, calls, [1]),
+      });
+    }
     return {
       skipped: null,
       fsync: { p50: f.p50, p90: f.p90, dir: full.storeDir },
@@ -371,8 +392,8 @@ function pythonMarkdown(py: GateJson["python"]): string {
   if (py.skipped) return `## Gate through the real Python client\n\nSkipped: ${py.skipped}.\n`;
   const echo = py.sides.find((s) => s.kind === "echo")!;
   const rows = py.sides.flatMap((s) =>
-    s.rows.map((r, i) => {
-      const e = echo.rows[i]!;
+    s.rows.map((r) => {
+      const e = echo.rows.find((x) => x.callers === r.callers)!;
       return [
         s.name,
         String(r.callers),
@@ -390,7 +411,7 @@ function pythonMarkdown(py: GateJson["python"]): string {
 
 \`lodestar-runtime-client\` 0.5.0 (the published Python client, unmodified) spawning each gate; sequential and threaded governs of an allowed tool with a trivial body, ${
     echo.rows[0]!.calls
-  } calls per row after 200 warm-up calls; latencies in ms; CPU is the gate process's (user + system, from /proc) per govern.
+  } calls per row after 200 warm-up calls; latencies in ms; CPU is the gate process's (user + system, from /proc) per govern. The floor gate (bench/floor-gate.ts, sequential only) is the echo gate plus the two durable commits an allowed call needs — one SQLite INSERT committed before \`run_tool\`, one UPDATE committed before \`completed\`, in a store beside warrant's on the same file system — and nothing else (no audit chain, no hashing, no validation): the best any gate that keeps warrant's promises can do here.
 
 ${
     markdownTable(
@@ -572,6 +593,7 @@ ${
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   ensureEchoBinary(o.echo);
+  ensureFloorBinary();
   if (!existsSync(o.binary)) {
     usage(`${o.binary} does not exist (run scripts/build, or pass --binary)`);
   }

@@ -6,15 +6,17 @@
  *
  *  1. server CPU per accepted resolution: BENCH_SEQUENTIAL (400) POSTs one at
  *     a time, the serve process's CPU from /proc ÷ count (and the same for GETs);
- *     again after BENCH_WARM_POSTS (2,500) more (warm); and a bare Bun.serve's
- *     CPU per GET from the same client over ten times as many GETs (the floor
- *     of any Bun HTTP server);
+ *     again after BENCH_WARM_POSTS (2,500) more (warm);
  *  2. POSTs from BENCH_POST_CLIENTS (50) concurrent approvers for
  *     BENCH_POST_SECONDS (6): p50/p99;
  *  3. GETs from BENCH_GET_CLIENTS (200) concurrent readers for
  *     BENCH_GET_SECONDS (5): p50/p99;
  *
- * then checks that every 201 is in the store. Writes bench/out/http.json.
+ * then checks that every 201 is in the store; then 1–3 again, against the
+ * floor (bench/floor-serve.ts: a bare Bun.serve that verifies each POST's
+ * signature and commits it durably, and answers GETs with a fixed body),
+ * which says whether an aim is reachable at all here. Writes
+ * bench/out/http.json.
  *
  *   scripts/build && bun bench/http.ts
  *   bun bench/http.ts --binary /tmp/old-warrant     # another build
@@ -45,6 +47,8 @@ const PRESIGNED = Number(process.env.BENCH_PRESIGNED ?? 20_000);
 /** POSTs between the first (cold) and the second (warm) sequential measurement. */
 const WARM_POSTS = Number(process.env.BENCH_WARM_POSTS ?? 2_500);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
+/** Bodies signed for the floor server (enough for its sequential and concurrent phases). */
+const FLOOR_BODIES = Number(process.env.BENCH_FLOOR_BODIES ?? 60_000);
 const APPROVERS = ["a1", "a2", "a3", "a4"];
 /** `--binary PATH`: the warrant binary to serve with (default dist/warrant), e.g. to compare two builds. */
 const BIN = resolve(
@@ -223,9 +227,10 @@ const takeSlot = () => {
   return { r: ids[k]!, a: APPROVERS[round]! };
 };
 let nonceCounter = 0;
-/** A signed resolution body for the next free (request, approver) slot, signed now. */
-function signedBody(): { id: string; nonce: string; body: string } | null {
-  const slot = takeSlot();
+/** A signed resolution body for `slot` (default: the next free (request, approver) slot), signed now. */
+function signedBody(
+  slot: ReturnType<typeof takeSlot> = takeSlot(),
+): { id: string; nonce: string; body: string } | null {
   if (!slot) return null;
   const nonce = new Uint8Array(16);
   new DataView(nonce.buffer).setUint32(0, ++nonceCounter);
@@ -249,26 +254,37 @@ let nextBody = 0;
 const errors: string[] = [];
 const accepted: string[] = [];
 
-async function post(b: { id: string; nonce: string; body: string }): Promise<number> {
+/** Where a request's outcome goes: warrant's (checked against its store) or the floor server's. */
+interface Sink {
+  accepted: string[];
+  errors: string[];
+}
+const warrantSink: Sink = { accepted, errors };
+
+async function post(
+  b: { id: string; nonce: string; body: string },
+  base = url,
+  sink = warrantSink,
+): Promise<number> {
   const t0 = performance.now();
-  const res = await fetch(`${url}/v1/approvals/${b.id}/resolutions`, {
+  const res = await fetch(`${base}/v1/approvals/${b.id}/resolutions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: b.body,
   });
   const text = await res.text();
   const ms = performance.now() - t0;
-  if (res.status === 201) accepted.push(b.nonce);
-  else errors.push(`POST ${res.status} ${text.slice(0, 200)}`);
+  if (res.status === 201) sink.accepted.push(b.nonce);
+  else sink.errors.push(`POST ${res.status} ${text.slice(0, 200)}`);
   return ms;
 }
 
-async function get(turn: number, ci: number): Promise<number> {
+async function get(turn: number, ci: number, base = url, sink = warrantSink): Promise<number> {
   const r = ids[(turn * 7919 + ci) % ids.length]!;
   const t0 = performance.now();
-  const res = await fetch(`${url}/v1/approvals/${r.id}`);
+  const res = await fetch(`${base}/v1/approvals/${r.id}`);
   await res.arrayBuffer();
-  if (res.status !== 200) errors.push(`GET ${res.status}`);
+  if (res.status !== 200) sink.errors.push(`GET ${res.status}`);
   return performance.now() - t0;
 }
 
@@ -360,27 +376,6 @@ for (let i = 0; i < WARM_POSTS && nextBody < bodies.length - seqN; i++) {
   await post(bodies[nextBody++]!);
 }
 const warmPostCpu = await cpuPer(seqN, () => post(bodies[nextBody++]!));
-// The floor: Bun.serve answering a fixed JSON body of a GET's size, same
-// client, same loopback (what any Bun HTTP server costs here).
-const floorCpuUsPerGet = await (async () => {
-  const hello = spawn(process.execPath, [
-    "-e",
-    `const body = JSON.stringify({ pad: "x".repeat(1200) }); const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(body, { headers: { "content-type": "application/json" } }) }); console.log(s.port);`,
-  ], { stdio: ["ignore", "pipe", "inherit"] });
-  const port = await new Promise<string>((ok) =>
-    hello.stdout!.once("data", (c: Buffer) => ok(c.toString().trim()))
-  );
-  const hit = async () => await (await fetch(`http://127.0.0.1:${port}/x`)).arrayBuffer();
-  for (let i = 0; i < 200; i++) await hit();
-  // Ten times as many GETs as the server's sequential phases: /proc counts
-  // CPU in 10 ms ticks, and seqN bare GETs add up to about one tick.
-  const n = seqN * 10;
-  const a = cpuSplitMsOf(hello.pid);
-  for (let i = 0; i < n; i++) await hit();
-  const b = cpuSplitMsOf(hello.pid);
-  hello.kill();
-  return ((b.user + b.system - a.user - a.system) * 1000) / n;
-})();
 // 2. POST at POST_CLIENTS concurrent approvers, pre-signed bodies.
 const posts = await load(POST_CLIENTS, POST_SECONDS, () => {
   const b = bodies[nextBody];
@@ -418,6 +413,71 @@ const approved = store.listRequests({ state: "approved", limit: 100_000 }).lengt
 store.close();
 rmSync(dir, { recursive: true, force: true });
 
+// ── the floor (bench/floor-serve.ts) ──
+// The least an endpoint with warrant's promises must do per request, driven
+// by the same client in the same ways: CPU per GET and per accepted POST one
+// at a time, then the same two closed loops. Its store is on the same file
+// system as warrant's.
+const floorDir = mkdtempSync(join(tmpdir(), "warrant-bench-http-floor-"));
+const floorSink: Sink = { accepted: [], errors: [] };
+const floor = await (async () => {
+  const srv = spawn(process.execPath, [
+    resolve(import.meta.dir, "floor-serve.ts"),
+    "--db",
+    join(floorDir, "floor.db"),
+    "--keys",
+    JSON.stringify(Object.fromEntries(APPROVERS.map((n) => [n, publicKey(n)]))),
+  ], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const port = await new Promise<string>((ok, fail) => {
+      srv.stdout!.once("data", (c: Buffer) => ok(c.toString().trim()));
+      srv.once("exit", (c) => fail(new Error(`floor-serve exited ${c}`)));
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const floorPid = srv.pid!;
+    // Bodies of their own (the floor is faster than the seeded slots last),
+    // for requests it never checks exist, signed before its timing starts.
+    const floorBodies = Array.from({ length: FLOOR_BODIES }, (_, i) =>
+      signedBody({
+        r: {
+          id: `req_f${i}`,
+          action_id: `act_f${i}`,
+          action_digest: `sha256:${String(i).padStart(64, "0")}`,
+        },
+        a: APPROVERS[i % APPROVERS.length]!,
+      })!);
+    let next = 0;
+    const floorPost = () => post(floorBodies[next++]!, base, floorSink);
+    for (let i = 0; i < 50; i++) await floorPost();
+    for (let i = 0; i < 200; i++) await get(i, 0, base, floorSink);
+    /** µs of the floor server's CPU per call of `op`, `n` times one at a time. */
+    const cpu = async (n: number, op: (i: number) => Promise<unknown>) => {
+      const a = cpuSplitMsOf(floorPid);
+      for (let i = 0; i < n; i++) await op(i);
+      const b = cpuSplitMsOf(floorPid);
+      return ((b.user + b.system - a.user - a.system) * 1000) / n;
+    };
+    // Ten times as many GETs as the server's sequential phases: /proc counts
+    // CPU in 10 ms ticks, and seqN bare GETs add up to about one tick.
+    const cpuPerGet = await cpu(seqN * 10, (i) => get(i, 0, base, floorSink));
+    const cpuPerPost = await cpu(seqN * 2, () => floorPost());
+    const postLoad = await load(POST_CLIENTS, POST_SECONDS, () => {
+      if (next >= floorBodies.length) return null;
+      return floorPost();
+    });
+    const getLoad = await load(
+      GET_CLIENTS,
+      GET_SECONDS,
+      (turn, ci) => get(turn, ci, base, floorSink),
+    );
+    return { cpuPerGet, cpuPerPost, postLoad, getLoad };
+  } finally {
+    srv.kill();
+    rmSync(floorDir, { recursive: true, force: true });
+  }
+})();
+const floorCpuUsPerGet = floor.cpuPerGet;
+
 const sum = (xs: number[]) => summarize(xs.length ? xs : [NaN]);
 const row = (name: string, clients: number, xs: number[], secs: number) => {
   const s = sum(xs);
@@ -430,8 +490,13 @@ export interface HttpJson {
   /** The same after WARM_POSTS more POSTs: the JIT has compiled the hot paths. */
   cpuUsPerResolutionWarm?: number;
   cpuUsPerGet: number;
-  /** A bare Bun.serve returning a fixed body: CPU per GET, same client. */
+  /** The floor server (bench/floor-serve.ts): CPU per GET (a fixed body), same client. */
   floorCpuUsPerGet?: number;
+  /** The floor server: CPU per accepted POST (verify, one durable INSERT), one at a time. */
+  floorCpuUsPerPost?: number;
+  /** The floor server under the same closed loops. */
+  floorPost?: { clients: number; n: number; perSec: number; p50: number; p99: number };
+  floorGet?: { clients: number; n: number; perSec: number; p50: number; p99: number };
   /** The same split into user and system (kernel: loopback TCP, fdatasync) time. */
   cpuSplit?: { post: { user: number; system: number }; get: { user: number; system: number } };
   sequential: number;
@@ -457,6 +522,9 @@ const json: HttpJson = {
   cpuUsPerResolutionWarm: warmPostCpu.total,
   cpuUsPerGet,
   floorCpuUsPerGet,
+  floorCpuUsPerPost: floor.cpuPerPost,
+  floorPost: phaseJson(POST_CLIENTS, floor.postLoad.lat, floor.postLoad.elapsed),
+  floorGet: phaseJson(GET_CLIENTS, floor.getLoad.lat, floor.getLoad.elapsed),
   cpuSplit: {
     post: { user: postCpu.user, system: postCpu.system },
     get: { user: getCpu.user, system: getCpu.system },
@@ -485,11 +553,14 @@ console.log(
       warmPostCpu.total.toFixed(0)
     } µs per accepted resolution (user ${warmPostCpu.user.toFixed(0)} + system ${
       warmPostCpu.system.toFixed(0)
-    }). The floor, a bare Bun.serve answering a fixed body to the same client: ${
-      floorCpuUsPerGet.toFixed(0)
-    } µs per GET (over ${
-      seqN * 10
-    } GETs: /proc counts CPU in 10 ms ticks). Then POSTs from ${POST_CLIENTS} concurrent approvers for ${POST_SECONDS} s, and GETs from ${GET_CLIENTS} concurrent readers for ${GET_SECONDS} s.\n`,
+    }). Then POSTs from ${POST_CLIENTS} concurrent approvers for ${POST_SECONDS} s, and GETs from ${GET_CLIENTS} concurrent readers for ${GET_SECONDS} s.\n`,
+);
+console.log(
+  `The floor (bench/floor-serve.ts): a bare Bun.serve doing the least an approval endpoint with warrant's promises must do — a GET answers a fixed body of a request view's size; a POST parses the resolution, verifies its Ed25519 signature over the canonical signing bytes (node:crypto) and commits one SQLite row (WAL, synchronous=full, same file system, a replayed nonce refused) — and nothing else (no strict JSON, schema, quorum, audit chain or group commit), driven the same ways after warrant: ${
+    floor.cpuPerPost.toFixed(0)
+  } µs of CPU per accepted POST and ${floorCpuUsPerGet.toFixed(0)} µs per GET one at a time (over ${
+    seqN * 10
+  } GETs: /proc counts CPU in 10 ms ticks); the closed loops are the floor rows below.\n`,
 );
 console.log(
   `Load model: a closed loop. Each client sends its next request as soon as its previous answer arrives (no think time), so the clients always have N requests in flight and a request waits for the others ahead of it: by Little's law the mean latency is N ÷ throughput ("N ÷ req/s" below), whatever the server does per request. A p99 of 20 ms at 50 approvers therefore needs more than 2,500 POST/s, and 5 ms at 200 readers more than 40,000 GET/s, from one server process on this machine's cores (shared with this load process); an open-loop load (requests arriving at a fixed rate below capacity) would show queueing only near saturation.\n`,
@@ -499,6 +570,8 @@ console.log(
 );
 console.log(row("POST …/resolutions (201)", POST_CLIENTS, lat.POST, posts.elapsed));
 console.log(row("GET /v1/approvals/:id", GET_CLIENTS, lat.GET, gets.elapsed));
+console.log(row("floor: POST (201)", POST_CLIENTS, floor.postLoad.lat, floor.postLoad.elapsed));
+console.log(row("floor: GET", GET_CLIENTS, floor.getLoad.lat, floor.getLoad.elapsed));
 console.log(
   `\nerrors: ${errors.length}${errors.length ? ` (first: ${errors[0]})` : ""} · ` +
     `lost resolutions: ${lost} of ${accepted.length} accepted · requests approved: ${approved} · ` +
@@ -509,4 +582,7 @@ console.log(
     serverMs("/v1/approvals/:id/resolutions").toFixed(2)
   } ms (store tx ${commitMs.toFixed(2)} ms)`,
 );
-if (errors.length > 0 || lost > 0 || code !== 0) process.exit(1);
+if (floorSink.errors.length > 0) {
+  console.log(`floor errors: ${floorSink.errors.length} (first: ${floorSink.errors[0]})`);
+}
+if (errors.length > 0 || lost > 0 || code !== 0 || floorSink.errors.length > 0) process.exit(1);

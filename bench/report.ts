@@ -244,6 +244,8 @@ function aims(): string {
 }
 
 const verdict = (ok: boolean | null) => (ok === null ? "not measured" : ok ? "met" : "missed");
+/** Whether the floor meets an aim: if not, nothing warrant does can. */
+const reach = (ok: boolean) => (ok ? "reachable" : "out of reach here");
 
 /** The top categories of the gate profile, as "SQLite 31%, stdio 12%, …". */
 function profileLine(g: GateJson | null, n = 4): string {
@@ -343,12 +345,15 @@ function perfAims(): string {
     const overUs = (full.p50_ms - echo.p50_ms) * 1000;
     const budget = py.commitsPerCall * py.fsync.p50 + 150;
     const ok = overUs <= budget;
+    const floorFull = side("floor-full");
+    const floorOver = floorFull ? (floorFull.p50_ms - echo.p50_ms) * 1000 : undefined;
     rows.push([
       `1. Python client, sequential, synchronous=full: warrant p50 − echo p50 ≤ ${py.commitsPerCall} × fdatasync p50 + 150 µs`,
       `${fmt(overUs)} µs vs ${fmt(budget)} µs (fdatasync p50 ${fmt(py.fsync.p50)} µs): ${
         ratio(overUs, budget)
       } of the budget`,
       verdict(ok),
+      floorOver === undefined ? "—" : `${fmt(floorOver)} µs: ${reach(floorOver <= budget)}`,
     ]);
     if (!ok) {
       where.push(
@@ -358,27 +363,40 @@ function perfAims(): string {
           fmt(py.commitsPerCall * py.fsync.p50)
         } µs at the fdatasync floor and ${
           fmt(overUs - py.commitsPerCall * py.fsync.p50)
-        } µs is the rest (in-process work and the disk's spread above its p50); ${
-          sequentialLine(g, "full")
-        }.`,
+        } µs is the rest (in-process work and the disk's spread above its p50)${
+          floorOver === undefined
+            ? ""
+            : `; the floor gate, with the same two commits and nothing else, is ${
+              fmt(floorOver)
+            } µs over the echo gate, so warrant's own work is ${fmt(overUs - floorOver)} µs`
+        }; ${sequentialLine(g, "full")}.`,
       );
     }
     for (const k of ["normal", "tmpfs"]) {
       const r = side(k);
       if (!r) continue;
       const x = r.p50_ms / echo.p50_ms;
+      const fl = side(`floor-${k}`);
+      const fx = fl ? fl.p50_ms / echo.p50_ms : undefined;
       rows.push([
         `1. Python client, sequential, ${
           k === "normal" ? "synchronous=normal" : "store on tmpfs"
         }: p50 ≤ 1.25 × echo`,
         `${fmt(r.p50_ms * 1000)} µs vs echo ${fmt(echo.p50_ms * 1000)} µs: ${fmt(x)}×`,
         verdict(x <= 1.25),
+        fx === undefined ? "—" : `${fmt(fl!.p50_ms * 1000)} µs, ${fmt(fx)}×: ${reach(fx <= 1.25)}`,
       ]);
       if (x > 1.25) {
         where.push(
           `Aim 1 (${k}): ${
             fmt((r.p50_ms - echo.p50_ms) * 1000)
-          } µs per call over the echo gate with no fsync to wait for: ${sequentialLine(g, k)}.`,
+          } µs per call over the echo gate with no fsync to wait for${
+            fl
+              ? ` (the floor gate's p50 is ${fmt(fl.p50_ms * 1000)} µs, ${
+                fmt(fl.p50_ms / echo.p50_ms)
+              }× echo: warrant's own work is ${fmt((r.p50_ms - fl.p50_ms) * 1000)} µs of the call)`
+              : ""
+          }: ${sequentialLine(g, k)}.`,
         );
       }
     }
@@ -387,6 +405,7 @@ function perfAims(): string {
       "1. round trip at the fsync floor (Python client)",
       py?.skipped ?? "gate part not run",
       "not measured",
+      "—",
     ]);
   }
   // 2. CPU per govern at 32 callers.
@@ -409,6 +428,7 @@ function perfAims(): string {
         ratio(cpu, 100)
       } of the aim); calls/s ÷ echo by callers — TS client ${fractions}; Python client ${pyFr}`,
       verdict(cpu <= 100),
+      "—",
     ]);
     if (cpu > 100) {
       where.push(
@@ -423,15 +443,22 @@ function perfAims(): string {
   if (v) {
     const e = v.existing.median / v.echo.median;
     const n = v.newStore.median / v.echo.median;
+    const f = v.floor ? v.floor.median / v.echo.median : undefined;
     rows.push([
       "3. spawn → ready ≤ 1.3 × echo (existing store, signed 10-rule policy)",
       `${fmt(v.existing.median)} ms vs ${fmt(v.echo.median)} ms: ${fmt(e)}×`,
       verdict(e <= 1.3),
+      f === undefined ? "—" : `${fmt(v.floor!.median)} ms, ${fmt(f)}×: ${reach(f <= 1.3)}`,
     ]);
     rows.push([
       "3. spawn → ready ≤ 2 × echo (brand-new store)",
       `${fmt(v.newStore.median)} ms vs ${fmt(v.echo.median)} ms: ${fmt(n)}×`,
       verdict(n <= 2),
+      v.floorNew
+        ? `${fmt(v.floorNew.median)} ms, ${fmt(v.floorNew.median / v.echo.median)}×: ${
+          reach(v.floorNew.median / v.echo.median <= 2)
+        }`
+        : "—",
     ]);
     if (e > 1.3 || n > 2) {
       where.push(
@@ -440,6 +467,16 @@ function perfAims(): string {
         } ms over the echo gate on an existing store (${
           fmt(v.newStore.median - v.existing.median)
         } ms more to create one)${
+          v.floor
+            ? `; the floor gate (read config and policy, verify the signature, open the store, commit a session row) starts in ${
+              fmt(v.floor.median)
+            } ms, ${
+              fmt(v.floor.median - v.echo.median)
+            } ms over the echo gate, so warrant's own start is ${
+              fmt(v.existing.median - v.floor.median)
+            } ms over the floor`
+            : ""
+        }${
           st?.startPhases
             ? `; the gate's own clock (medians, ms from process start): ${
               fmt(st.startPhases.before_open_ms ?? NaN)
@@ -467,20 +504,33 @@ function perfAims(): string {
           : ""
       }; a GET: ${fmt(http.cpuUsPerGet)} µs${
         http.floorCpuUsPerGet !== undefined
-          ? `, a bare Bun.serve's: ${fmt(http.floorCpuUsPerGet)} µs`
+          ? `; the floor server's GET: ${fmt(http.floorCpuUsPerGet)} µs`
           : ""
       })`,
       verdict(http.cpuUsPerResolution <= 300),
+      http.floorCpuUsPerPost === undefined
+        ? "—"
+        : `${fmt(http.floorCpuUsPerPost)} µs: ${reach(http.floorCpuUsPerPost <= 300)}`,
     ]);
     rows.push([
       `4. POST p99 ≤ 20 ms at ${http.post.clients} concurrent approvers (pre-signed)`,
       `${fmt(http.post.p99)} ms (${fmt(http.post.perSec)} POST/s)`,
       verdict(http.post.p99 <= 20),
+      http.floorPost
+        ? `${fmt(http.floorPost.p99)} ms (${fmt(http.floorPost.perSec)} POST/s): ${
+          reach(http.floorPost.p99 <= 20)
+        }`
+        : "—",
     ]);
     rows.push([
       `4. GET p99 ≤ 5 ms at ${http.get.clients} concurrent readers`,
       `${fmt(http.get.p99)} ms (${fmt(http.get.perSec)} GET/s)`,
       verdict(http.get.p99 <= 5),
+      http.floorGet
+        ? `${fmt(http.floorGet.p99)} ms (${fmt(http.floorGet.perSec)} GET/s): ${
+          reach(http.floorGet.p99 <= 5)
+        }`
+        : "—",
     ]);
     if (http.cpuUsPerResolution > 300 || http.post.p99 > 20 || http.get.p99 > 5) {
       where.push(
@@ -500,7 +550,19 @@ function perfAims(): string {
           fmt((http.get.clients * 1000) / http.get.perSec)
         } ms); 5 ms at ${http.get.clients} readers would need ${
           fmt((http.get.clients * 1000) / 5)
-        } GET/s.`,
+        } GET/s${
+          http.floorCpuUsPerPost !== undefined && http.floorPost && http.floorGet
+            ? `. The floor server (bench/floor-serve.ts: verify, one durable row with group commit, a fixed GET body) costs ${
+              fmt(http.floorCpuUsPerPost)
+            } µs per POST and ${
+              fmt(http.floorCpuUsPerGet ?? NaN)
+            } µs per GET one at a time, and under the same loops answers ${
+              fmt(http.floorPost.perSec)
+            } POST/s (p99 ${fmt(http.floorPost.p99)} ms) and ${
+              fmt(http.floorGet.perSec)
+            } GET/s (p99 ${fmt(http.floorGet.p99)} ms)`
+            : ""
+        }.`,
       );
     }
   }
@@ -511,6 +573,7 @@ function perfAims(): string {
       `5. ≤ 1 KB per simple action at ${simple.actions.toLocaleString("en-US")} actions`,
       `${fmt(simple.perAction)} B (${ratio(simple.perAction, 1024)} of the aim)`,
       verdict(simple.perAction <= 1024),
+      "—",
     ]);
     if (simple.perAction > 1024 && simple.tables) {
       where.push(
@@ -603,7 +666,11 @@ function perfAims(): string {
   }
   return `${
     rows.length
-      ? markdownTable(["aim (issue 12)", "measured in this run", ""], rows)
+      ? `${
+        markdownTable(["aim (issue 12)", "measured in this run", "", "the floor, this run"], rows)
+      }
+The floor: the same measurement of the least any implementation with warrant's promises must do, done plainly (bench/floor-gate.ts: the echo gate plus a verified policy at start and two durable SQLite commits per call; bench/floor-serve.ts: a bare Bun.serve that verifies each resolution and commits it durably, with group commit). "Out of reach here": the floor itself misses the aim on this machine, so no change to warrant can meet it.
+`
       : "(no results)"
   }
 ${

@@ -19,7 +19,7 @@ import { warrantDocument } from "./engines/warrant.ts";
 import { workload } from "./engines/workload.ts";
 import { machineInfo } from "./lib/machine.ts";
 import { fmt, markdownTable, percentile, ratio } from "./lib/stats.ts";
-import { ECHO_BINARY, ensureEchoBinary } from "./lib/echo.ts";
+import { ECHO_BINARY, ensureEchoBinary, ensureFloorBinary, FLOOR_BINARY } from "./lib/echo.ts";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -103,18 +103,27 @@ async function spawnToReady(
   return ms;
 }
 
-/** Spawn → ready of the 10-rule workspace: existing store, brand-new store, echo gate. */
+/** Spawn → ready of the 10-rule workspace: existing store, brand-new store, echo gate, floor gate. */
 export interface StartupVsEcho {
   existing: { samples: number[]; median: number };
   newStore: { samples: number[]; median: number };
   echo: { samples: number[]; median: number };
+  /**
+   * bench/floor-gate.ts on the same config and an existing store of its own:
+   * the least start any gate with warrant's promises can have here.
+   */
+  floor?: { samples: number[]; median: number };
+  /** The floor gate on a store path never used before (its store created by that start). */
+  floorNew?: { samples: number[]; median: number };
 }
 
 /**
  * The same signed 10-rule workspace: `spawns` starts on its existing store,
  * `spawns` starts each on a store path never used before (created, migrated
- * and keyed by that start), and `spawns` starts of the echo gate (which
- * reads nothing), interleaved so drift on a shared machine falls on all three.
+ * and keyed by that start), `spawns` starts of the echo gate (which reads
+ * nothing) and `spawns` of the floor gate (which verifies the same signed
+ * policy and commits its session row to a store of its own), interleaved so
+ * drift on a shared machine falls on all four.
  */
 async function versusEcho(ws: { dir: string; config: string }): Promise<StartupVsEcho> {
   const base = JSON.parse(readFileSync(ws.config, "utf8"));
@@ -125,17 +134,27 @@ async function versusEcho(ws: { dir: string; config: string }): Promise<StartupV
   });
   await spawnToReady(ws.config);
   await spawnToReady(ws.config, ECHO_BINARY);
+  await spawnToReady(ws.config, FLOOR_BINARY); // creates its store; not timed
   const existing: number[] = [], newStore: number[] = [], echo: number[] = [];
+  const floor: number[] = [], floorNew: number[] = [];
   for (let i = 0; i < SPAWNS; i++) {
     existing.push(await spawnToReady(ws.config));
     newStore.push(await spawnToReady(fresh[i]!));
     echo.push(await spawnToReady(ws.config, ECHO_BINARY));
+    floor.push(await spawnToReady(ws.config, FLOOR_BINARY));
+    floorNew.push(await spawnToReady(fresh[i]!, FLOOR_BINARY));
   }
   const m = (xs: number[]) => ({
     samples: xs,
     median: percentile([...xs].sort((a, b) => a - b), 50),
   });
-  return { existing: m(existing), newStore: m(newStore), echo: m(echo) };
+  return {
+    existing: m(existing),
+    newStore: m(newStore),
+    echo: m(echo),
+    floor: m(floor),
+    floorNew: m(floorNew),
+  };
 }
 
 /** The phases of a start (ms, medians), from the gate's debug line "gate ready". */
@@ -219,6 +238,7 @@ async function versus(other: string): Promise<void> {
 
 async function main(): Promise<void> {
   ensureEchoBinary();
+  ensureFloorBinary();
   const results: StartupResult[] = [];
   let vsEcho: StartupVsEcho | null = null;
   let startPhases: StartupPhases | null = null;
@@ -312,13 +332,19 @@ function versusEchoMarkdown(v: StartupVsEcho): string {
   return `
 ### Start-up vs the echo gate (signed 10-rule policy)
 
-${SPAWNS} spawns each, interleaved (existing store, brand-new store, echo); the echo gate speaks the protocol and reads nothing. Times in ms.
+${SPAWNS} spawns each, interleaved (warrant on an existing and on a brand-new store, echo, the floor on both); the echo gate speaks the protocol and reads nothing; the floor gate (bench/floor-gate.ts) does the least any gate with warrant's promises must do before \`ready\` — reads the config and the policy, checks the policy's sha256 and verifies its Ed25519 signature (WebCrypto), opens a SQLite store (WAL) and commits its session row — and nothing else. Times in ms.
 
 ${
     markdownTable(["start", "median ms", "p90 ms", "min ms", "÷ echo (median)"], [
       row("warrant, existing store", v.existing, ratio(v.existing.median, v.echo.median)),
       row("warrant, brand-new store", v.newStore, ratio(v.newStore.median, v.echo.median)),
       row("echo gate", v.echo, ""),
+      ...(v.floor
+        ? [row("floor gate, existing store", v.floor, ratio(v.floor.median, v.echo.median))]
+        : []),
+      ...(v.floorNew
+        ? [row("floor gate, brand-new store", v.floorNew, ratio(v.floorNew.median, v.echo.median))]
+        : []),
     ])
   }
 `;
