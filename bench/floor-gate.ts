@@ -15,9 +15,10 @@
  *
  * Each govern of a tool an `allow` rule names: one INSERT committed (durable
  * with synchronous=full) before `run_tool`, one UPDATE committed before
- * `completed` — the two durable commits the issue's aim 1 counts. Nothing
- * else: no audit chain, no hashes, no canonical JSON, no schema checks, no
- * group commit, no recovery.
+ * `completed` — the two durable commits the issue's aim 1 counts — with
+ * group commit as warrant's store has (writes of one event-loop turn share a
+ * transaction). Nothing else: no audit chain, no hashes, no canonical JSON,
+ * no schema checks, no recovery.
  *
  *   bun bench/floor-gate.ts runtime gate --config warrant.json
  *   (compiled by bench/lib/echo.ts ensureFloorBinary, as dist/warrant is)
@@ -104,22 +105,51 @@ async function start(): Promise<void> {
   /** Each action's row, from its INSERT to its outcome's UPDATE. */
   const rows = new Map<string, number | bigint>();
 
+  /**
+   * Group commit, as warrant's store does: the writes asked for in one
+   * event-loop turn share one transaction, and each caller goes on once it
+   * is durable. Alone (a sequential caller), a write is its own transaction.
+   */
+  let turn: Array<{ write: () => void; done: () => void; fail: (e: unknown) => void }> = [];
+  const commitTurn = () => {
+    const batch = turn;
+    turn = [];
+    try {
+      db.transaction(() => {
+        for (const b of batch) b.write();
+      })();
+    } catch (e) {
+      for (const b of batch) b.fail(e);
+      return;
+    }
+    for (const b of batch) b.done();
+  };
+  const durably = (write: () => void) =>
+    new Promise<void>((done, fail) => {
+      turn.push({ write, done, fail });
+      if (turn.length === 1) setImmediate(commitTurn);
+    });
+
   runMinimalGate({
     project: "floor",
     noResume: "the floor gate resumes nothing",
-    decide(actionId, tool, args) {
+    async decide(actionId, tool, args) {
       const allow = allowed.has(tool);
       const state = allow ? "executing" : "denied";
-      const r = insert.run(actionId, session, tool, JSON.stringify(args), state, Date.now());
-      if (allow) rows.set(actionId, r.lastInsertRowid);
+      await durably(() => {
+        const r = insert.run(actionId, session, tool, JSON.stringify(args), state, Date.now());
+        if (allow) rows.set(actionId, r.lastInsertRowid);
+      });
       return allow;
     },
-    outcome(actionId, result) {
+    async outcome(actionId, result) {
       const row = rows.get(actionId);
       rows.delete(actionId);
       if (row === undefined) return;
-      if ("output" in result) update.run("completed", JSON.stringify(result.output), row);
-      else update.run("failed", JSON.stringify(result.error), row);
+      await durably(() => {
+        if ("output" in result) update.run("completed", JSON.stringify(result.output), row);
+        else update.run("failed", JSON.stringify(result.error), row);
+      });
     },
   });
 }

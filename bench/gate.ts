@@ -8,7 +8,10 @@
  * govern) through the TS client; then the same through the real published
  * Python client (bench/py_gate.py) for warrant with synchronous=full,
  * synchronous=normal and its store on tmpfs, and the echo gate, with the
- * fdatasync floor of the store's file system measured in the same run; then
+ * fdatasync floor of the store's file system measured in the same run. The
+ * floor gate (bench/floor-gate.ts: the echo gate plus two durable commits
+ * per call) runs beside them in both tables (sequentially in the Python
+ * one): the best a gate with warrant's promises can do here. Then
  * a CPU profile of the gate at 32 callers (where the time goes); then one
  * govern at a time in-process with its statements timed (what a sequential
  * call costs besides the protocol); then signed checkpoints on vs off. Prints markdown to stdout and writes
@@ -309,6 +312,8 @@ export interface GateJson {
     callers: number;
     warrant: { callsPerSec: number; p50: number; p99: number; cpuUsPerCall: number };
     echo: { callsPerSec: number; p50: number; p99: number; cpuUsPerCall: number };
+    /** The floor gate (bench/floor-gate.ts) under the same callers. */
+    floor?: { callsPerSec: number; p50: number; p99: number; cpuUsPerCall: number };
   }>;
   python: {
     skipped: string | null;
@@ -602,11 +607,17 @@ async function main(): Promise<void> {
   try {
     const warrant = await benchSide(gateArgv(o.binary, config), o);
     const echo = await benchSide(gateArgv(o.echo, config), o);
+    // The floor gate, with the same callers (its store beside warrant's):
+    // what CPU per govern any gate with two durable commits and group
+    // commit spends here (aim 2's floor).
+    const floor = o.config ? null : await benchSide(gateArgv(FLOOR_BINARY, config), o);
     const tsRows: GateJson["ts"] = CALLERS.map((c, i) => {
       const w = warrant.runs[i]!;
       const e = echo.runs[i]!;
+      const f = floor?.runs[i];
       const ws = summarize(w.latencies);
       const es = summarize(e.latencies);
+      const fs = f ? summarize(f.latencies) : null;
       return {
         callers: c,
         warrant: {
@@ -621,6 +632,16 @@ async function main(): Promise<void> {
           p99: es.p99,
           cpuUsPerCall: e.cpuUsPerCall,
         },
+        ...(f && fs
+          ? {
+            floor: {
+              callsPerSec: f.callsPerSec,
+              p50: fs.p50,
+              p99: fs.p99,
+              cpuUsPerCall: f.cpuUsPerCall,
+            },
+          }
+          : {}),
       };
     });
     const rows = tsRows.map((r) => [
@@ -635,6 +656,8 @@ async function main(): Promise<void> {
       ratio(r.warrant.p50, r.echo.p50),
       fmt(r.warrant.cpuUsPerCall),
       fmt(r.echo.cpuUsPerCall),
+      r.floor ? fmt(r.floor.cpuUsPerCall) : "—",
+      r.floor ? fmt(r.floor.callsPerSec) : "—",
     ]);
     const py = o.config ? null : await pythonSection(o);
     const prof = o.config ? { summary: null, calls: 0 } : await profileGate(o);
@@ -657,7 +680,7 @@ async function main(): Promise<void> {
     }
     console.log(`## Gate: govern round trip (allowed tool, trivial body)
 
-warrant: \`${o.binary}\` · echo floor: \`${o.echo}\` · TS client (src/client/gate-client.ts) · ${o.calls} calls per row after ${o.warmup} warm-up calls; latencies in ms; CPU is the gate process's (user + system, from /proc) per govern.
+warrant: \`${o.binary}\` · echo floor: \`${o.echo}\` · TS client (src/client/gate-client.ts) · ${o.calls} calls per row after ${o.warmup} warm-up calls; latencies in ms; CPU is the gate process's (user + system, from /proc) per govern. The floor gate (bench/floor-gate.ts: the echo gate plus two durable SQLite commits per call, with group commit, and nothing else) runs the same rows.
 
 ${
       markdownTable(
@@ -673,6 +696,8 @@ ${
           "p50 w/e",
           "warrant CPU µs/govern",
           "echo CPU µs/govern",
+          "floor CPU µs/govern",
+          "floor calls/s",
         ],
         rows,
       )

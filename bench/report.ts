@@ -428,13 +428,19 @@ function perfAims(): string {
         ratio(cpu, 100)
       } of the aim); calls/s ÷ echo by callers — TS client ${fractions}; Python client ${pyFr}`,
       verdict(cpu <= 100),
-      "—",
+      ts32.floor
+        ? `${fmt(ts32.floor.cpuUsPerCall)} µs: ${reach(ts32.floor.cpuUsPerCall <= 100)}`
+        : "—",
     ]);
     if (cpu > 100) {
       where.push(
-        `Aim 2: ${fmt(cpu)} µs of CPU per govern at 32 callers: ${profileLine(g, 6)}${
-          anatomyLine(g, 32)
-        }.`,
+        `Aim 2: ${fmt(cpu)} µs of CPU per govern at 32 callers${
+          ts32.floor
+            ? ` (the floor gate, with two durable commits and group commit, ${
+              fmt(ts32.floor.cpuUsPerCall)
+            } µs)`
+            : ""
+        }: ${profileLine(g, 6)}${anatomyLine(g, 32)}.`,
       );
     }
   }

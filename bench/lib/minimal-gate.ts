@@ -17,12 +17,20 @@ export interface MinimalGateHooks {
   /** Why `resume` finds no action (this gate keeps none to resume). */
   noResume: string;
   /**
-   * A registered tool was proposed: true to run it. Runs before `run_tool`
-   * is sent, so durable work here happens before the body runs.
+   * A registered tool was proposed: true to run it. `run_tool` is sent once
+   * it has answered (a promise: once it settles), so durable work here
+   * happens before the body runs.
    */
-  decide(actionId: string, tool: string, args: Record<string, unknown>): boolean;
-  /** The body answered; runs before the caller is told. */
-  outcome(actionId: string, result: { output: unknown } | { error: string }): void;
+  decide(
+    actionId: string,
+    tool: string,
+    args: Record<string, unknown>,
+  ): boolean | Promise<boolean>;
+  /** The body answered; the caller is told once this has (a promise: once it settles). */
+  outcome(
+    actionId: string,
+    result: { output: unknown } | { error: string },
+  ): void | Promise<void>;
 }
 
 interface InFlight {
@@ -95,21 +103,27 @@ export function runMinimalGate(hooks: MinimalGateHooks): void {
           });
           return;
         }
-        if (!hooks.decide(actionId, m.tool, args as Record<string, unknown>)) {
-          send({
-            type: "govern_result",
-            id,
-            phase: "rejected",
-            action_id: actionId,
-            kind: "policy_denied",
-            reason: `no rule allows tool "${m.tool}"`,
-            ...corr,
-          });
-          return;
-        }
-        const cb = nextCallback++;
-        inFlight.set(cb, { reqId: id, actionId, correlationId });
-        send({ type: "run_tool", id: cb, tool: m.tool, args, action_id: actionId });
+        const tool = m.tool;
+        const decided = (allow: boolean) => {
+          if (!allow) {
+            send({
+              type: "govern_result",
+              id,
+              phase: "rejected",
+              action_id: actionId,
+              kind: "policy_denied",
+              reason: `no rule allows tool "${tool}"`,
+              ...corr,
+            });
+            return;
+          }
+          const cb = nextCallback++;
+          inFlight.set(cb, { reqId: id, actionId, correlationId });
+          send({ type: "run_tool", id: cb, tool, args, action_id: actionId });
+        };
+        const d = hooks.decide(actionId, tool, args as Record<string, unknown>);
+        if (typeof d === "boolean") decided(d);
+        else void d.then(decided, (e) => bad(`decision failed: ${String(e)}`));
         return;
       }
       case "resume":
@@ -134,13 +148,20 @@ export function runMinimalGate(hooks: MinimalGateHooks): void {
           action_id: f.actionId,
           ...(f.correlationId !== undefined ? { correlation_id: f.correlationId } : {}),
         };
-        if (m.type === "tool_result") {
-          hooks.outcome(f.actionId, { output: m.output ?? null });
-          send({ ...base, phase: "completed", output: m.output ?? null });
-        } else {
-          hooks.outcome(f.actionId, { error: String(m.message) });
-          send({ ...base, phase: "failed", kind: "execution_failed", reason: String(m.message) });
-        }
+        const ok = m.type === "tool_result";
+        const answer = () =>
+          send(
+            ok
+              ? { ...base, phase: "completed", output: m.output ?? null }
+              : { ...base, phase: "failed", kind: "execution_failed", reason: String(m.message) },
+          );
+        const o = hooks.outcome(
+          f.actionId,
+          ok ? { output: m.output ?? null } : { error: String(m.message) },
+        );
+        if (o instanceof Promise) {
+          void o.then(answer, (e) => log("outcome_failed", { error: String(e) }));
+        } else answer();
         return;
       }
       case "shutdown":
