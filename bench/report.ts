@@ -341,20 +341,22 @@ function perfAims(): string {
   const side = (k: string) => py?.sides.find((x) => x.kind === k)?.rows[0];
   const echo = side("echo");
   if (py && !py.skipped && echo && py.fsync) {
-    const full = side("full")!;
-    const overUs = (full.p50_ms - echo.p50_ms) * 1000;
+    // Judged on the sequential rows taken in turn when the run has them
+    // (bench/gate.ts InTurn), else on the table's rows.
+    const turn = (k: string) => py.inTurn?.find((t) => t.kind === k);
+    const pick = (k: string) => {
+      const t = turn(k);
+      const w = t?.warrant ?? side(k);
+      return w ? { w, e: t?.echo ?? echo, f: t?.floor } : undefined;
+    };
+    const inTurnNote = py.inTurn?.length ? " (in turn)" : "";
+    const full = pick("full")!;
+    const overUs = (full.w.p50_ms - full.e.p50_ms) * 1000;
     const budget = py.commitsPerCall * py.fsync.p50 + 150;
     const ok = overUs <= budget;
-    const floorSide = (k: string) => py.sides.find((x) => x.kind === `floor-${k}`);
-    /** The floor's row and the echo gate's row measured in turn with it. */
-    const floorOf = (k: string) => {
-      const s = floorSide(k);
-      return s?.rows[0] ? { f: s.rows[0], e: s.echo ?? echo } : undefined;
-    };
-    const ff = floorOf("full");
-    const floorOver = ff ? (ff.f.p50_ms - ff.e.p50_ms) * 1000 : undefined;
+    const floorOver = full.f ? (full.f.p50_ms - full.e.p50_ms) * 1000 : undefined;
     rows.push([
-      `1. Python client, sequential, synchronous=full: warrant p50 − echo p50 ≤ ${py.commitsPerCall} × fdatasync p50 + 150 µs`,
+      `1. Python client, sequential, synchronous=full: warrant p50 − echo p50 ≤ ${py.commitsPerCall} × fdatasync p50 + 150 µs${inTurnNote}`,
       `${fmt(overUs)} µs vs ${fmt(budget)} µs (fdatasync p50 ${fmt(py.fsync.p50)} µs): ${
         ratio(overUs, budget)
       } of the budget`,
@@ -374,39 +376,39 @@ function perfAims(): string {
             ? ""
             : `; the floor gate, with the same two commits and nothing else, is ${
               fmt(floorOver)
-            } µs over the echo gate measured in turn with it (p50 ${
-              fmt(ff!.f.p50_ms * 1000)
-            } µs), so warrant's own work is ${
-              fmt((full.p50_ms - ff!.f.p50_ms) * 1000)
+            } µs over the echo gate (p50 ${fmt(full.f!.p50_ms * 1000)} µs${
+              floorOver > budget
+                ? ": a SQLite commit's sync costs more here than the 4 KiB in-place fdatasync the budget counts"
+                : ""
+            }), so warrant's own work is ${
+              fmt((full.w.p50_ms - full.f!.p50_ms) * 1000)
             } µs of the call`
         }; ${sequentialLine(g, "full")}.`,
       );
     }
     for (const k of ["normal", "tmpfs"]) {
-      const r = side(k);
+      const r = pick(k);
       if (!r) continue;
-      const x = r.p50_ms / echo.p50_ms;
-      const fo = floorOf(k);
-      const fl = fo?.f;
-      const fx = fo ? fo.f.p50_ms / fo.e.p50_ms : undefined;
+      const x = r.w.p50_ms / r.e.p50_ms;
+      const fx = r.f ? r.f.p50_ms / r.e.p50_ms : undefined;
       rows.push([
         `1. Python client, sequential, ${
           k === "normal" ? "synchronous=normal" : "store on tmpfs"
-        }: p50 ≤ 1.25 × echo`,
-        `${fmt(r.p50_ms * 1000)} µs vs echo ${fmt(echo.p50_ms * 1000)} µs: ${fmt(x)}×`,
+        }: p50 ≤ 1.25 × echo${inTurnNote}`,
+        `${fmt(r.w.p50_ms * 1000)} µs vs echo ${fmt(r.e.p50_ms * 1000)} µs: ${fmt(x)}×`,
         verdict(x <= 1.25),
-        fx === undefined ? "—" : `${fmt(fl!.p50_ms * 1000)} µs, ${fmt(fx)}×: ${reach(fx <= 1.25)}`,
+        fx === undefined ? "—" : `${fmt(r.f!.p50_ms * 1000)} µs, ${fmt(fx)}×: ${reach(fx <= 1.25)}`,
       ]);
       if (x > 1.25) {
         where.push(
           `Aim 1 (${k}): ${
-            fmt((r.p50_ms - echo.p50_ms) * 1000)
+            fmt((r.w.p50_ms - r.e.p50_ms) * 1000)
           } µs per call over the echo gate with no fsync to wait for${
-            fl
-              ? ` (the floor gate's p50 is ${fmt(fl.p50_ms * 1000)} µs, ${
+            r.f
+              ? ` (the floor gate's p50 is ${fmt(r.f.p50_ms * 1000)} µs, ${
                 fmt(fx!)
-              }× the echo gate's measured in turn with it: warrant's own work is ${
-                fmt((r.p50_ms - fl.p50_ms) * 1000)
+              }× echo: warrant's own work is ${
+                fmt((r.w.p50_ms - r.f.p50_ms) * 1000)
               } µs of the call)`
               : ""
           }: ${sequentialLine(g, k)}.`,
