@@ -1,6 +1,7 @@
 /**
- * Group commit (Store.txAsync): one transaction for a turn's worth of
- * callers; on SQLite first without savepoints, and when a caller throws,
+ * Group commit (Store.txAsync): one transaction for the callers queued
+ * before a group is flushed (at once when the store is idle, after a turn
+ * when it is busy); on SQLite first without savepoints, and when a caller throws,
  * again with each isolated by a savepoint; nothing resolves before COMMIT.
  */
 import { afterEach, expect, test } from "bun:test";
@@ -55,6 +56,26 @@ test("the compare-and-set still holds inside a group: one of two executions wins
   const start = () => s.txAsync((tx) => tx.transition("x", ["allowed"], "executing", {}, 4));
   const r = await Promise.allSettled([start(), start()]);
   expect(r.filter((x) => x.status === "fulfilled")).toHaveLength(1);
+  expect(s.verifyAudit().ok).toBe(true);
+});
+
+test("an idle store commits a lone call without waiting an event-loop turn, and still groups a burst", async () => {
+  const s = fresh();
+  const committed: number[] = [];
+  s.onCommit((events) => committed.push(events.length));
+  let turned = false;
+  setImmediate(() => (turned = true));
+  expect(await s.txAsync((tx) => tx.insertAction(action("i1")).id)).toBe("i1");
+  // Committed and answered before the event loop came round to the setImmediate.
+  expect(turned).toBe(false);
+  expect(committed).toEqual([1]);
+  // A burst queued by one piece of code still shares one commit, idle or not.
+  await new Promise((r) => setTimeout(r, 5));
+  const ids = await Promise.all(
+    ["i2", "i3", "i4"].map((id) => s.txAsync((tx) => tx.insertAction(action(id)).id)),
+  );
+  expect(ids).toEqual(["i2", "i3", "i4"]);
+  expect(committed).toEqual([1, 3]);
   expect(s.verifyAudit().ok).toBe(true);
 });
 
