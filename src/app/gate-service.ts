@@ -86,6 +86,21 @@ export class GateService {
     registered: boolean,
     runner: ToolRunner,
   ): Promise<GovernOutcome> {
+    // In progress until answered: a lone govern commits without waiting a
+    // loop turn for company (Store.work).
+    const done = this.deps.store.work();
+    try {
+      return await this.governOnce(req, registered, runner);
+    } finally {
+      done();
+    }
+  }
+
+  private async governOnce(
+    req: GovernRequest,
+    registered: boolean,
+    runner: ToolRunner,
+  ): Promise<GovernOutcome> {
     const { store, clock, ids } = this.deps;
     const id = ids.next("action");
     if (!this.recovery.idle) this.recover();

@@ -108,16 +108,6 @@ function busyError(path: string, e: unknown): WarrantError {
 const VERIFY_PAGE = 1000;
 
 /**
- * A store whose last group commit is more recent than this (ms) is busy:
- * a new group waits one event-loop turn for company (Store.txAsync). A
- * sequential caller finds the store idle and is committed without that
- * turn, which cost two loop turns per govern: through the TS client,
- * sequential, store on tmpfs, p50 485 → 341 µs (median of 5 alternations),
- * with CPU per govern at 8 and 32 callers unchanged (bench/cpu-ab.ts).
- */
-const BUSY_WINDOW_MS = 0.15;
-
-/**
  * A failure that cannot be pinned on one member of a group commit: a write
  * pipelined without waiting (PostgreSQL, store/postgres/pg-driver.ts) whose
  * error surfaced at a later statement, perhaps another member's. The whole
@@ -216,36 +206,48 @@ export class SqliteStore extends SqlReads implements Store {
     { fn: (tx: StoreTx) => unknown; ok: (v: unknown) => void; fail: (e: unknown) => void }
   > = [];
 
-  /** When the last group was committed (performance.now(), ms). */
-  private lastGroupAt = -Infinity;
+  /** Units of work in progress (Store.work). */
+  private working = 0;
+
+  work(): () => void {
+    this.working++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.working--;
+    };
+  }
 
   /**
    * Group commit: `fn` runs in a transaction shared with every other
    * txAsync call queued before the group is flushed, so N concurrent
-   * decisions cost one fsync instead of N. When the store is busy (a group
-   * committed less than BUSY_WINDOW_MS ago) the group waits one event-loop
-   * turn (setImmediate) to gather the callers on their way; when it is idle
-   * the group is flushed as soon as the code that queued it yields (a
-   * microtask), which still gathers every call queued until then. Each fn
-   * is isolated: one that throws rolls back only its own writes (and
-   * events) and rejects only its own promise. On SQLite the group first runs
-   * without savepoints (see flushOptimistic), so a member may run twice when
-   * another one throws; PostgreSQL uses a savepoint per member. Nothing
-   * resolves before the COMMIT is durable; if the COMMIT fails, every
-   * caller's promise rejects.
+   * decisions cost one fsync instead of N. The group waits one event-loop
+   * turn (setImmediate) to gather the callers on their way, unless exactly
+   * one unit of work is in progress (Store.work: a sequential caller's
+   * govern), which has no company to wait for: then it is
+   * flushed as soon as the code that queued it yields (a microtask), which
+   * still gathers every call queued until then. The turn had cost a
+   * sequential govern two loop turns: through the TS client, store on
+   * tmpfs, p50 535 → 445 µs (medians of 5 alternations); at 2 and 8
+   * callers calls/s and CPU per govern were unchanged (6 alternations).
+   * Each fn is isolated: one that throws rolls back only its own writes (and
+   * events) and rejects only its own promise. On SQLite the group first
+   * runs without savepoints (see flushOptimistic), so a member may run
+   * twice when another one throws; PostgreSQL uses a savepoint per member.
+   * Nothing resolves before the COMMIT is durable; if the COMMIT fails,
+   * every caller's promise rejects.
    */
   txAsync<T>(fn: (tx: StoreTx) => T): Promise<T> {
     return new Promise<T>((ok, fail) => {
       this.queue.push({ fn, ok: ok as (v: unknown) => void, fail });
       if (this.queue.length > 1) return;
-      if (performance.now() - this.lastGroupAt < BUSY_WINDOW_MS) {
-        setImmediate(() => this.flushGroup());
-      } else queueMicrotask(() => this.flushGroup());
+      if (this.working === 1) queueMicrotask(() => this.flushGroup());
+      else setImmediate(() => this.flushGroup());
     });
   }
 
   private flushGroup(): void {
-    this.lastGroupAt = performance.now();
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;

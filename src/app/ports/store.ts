@@ -165,13 +165,24 @@ export interface Store extends StoreReads {
   tx<T>(fn: (tx: StoreTx) => T): T;
   /**
    * Group commit: like `tx`, but shares one transaction (one fsync) with the
-   * other txAsync calls of the same event-loop turn; each fn is isolated
+   * other txAsync calls queued before the group is flushed: after one
+   * event-loop turn, or at once (when the code that queued it yields) when
+   * exactly one unit of work is in progress (`work`); each fn is isolated
    * (one that throws rolls back only its own writes). A store may roll a
    * group back when one fn throws and run the others again, so `fn` must act
    * only through `tx` and its return value. Resolves only after the COMMIT
    * is durable.
    */
   txAsync<T>(fn: (tx: StoreTx) => T): Promise<T>;
+  /**
+   * Mark a unit of work that will commit through txAsync (a govern) as in
+   * progress; call the returned function when it ends (again: no effect).
+   * While it is the only one, its commits do not wait an event-loop turn for
+   * company that is not coming. (Not for HTTP requests: Bun.serve hands
+   * them over one at a time, so one in progress says nothing of the others
+   * waiting in the sockets, whose commits the turn gathers.)
+   */
+  work(): () => void;
   /**
    * Crash reconciliation: sessions whose heartbeat is older than `staleMs`
    * (or whose pid is not alive, per `isAlive`) are ended, and their
