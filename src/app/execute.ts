@@ -19,10 +19,14 @@ interface ExecDeps {
   onUnrecorded?: (actionId: string, out: ToolOutcome) => void;
 }
 
-/** Commit a body's outcome: executing → completed | failed | unknown. */
+/**
+ * Commit a body's outcome: executing → completed | failed | unknown.
+ * `action`: its id, or its `executing` record as the store returned it
+ * (then the row is not read back: StoreTx.transition).
+ */
 export function commitOutcome(
   tx: StoreTx,
-  actionId: string,
+  action: string | ActionRecord,
   out: ToolOutcome,
   now: number,
 ): ActionRecord {
@@ -30,7 +34,7 @@ export function commitOutcome(
     // The store records the output's digest; untrusted documents only when there are some.
     const docs = out.documents && out.documents.count > 0 ? { documents: out.documents } : {};
     return tx.transition(
-      actionId,
+      action,
       ["executing"],
       "completed",
       { output: out.output ?? null },
@@ -39,13 +43,13 @@ export function commitOutcome(
     );
   }
   if (out.unknown) {
-    return tx.transition(actionId, ["executing"], "unknown", {
+    return tx.transition(action, ["executing"], "unknown", {
       kind: "outcome_unknown",
       reason: out.message ?? "the outcome is unknown",
       ...(out.detail !== undefined ? { detail: out.detail } : {}),
     }, now);
   }
-  return tx.transition(actionId, ["executing"], "failed", {
+  return tx.transition(action, ["executing"], "failed", {
     kind: out.timed_out ? "execution_timeout" : "execution_failed",
     reason: out.message ?? "the tool failed",
     ...(out.detail !== undefined ? { detail: out.detail } : {}),
@@ -76,7 +80,7 @@ export async function executeAction(
   }
   try {
     const rec = await deps.store.txAsync((tx) =>
-      commitOutcome(tx, action.id, out, deps.clock.now())
+      commitOutcome(tx, action, out, deps.clock.now())
     );
     return outcomeOf(rec)!;
   } catch (e) {

@@ -67,11 +67,11 @@ export function recordDecision(tx: StoreTx, deps: DecisionDeps, r: DecisionToRec
       { to: "executing", patch: intent },
     ]);
   }
-  tx.insertAction(r.action);
+  const proposed = tx.insertAction(r.action);
   recordCounters(tx, d, id, now);
   if (d.effect === "allow") {
-    tx.transition(id, ["proposed"], "allowed", allowed, now, why);
-    return tx.transition(id, ["allowed"], "executing", intent, now);
+    const rec = tx.transition(proposed, ["proposed"], "allowed", allowed, now, why);
+    return tx.transition(rec, ["allowed"], "executing", intent, now);
   }
   const timeouts = d.approvals.map((q) => q.timeout_ms ?? deps.defaultHoldTimeoutMs);
   const deadline = now + Math.min(...timeouts, Number.MAX_SAFE_INTEGER);
@@ -100,7 +100,7 @@ export function recordDecision(tx: StoreTx, deps: DecisionDeps, r: DecisionToRec
     at: now,
   });
   return tx.transition(
-    id,
+    proposed,
     ["proposed"],
     "held",
     { ...base, kind: null, request_id: requestId, deadline },

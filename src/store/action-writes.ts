@@ -251,16 +251,29 @@ export function insertAction(
  * Compare-and-set transition + event "action.<to>". Throws
  * illegal_transition (edge not in the state machine, or current state not in
  * `from`), not_found (no such action).
+ *
+ * `action` is the action's id, or its record as this store last returned it
+ * (insertAction, transitionAction). With a record whose state is the one
+ * source state, only the row's number is read back and the record returned
+ * is that record with the patch applied: the compare-and-set proves the row
+ * is still in that state, and since the state machine has no cycles
+ * (core/action.ts) a row in the state it was in then has not moved since,
+ * and only a transition changes what a row holds (key rotation re-encrypts
+ * the same values). That spares an outcome the read back and decoding of
+ * the whole row, arguments included (issue 12). Otherwise the updated row
+ * is read back (RETURNING *) and decoded.
  */
 export function transitionAction(
   w: Writer,
-  id: string,
+  action: string | ActionRecord,
   from: ActionState[],
   to: ActionState,
   patch: ActionPatch,
   at: number,
   payload?: Record<string, unknown>,
 ): ActionRecord {
+  const known = typeof action === "string" ? null : action;
+  const id = typeof action === "string" ? action : action.id;
   noPayloadLeak(payload, `action.${to}`);
   if (from.length === 0) {
     throw new WarrantError(
@@ -302,8 +315,8 @@ export function transitionAction(
     params.push(JSON.stringify(patch.rules));
     summary.rules = patch.rules;
   }
+  const detail = patch.detail == null ? null : boundToolText(patch.detail);
   if (patch.detail !== undefined) {
-    const detail = patch.detail === null ? null : boundToolText(patch.detail);
     sets.push("detail = ?");
     params.push(
       detail === null ? null : w.codec.encode(detail, payloadAad("actions", id, "detail")),
@@ -319,11 +332,12 @@ export function transitionAction(
     summary.output_digest = storedDigest(w.codec, patch.output);
   }
   params.push(id, ...from);
+  const narrow = known !== null && from.length === 1 && known.state === from[0];
   // Compare-and-set: the row moves only if it is still in a source state.
   const row = w.db.get(
     `UPDATE actions SET ${sets.join(", ")} WHERE id = ? AND state IN (${
       from.map(() => "?").join(",")
-    }) RETURNING *`,
+    }) RETURNING ${narrow ? "n" : "*"}`,
     params,
   );
   if (!row) throw refusal(stateNow());
@@ -335,5 +349,22 @@ export function transitionAction(
     payload: { ...summary, ...payload },
     at,
   });
-  return actionFromRow(row, w.codec);
+  return narrow ? patched(known, to, patch, detail, at) : actionFromRow(row, w.codec);
+}
+
+/** `a` moved to `to` with `patch` applied, as the row now holds it (transitionAction). */
+function patched(
+  a: ActionRecord,
+  to: ActionState,
+  patch: ActionPatch,
+  detail: string | null,
+  at: number,
+): ActionRecord {
+  const r: ActionRecord = { ...a, rules: [...a.rules], state: to, updated_at: at };
+  const plain = r as unknown as Record<string, unknown>;
+  for (const k of PLAIN_PATCH) if (patch[k] !== undefined) plain[k] = patch[k];
+  if (patch.rules !== undefined) r.rules = [...patch.rules];
+  if (patch.detail !== undefined) r.detail = detail;
+  if (patch.output !== undefined) r.output = patch.output;
+  return r;
 }

@@ -255,7 +255,7 @@ export class SqlTx extends SqlReads implements StoreTx {
   }
 
   transition(
-    id: string,
+    action: string | ActionRecord,
     from: ActionState[],
     to: ActionState,
     patch: ActionPatch,
@@ -263,7 +263,7 @@ export class SqlTx extends SqlReads implements StoreTx {
     payload?: Record<string, unknown>,
   ): ActionRecord {
     this.live();
-    return transitionAction(this.writer, id, from, to, patch, at, payload);
+    return transitionAction(this.writer, action, from, to, patch, at, payload);
   }
 
   insertRequest(r: NewApprovalRequest): ApprovalRequestRecord {

@@ -357,6 +357,61 @@ export function recordsContract(name: string, driver: Backend, t: TestApi): void
     eq(s.getAction("act_bad"), null);
   });
 
+  test("transition given the action's record returns exactly the stored row", (c) => {
+    const s = c.open();
+    const proposed = (id: string) => ({
+      id,
+      session_id: "ses_1",
+      project: "acme",
+      tool: "send_payment",
+      args: { amount: 5, to: "bob", nested: { list: [1, "two", null] } },
+      origin: "hook" as const,
+      at: 10,
+    });
+    const executing = (id: string) =>
+      s.tx((tx) => {
+        if (!tx.getSession("ses_1")) session(tx, "ses_1");
+        return tx.insertAction(proposed(id), [
+          { to: "allowed", patch: { effect: "allow", rules: ["small"] } },
+          { to: "executing", patch: { executor_session: "ses_1" } },
+        ]);
+      });
+    const strip = (a: unknown) => ({ ...(a as Record<string, unknown>), id: "" });
+    const outcomes = [
+      ["completed", { output: { ok: true, text: "d\u00e9j\u00e0 vu", n: [1.5, -2] } }],
+      ["failed", { kind: "execution_failed", reason: "the tool failed", detail: "x".repeat(70_000) }],
+      ["unknown", { kind: "outcome_unknown", reason: "lost", detail: null }],
+    ] as const;
+    for (const [to, patch] of outcomes) {
+      const byRecord = executing(`act_rec_${to}`);
+      const byId = executing(`act_id_${to}`);
+      const a = s.tx((tx) => tx.transition(byRecord, ["executing"], to, patch, 20, { n: 1 }));
+      const b = s.tx((tx) => tx.transition(byId.id, ["executing"], to, patch, 20, { n: 1 }));
+      eq(a, s.getAction(a.id), `${to}: the returned record is the stored row`);
+      eq(strip(a), strip(b), `${to}: the same record as from its id`);
+      eq(
+        s.events({ actionId: a.id }).map((e) => [e.type, e.payload]),
+        s.events({ actionId: b.id }).map((e) => [e.type, e.payload]),
+        `${to}: the same events`,
+      );
+    }
+    // A stale record (its row has moved on) is refused by the compare-and-set, as an id is.
+    const moved = executing("act_moved");
+    s.tx((tx) => tx.transition(moved.id, ["executing"], "unknown", { kind: "outcome_unknown" }, 30));
+    throwsCode(
+      () => s.tx((tx) => tx.transition(moved, ["executing"], "completed", { output: 1 }, 31)),
+      "illegal_transition",
+    );
+    eq(s.getAction("act_moved")?.state, "unknown");
+    // A record in another state than the one source: read back as with an id.
+    const held = s.tx((tx) => tx.insertAction(proposed("act_held")));
+    const denied = s.tx((tx) =>
+      tx.transition({ ...held, state: "held" }, ["proposed"], "denied", { reason: "no" }, 40)
+    );
+    eq(denied, s.getAction("act_held"));
+    eq(s.verifyAudit().ok, true);
+  });
+
   test("event queries: afterSeq, limit, actionId, types, eventsSince; payloads carry no args", (c) => {
     const s = c.open();
     const a = actionIn(s, "completed", { args: { secret: "hunter2-SECRET" } });

@@ -120,9 +120,12 @@ export interface StoreTx extends StoreReads {
    * "action.<to>" with `payload`. Throws WarrantError("illegal_transition")
    * when the current state is not in `from` or the edge is not in the state
    * machine: this is the compare-and-set that makes execution at-most-once.
+   * `action`: its id, or its record as this store last returned it (from
+   * insertAction or transition; then the row is not read back, only
+   * updated: store/action-writes.ts transitionAction says why that is safe).
    */
   transition(
-    id: string,
+    action: string | ActionRecord,
     from: ActionState[],
     to: ActionState,
     patch: ActionPatch,

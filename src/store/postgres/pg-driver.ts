@@ -169,7 +169,7 @@ export function pgDriver(
  * of the two back (store_busy), whole.
  */
 const casOnAction = (sql: string): boolean =>
-  /^UPDATE actions SET [^;]+ WHERE id = \? AND state IN \([?,]+\) RETURNING \*$/.test(sql);
+  /^UPDATE actions SET [^;]+ WHERE id = \? AND state IN \([?,]+\) RETURNING (\*|n)$/.test(sql);
 
 /** bigint parameters travel as numbers (every value the store binds is a safe integer). */
 function bind(params: SqlValue[] | undefined): SqlValue[] {
