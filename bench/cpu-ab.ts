@@ -1,12 +1,17 @@
 /**
  * Interleaved A/B of the gate's process CPU per govern: each binary in turn
  * (order alternating per round), a fresh store on tmpfs (/dev/shm, so
- * waiting for fdatasync is not counted and the disk adds no noise), 32
- * concurrent callers of an allowed tool with a trivial body through the TS
- * client; CPU is the gate process's user + system time from /proc over the
- * timed governs. Prints one line per run and the median per binary.
+ * waiting for fdatasync is not counted and the disk adds no noise) or, with
+ * --store DIR, in a folder of DIR (e.g. /tmp: the disk, whose syncs cost
+ * system CPU: ~20 µs per govern at 32 callers here), 32 concurrent callers
+ * of an allowed tool with a trivial body through the TS client; CPU is the
+ * gate process's user + system time from /proc over the timed governs.
+ * Prints one line per run and the median per binary. A gate's CPU per
+ * govern keeps falling for its first ~20,000 governs (JIT compilation:
+ * 92 µs after 20,000 against 103 after 5,000 here), so compare builds at
+ * the same --warmup.
  *
- *   bun bench/cpu-ab.ts [--rounds 3] [--calls 4000] [--warmup 1000] BINARY...
+ *   bun bench/cpu-ab.ts [--rounds 3] [--calls 4000] [--warmup 1000] [--store DIR] BINARY...
  *
  * Meant for comparing builds of two commits on a busy machine: CPU time is
  * far less disturbed by other load than latency.
@@ -18,7 +23,7 @@ import { GateClient } from "../src/client/gate-client.ts";
 import { cpuMsOf } from "./lib/proc.ts";
 
 const args = process.argv.slice(2);
-let rounds = 3, calls = 4000, warmup = 1000, callers = 32;
+let rounds = 3, calls = 4000, warmup = 1000, callers = 32, storeBase = "/dev/shm";
 const binaries: string[] = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
@@ -26,17 +31,19 @@ for (let i = 0; i < args.length; i++) {
   else if (a === "--calls") calls = Number(args[++i]);
   else if (a === "--warmup") warmup = Number(args[++i]);
   else if (a === "--callers") callers = Number(args[++i]);
+  else if (a === "--store") storeBase = resolve(args[++i] ?? "");
   else binaries.push(resolve(a));
 }
 if (binaries.length === 0) {
-  console.error("usage: bun bench/cpu-ab.ts [--rounds N] [--calls N] [--warmup N] BINARY...");
+  console.error(
+    "usage: bun bench/cpu-ab.ts [--rounds N] [--calls N] [--warmup N] [--store DIR] BINARY...",
+  );
   process.exit(2);
 }
 
 function workspace(): { config: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), "warrant-ab-"));
-  const shm = "/dev/shm";
-  const storeDir = mkdtempSync(join(shm, "warrant-ab-store-"));
+  const storeDir = mkdtempSync(join(storeBase, "warrant-ab-store-"));
   mkdirSync(join(dir, "policies"));
   writeFileSync(
     join(dir, "policies/bench.policy.json"),
