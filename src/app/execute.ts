@@ -79,9 +79,7 @@ export async function executeAction(
     };
   }
   try {
-    const rec = await deps.store.txAsync((tx) =>
-      commitOutcome(tx, action, out, deps.clock.now())
-    );
+    const rec = await deps.store.txAsync((tx) => commitOutcome(tx, action, out, deps.clock.now()));
     return outcomeOf(rec)!;
   } catch (e) {
     deps.logger.log("error", "cannot record the outcome of an executed action", {

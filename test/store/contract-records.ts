@@ -379,7 +379,11 @@ export function recordsContract(name: string, driver: Backend, t: TestApi): void
     const strip = (a: unknown) => ({ ...(a as Record<string, unknown>), id: "" });
     const outcomes = [
       ["completed", { output: { ok: true, text: "d\u00e9j\u00e0 vu", n: [1.5, -2] } }],
-      ["failed", { kind: "execution_failed", reason: "the tool failed", detail: "x".repeat(70_000) }],
+      ["failed", {
+        kind: "execution_failed",
+        reason: "the tool failed",
+        detail: "x".repeat(70_000),
+      }],
       ["unknown", { kind: "outcome_unknown", reason: "lost", detail: null }],
     ] as const;
     for (const [to, patch] of outcomes) {
@@ -397,7 +401,9 @@ export function recordsContract(name: string, driver: Backend, t: TestApi): void
     }
     // A stale record (its row has moved on) is refused by the compare-and-set, as an id is.
     const moved = executing("act_moved");
-    s.tx((tx) => tx.transition(moved.id, ["executing"], "unknown", { kind: "outcome_unknown" }, 30));
+    s.tx((tx) =>
+      tx.transition(moved.id, ["executing"], "unknown", { kind: "outcome_unknown" }, 30)
+    );
     throwsCode(
       () => s.tx((tx) => tx.transition(moved, ["executing"], "completed", { output: 1 }, 31)),
       "illegal_transition",
