@@ -33,6 +33,19 @@ function resolution(requestId: string, nonce: string) {
   };
 }
 
+/** A new send_payment action of session ses_1, proposed at 10. */
+function payment(id: string, args: Record<string, unknown>) {
+  return {
+    id,
+    session_id: "ses_1",
+    project: "acme",
+    tool: "send_payment",
+    args,
+    origin: "hook" as const,
+    at: 10,
+  };
+}
+
 export function recordsContract(name: string, driver: Backend, t: TestApi): void {
   const test = (n: string, fn: (c: Ctx) => void) =>
     t.test(`${name}: ${n}`, () => withCtx(driver, fn));
@@ -290,15 +303,7 @@ export function recordsContract(name: string, driver: Backend, t: TestApi): void
 
   test("insertAction with steps = insertAction then each transition (one row write)", (c) => {
     const s = c.open();
-    const proposed = (id: string) => ({
-      id,
-      session_id: "ses_1",
-      project: "acme",
-      tool: "send_payment",
-      args: { amount: 5, to: "bob" },
-      origin: "hook" as const,
-      at: 10,
-    });
+    const proposed = (id: string) => payment(id, { amount: 5, to: "bob" });
     const allow = {
       effect: "allow" as const,
       rules: ["small"],
@@ -359,15 +364,8 @@ export function recordsContract(name: string, driver: Backend, t: TestApi): void
 
   test("transition given the action's record returns exactly the stored row", (c) => {
     const s = c.open();
-    const proposed = (id: string) => ({
-      id,
-      session_id: "ses_1",
-      project: "acme",
-      tool: "send_payment",
-      args: { amount: 5, to: "bob", nested: { list: [1, "two", null] } },
-      origin: "hook" as const,
-      at: 10,
-    });
+    const proposed = (id: string) =>
+      payment(id, { amount: 5, to: "bob", nested: { list: [1, "two", null] } });
     const executing = (id: string) =>
       s.tx((tx) => {
         if (!tx.getSession("ses_1")) session(tx, "ses_1");
