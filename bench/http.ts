@@ -43,7 +43,9 @@ const GET_CLIENTS = Number(process.env.BENCH_GET_CLIENTS ?? 200);
 /** POSTs sent one at a time to measure server CPU per accepted resolution. */
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 400);
 /** Bodies signed before timing (enough for the sequential and concurrent phases). */
-const PRESIGNED = Number(process.env.BENCH_PRESIGNED ?? 20_000);
+// (20,000 ran out after ~4 s of the 6 s POST phase at ~4,500 POST/s: every
+// slot of the seeded requests is now signed, enough for about 8,000 POST/s.)
+const PRESIGNED = Number(process.env.BENCH_PRESIGNED ?? 40_000);
 /** POSTs between the first (cold) and the second (warm) sequential measurement. */
 const WARM_POSTS = Number(process.env.BENCH_WARM_POSTS ?? 2_500);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
@@ -164,8 +166,9 @@ const ids: Array<{ id: string; action_id: string; action_digest: string }> = [];
 /**
  * `--profile`: the server runs from the sources under `bun --cpu-prof` with
  * its store on tmpfs (the profiler samples wall time: a thread blocked in
- * fdatasync is not CPU), for the sequential phase only; twice, once for
- * POSTs and once for GETs, so each profile holds one kind of request.
+ * fdatasync is not CPU), three times so each profile holds one kind of
+ * load: sequential POSTs, POSTs from the concurrent approvers (at most 4 s),
+ * sequential GETs.
  */
 const PROFILE = process.argv.includes("--profile");
 const profDir = PROFILE ? mkdtempSync(join(tmpdir(), "warrant-prof-http-")) : "";
@@ -288,15 +291,29 @@ async function get(turn: number, ci: number, base = url, sink = warrantSink): Pr
   return performance.now() - t0;
 }
 
-/** `clients` loops calling `op` for `seconds` (or until it returns null); latencies in ms. */
+/** CPU µs per request during a load phase: the server's (user, system) and this load process's. */
+export interface LoadCpu {
+  user: number;
+  system: number;
+  client: number;
+}
+
+/**
+ * `clients` loops calling `op` for `seconds` (or until it returns null);
+ * latencies in ms, and with `pid` the CPU per request of that server and of
+ * this load process (the two share the machine's cores).
+ */
 async function load(
   clients: number,
   seconds: number,
   op: (turn: number, ci: number) => Promise<number> | null,
-): Promise<{ lat: number[]; elapsed: number }> {
+  pid?: number,
+): Promise<{ lat: number[]; elapsed: number; cpu?: LoadCpu }> {
   const lat: number[] = [];
   const end = performance.now() + seconds * 1000;
   const t0 = performance.now();
+  const server0 = pid === undefined ? null : cpuSplitMsOf(pid);
+  const client0 = process.cpuUsage();
   await Promise.all(Array.from({ length: clients }, async (_, ci) => {
     for (let turn = 0; performance.now() < end; turn++) {
       const p = op(turn, ci);
@@ -304,7 +321,20 @@ async function load(
       lat.push(await p);
     }
   }));
-  return { lat, elapsed: (performance.now() - t0) / 1000 };
+  const elapsed = (performance.now() - t0) / 1000;
+  if (server0 === null || lat.length === 0) return { lat, elapsed };
+  const server1 = cpuSplitMsOf(pid!);
+  const client = process.cpuUsage(client0);
+  const per = (ms: number) => (ms * 1000) / lat.length;
+  return {
+    lat,
+    elapsed,
+    cpu: {
+      user: per(server1.user - server0.user),
+      system: per(server1.system - server0.system),
+      client: per((client.user + client.system) / 1000),
+    },
+  };
 }
 
 if (PROFILE) {
@@ -315,6 +345,18 @@ if (PROFILE) {
   const n = Math.min(SEQUENTIAL, bodies.length - nextBody);
   for (let i = 0; i < n; i++) await post(bodies[nextBody++]!);
   await stopServe(proc);
+  // The closed loop of phase 2 (50 approvers), profiled on its own.
+  s = await startServe("post-load");
+  ({ proc, url } = s);
+  for (let i = 0; i < 50 && nextBody < bodies.length; i++) await post(bodies[nextBody++]!);
+  skipMs["post-load"] = performance.now() - s.spawnedAt;
+  const loadSeconds = Math.min(POST_SECONDS, 4);
+  const loaded = await load(POST_CLIENTS, loadSeconds, () => {
+    const b = bodies[nextBody++];
+    return b ? post(b) : null;
+  });
+  const perLoad = loaded.lat.length;
+  await stopServe(proc);
   s = await startServe("get");
   ({ proc, url } = s);
   for (let i = 0; i < 50; i++) await get(i, 1);
@@ -324,7 +366,7 @@ if (PROFILE) {
   rmSync(dir, { recursive: true, force: true });
   if (errors.length > 0) throw new Error(`errors while profiling: ${errors[0]}`);
   const out: Record<string, ProfileSummary> = {};
-  for (const tag of ["post", "get"]) {
+  for (const tag of ["post", "post-load", "get"]) {
     const file = readdirSync(join(profDir, tag)).find((f) => f.endsWith(".cpuprofile"));
     if (!file) throw new Error(`no profile written for ${tag}`);
     out[tag] = summarizeProfile(join(profDir, tag, file), 25, skipMs[tag]);
@@ -333,9 +375,12 @@ if (PROFILE) {
     console.error(`profiles kept in ${profDir} (skip ms: ${JSON.stringify(skipMs)})`);
   } else rmSync(profDir, { recursive: true, force: true });
   for (const [tag, p] of Object.entries(out)) {
-    const per = (ms: number) => ((ms * 1000) / n).toFixed(1);
+    const count = tag === "post-load" ? perLoad : n;
+    const per = (ms: number) => ((ms * 1000) / count).toFixed(1);
     console.log(
-      `## HTTP endpoint profile: ${n} sequential ${tag.toUpperCase()}s (after start-up and 50 warm-up requests; store on tmpfs)\n`,
+      tag === "post-load"
+        ? `## HTTP endpoint profile: ${count} POSTs from ${POST_CLIENTS} concurrent approvers in ${loadSeconds} s (after start-up and 50 warm-up requests; store on tmpfs)\n`
+        : `## HTTP endpoint profile: ${n} sequential ${tag.toUpperCase()}s (after start-up and 50 warm-up requests; store on tmpfs)\n`,
     );
     console.log(`Total ${p.totalMs.toFixed(0)} ms of samples, ${per(p.totalMs)} µs per request.\n`);
     console.log("| category | ms | share | µs/request |\n|---|---:|---:|---:|");
@@ -382,11 +427,10 @@ const posts = await load(POST_CLIENTS, POST_SECONDS, () => {
   if (!b) return null;
   nextBody++;
   return post(b);
-});
+}, pid);
 // 3. GET at GET_CLIENTS concurrent readers.
-const gets = await load(GET_CLIENTS, GET_SECONDS, (turn, ci) => get(turn, ci));
+const gets = await load(GET_CLIENTS, GET_SECONDS, (turn, ci) => get(turn, ci), pid);
 const elapsed = posts.elapsed + gets.elapsed;
-const lat = { GET: gets.lat, POST: posts.lat };
 const metrics = await (await fetch(`${url}/metrics`)).text();
 const metric = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? NaN);
 const commitMs = 1000 * metric(/warrant_store_commit_seconds_sum\{op="resolution"\} (\S+)/) /
@@ -464,11 +508,12 @@ const floor = await (async () => {
     const postLoad = await load(POST_CLIENTS, POST_SECONDS, () => {
       if (next >= floorBodies.length) return null;
       return floorPost();
-    });
+    }, floorPid);
     const getLoad = await load(
       GET_CLIENTS,
       GET_SECONDS,
       (turn, ci) => get(turn, ci, base, floorSink),
+      floorPid,
     );
     return { cpuPerGet, cpuPerPost, postLoad, getLoad };
   } finally {
@@ -479,12 +524,31 @@ const floor = await (async () => {
 const floorCpuUsPerGet = floor.cpuPerGet;
 
 const sum = (xs: number[]) => summarize(xs.length ? xs : [NaN]);
-const row = (name: string, clients: number, xs: number[], secs: number) => {
+const row = (
+  name: string,
+  clients: number,
+  phase: { lat: number[]; elapsed: number; cpu?: LoadCpu },
+) => {
+  const { lat: xs, elapsed: secs, cpu } = phase;
   const s = sum(xs);
+  const cpuCells = cpu
+    ? `${(cpu.user + cpu.system).toFixed(0)} (${cpu.user.toFixed(0)} + ${
+      cpu.system.toFixed(0)
+    }) | ${cpu.client.toFixed(0)}`
+    : "– | –";
   return `| ${name} | ${clients} | ${xs.length} | ${(xs.length / secs).toFixed(0)} | ${
     ((clients * secs * 1000) / xs.length).toFixed(2)
-  } | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.max.toFixed(2)} |`;
+  } | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.max.toFixed(2)} | ${cpuCells} |`;
 };
+/** One closed-loop phase: clients, requests, requests per second, p50, p99 and (newer runs) CPU per request. */
+export interface HttpPhase {
+  clients: number;
+  n: number;
+  perSec: number;
+  p50: number;
+  p99: number;
+  cpu?: LoadCpu;
+}
 export interface HttpJson {
   cpuUsPerResolution: number;
   /** The same after WARM_POSTS more POSTs: the JIT has compiled the hot paths. */
@@ -495,25 +559,26 @@ export interface HttpJson {
   /** The floor server: CPU per accepted POST (verify, one durable INSERT), one at a time. */
   floorCpuUsPerPost?: number;
   /** The floor server under the same closed loops. */
-  floorPost?: { clients: number; n: number; perSec: number; p50: number; p99: number };
-  floorGet?: { clients: number; n: number; perSec: number; p50: number; p99: number };
+  floorPost?: HttpPhase;
+  floorGet?: HttpPhase;
   /** The same split into user and system (kernel: loopback TCP, fdatasync) time. */
   cpuSplit?: { post: { user: number; system: number }; get: { user: number; system: number } };
   sequential: number;
-  post: { clients: number; n: number; perSec: number; p50: number; p99: number };
-  get: { clients: number; n: number; perSec: number; p50: number; p99: number };
+  post: HttpPhase;
+  get: HttpPhase;
   errors: number;
   lost: number;
 }
-/** One load phase's row: clients, requests, requests per second, p50, p99. */
-function phaseJson(clients: number, latencies: number[], elapsed: number) {
-  const st = sum(latencies);
+/** One load phase's row: clients, requests, requests per second, p50, p99, CPU per request. */
+function phaseJson(clients: number, phase: { lat: number[]; elapsed: number; cpu?: LoadCpu }) {
+  const st = sum(phase.lat);
   return {
     clients,
-    n: latencies.length,
-    perSec: latencies.length / elapsed,
+    n: phase.lat.length,
+    perSec: phase.lat.length / phase.elapsed,
     p50: st.p50,
     p99: st.p99,
+    cpu: phase.cpu,
   };
 }
 
@@ -523,15 +588,15 @@ const json: HttpJson = {
   cpuUsPerGet,
   floorCpuUsPerGet,
   floorCpuUsPerPost: floor.cpuPerPost,
-  floorPost: phaseJson(POST_CLIENTS, floor.postLoad.lat, floor.postLoad.elapsed),
-  floorGet: phaseJson(GET_CLIENTS, floor.getLoad.lat, floor.getLoad.elapsed),
+  floorPost: phaseJson(POST_CLIENTS, floor.postLoad),
+  floorGet: phaseJson(GET_CLIENTS, floor.getLoad),
   cpuSplit: {
     post: { user: postCpu.user, system: postCpu.system },
     get: { user: getCpu.user, system: getCpu.system },
   },
   sequential: seqN,
-  post: phaseJson(POST_CLIENTS, lat.POST, posts.elapsed),
-  get: phaseJson(GET_CLIENTS, lat.GET, gets.elapsed),
+  post: phaseJson(POST_CLIENTS, posts),
+  get: phaseJson(GET_CLIENTS, gets),
   errors: errors.length,
   lost,
 };
@@ -566,12 +631,12 @@ console.log(
   `Load model: a closed loop. Each client sends its next request as soon as its previous answer arrives (no think time), so the clients always have N requests in flight and a request waits for the others ahead of it: by Little's law the mean latency is N ÷ throughput ("N ÷ req/s" below), whatever the server does per request. A p99 of 20 ms at 50 approvers therefore needs more than 2,500 POST/s, and 5 ms at 200 readers more than 40,000 GET/s, from one server process on this machine's cores (shared with this load process); an open-loop load (requests arriving at a fixed rate below capacity) would show queueing only near saturation.\n`,
 );
 console.log(
-  "| op | clients | count | req/s | N ÷ req/s ms | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|---:|---:|",
+  "| op | clients | count | req/s | N ÷ req/s ms | p50 ms | p99 ms | max ms | server CPU µs/req (user + system) | load process CPU µs/req |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
 );
-console.log(row("POST …/resolutions (201)", POST_CLIENTS, lat.POST, posts.elapsed));
-console.log(row("GET /v1/approvals/:id", GET_CLIENTS, lat.GET, gets.elapsed));
-console.log(row("floor: POST (201)", POST_CLIENTS, floor.postLoad.lat, floor.postLoad.elapsed));
-console.log(row("floor: GET", GET_CLIENTS, floor.getLoad.lat, floor.getLoad.elapsed));
+console.log(row("POST …/resolutions (201)", POST_CLIENTS, posts));
+console.log(row("GET /v1/approvals/:id", GET_CLIENTS, gets));
+console.log(row("floor: POST (201)", POST_CLIENTS, floor.postLoad));
+console.log(row("floor: GET", GET_CLIENTS, floor.getLoad));
 console.log(
   `\nerrors: ${errors.length}${errors.length ? ` (first: ${errors[0]})` : ""} · ` +
     `lost resolutions: ${lost} of ${accepted.length} accepted · requests approved: ${approved} · ` +

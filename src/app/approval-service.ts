@@ -5,7 +5,11 @@
  * action. A refused resolution is recorded in the audit log and changes
  * nothing else.
  */
-import { tallyQuorum, verifyResolution } from "../core/approval/resolution.ts";
+import {
+  parseResolution,
+  tallyQuorum,
+  verifyParsedResolution,
+} from "../core/approval/resolution.ts";
 import type { QuorumTally } from "../core/approval/resolution.ts";
 import { RESOLUTION_SKEW_MS } from "../core/approval/resolution.ts";
 import { sha256Hex } from "../core/digest.ts";
@@ -81,7 +85,16 @@ export async function submitResolution(
     return await store.txAsync((tx): SubmitResult => {
       const now = clock.now();
       const policy = deps.policy();
-      const c = claimed(text);
+      // Parsed once: the claimed ids of a refusal's record come from the
+      // document when it parses (the schema bounds them), else from a quick look.
+      const parsed = parseResolution(text);
+      const c = parsed.ok
+        ? {
+          request_id: parsed.doc.request_id,
+          approver: parsed.doc.approver,
+          decision: parsed.doc.decision,
+        }
+        : claimed(text);
       const requestId = expectRequestId ?? (c.request_id as string | undefined) ?? "";
       const request = tx.getRequest(requestId);
       if (
@@ -109,7 +122,7 @@ export async function submitResolution(
           reason: tx.actionReason(request.action_id),
         };
       }
-      const v = verifyResolution(text, {
+      const v = verifyParsedResolution(parsed, {
         request: request,
         approvers: policy.approvers,
         now,
@@ -129,7 +142,7 @@ export async function submitResolution(
         document: text,
         document_sha256: digest,
         at: now,
-      });
+      }, request!.action_id);
       // The list as the store would now read it (ordered by row id; the new row is last).
       const resolutions = [...stored, added];
       const tally = tallyQuorum(request!, resolutions, policy.approvers);

@@ -334,10 +334,15 @@ export class SqlTx extends SqlReads implements StoreTx {
     });
   }
 
-  insertResolution(r: Omit<ResolutionRecord, "id">): ResolutionRecord {
+  insertResolution(r: Omit<ResolutionRecord, "id">, actionId?: string): ResolutionRecord {
     this.live();
-    const req = this.db.get("SELECT action_id FROM approval_requests WHERE id = ?", [r.request_id]);
-    if (!req) throw new WarrantError("request_not_found", `no approval request ${r.request_id}`);
+    if (actionId === undefined) {
+      const req = this.db.get("SELECT action_id FROM approval_requests WHERE id = ?", [
+        r.request_id,
+      ]);
+      if (!req) throw new WarrantError("request_not_found", `no approval request ${r.request_id}`);
+      actionId = String(req.action_id);
+    }
     let id: number;
     try {
       id = this.db.run(
@@ -353,7 +358,7 @@ export class SqlTx extends SqlReads implements StoreTx {
     }
     this.appendEvent({
       type: "resolution.accepted",
-      action_id: String(req.action_id),
+      action_id: actionId,
       payload: {
         request_id: r.request_id,
         approver: r.approver,

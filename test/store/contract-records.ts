@@ -158,6 +158,23 @@ export function recordsContract(name: string, driver: Backend, t: TestApi): void
     );
   });
 
+  test("insertResolution given the request's action writes what the lookup would", (c) => {
+    const s = c.open();
+    const a = actionIn(s, "held");
+    s.tx((tx) => request(tx, "req_1", a));
+    const looked = s.tx((tx) => tx.insertResolution(resolution("req_1", "n1")));
+    const given = s.tx((tx) => tx.insertResolution(resolution("req_1", "n2"), a));
+    const same = (r: typeof given) => ({ ...r, id: 0, nonce: "", document: "" });
+    eq(same(given), same(looked));
+    const accepted = s.events({ types: ["resolution.accepted"] });
+    eq(accepted.map((e) => [e.action_id, e.payload.nonce]), [[a, "n1"], [a, "n2"]]);
+    eq(s.listResolutions("req_1"), [looked, given]);
+    throwsCode(
+      () => s.tx((tx) => tx.insertResolution(resolution("req_1", "n1"), a)),
+      "nonce_reused",
+    );
+  });
+
   test("accepted policy version never lowers", (c) => {
     const s = c.open();
     eq(s.acceptedPolicyVersion("acme"), null);

@@ -140,8 +140,13 @@ export interface StoreTx extends StoreReads {
     at: number,
     payload?: Record<string, unknown>,
   ): void;
-  /** Record an accepted resolution (uses its nonce) + event "resolution.accepted". */
-  insertResolution(r: Omit<ResolutionRecord, "id">): ResolutionRecord;
+  /**
+   * Record an accepted resolution (uses its nonce) + event "resolution.accepted".
+   * `actionId`: the request's action, when the caller read the request in this
+   * transaction (the store then does not read it again); without it an
+   * unknown request is request_not_found.
+   */
+  insertResolution(r: Omit<ResolutionRecord, "id">, actionId?: string): ResolutionRecord;
   addCounter(key: string, amount: number, at: number, actionId: string): void;
   /** Rollback protection: raise the accepted version (never lowers it). */
   acceptPolicyVersion(policyId: string, version: number, sha256: string, at: number): void;

@@ -54,22 +54,26 @@ const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))
 export function parseIsoUtc(text: string): number | null {
   const m = ISO_UTC.exec(text);
   if (!m) return null;
-  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const ms = m[7] ? Number(m[7].padEnd(3, "0")) : 0;
-  const t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  const back = new Date(t);
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const h = Number(m[4]);
+  const mi = Number(m[5]);
+  const s = Number(m[6]);
+  // Checked by arithmetic, not by a Date round trip (this runs four times per
+  // resolution POST). Years 0–99 are refused: Date.UTC reads them as 1900–1999.
   if (
-    back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d ||
-    back.getUTCHours() !== h || back.getUTCMinutes() !== mi || back.getUTCSeconds() !== s
+    y < 100 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 ||
+    s > 59
   ) return null;
-  return t;
+  const ms = m[7] ? Number(m[7].padEnd(3, "0")) : 0;
+  return Date.UTC(y, mo - 1, d, h, mi, s, ms);
+}
+
+/** Days in month `mo` (1–12) of year `y`, proleptic Gregorian (as Date). */
+function daysInMonth(y: number, mo: number): number {
+  if (mo === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
 }
 
 const isoTime = () =>
@@ -220,7 +224,14 @@ function keyBytesOf(keyText: string): Uint8Array | null {
  * failed, expected vs actual, and the fix.
  */
 export function verifyResolution(text: string, ctx: ResolutionContext): VerifyResolutionResult {
-  const p = parseResolution(text);
+  return verifyParsedResolution(parseResolution(text), ctx);
+}
+
+/** verifyResolution after the parse: `p` is parseResolution's answer for the text. */
+export function verifyParsedResolution(
+  p: ReturnType<typeof parseResolution>,
+  ctx: ResolutionContext,
+): VerifyResolutionResult {
   if (!p.ok) return p;
   const doc = p.doc;
 

@@ -115,12 +115,22 @@ export function createHttpApp(deps: HttpAppDeps): Hono<HttpEnv> {
     await next();
   };
   const global = new Set<unknown>([outer, limit, guards]);
+  // A route pattern's label, worked out once (the patterns are the app's own, few).
+  const labels = new Map<string, string>();
   function routeLabel(c: Context): string {
     for (const { path, handler } of matchedRoutes(c)) {
       if (global.has(handler)) continue;
-      if (path === "/*") return "other";
-      // (labels keep the names dashboards know: /v1/approvals/:id, "inbox")
-      return isInboxPath(path) ? "inbox" : path.replace(/:[a-z_]+/g, ":id");
+      let label = labels.get(path);
+      if (label === undefined) {
+        // (labels keep the names dashboards know: /v1/approvals/:id, "inbox")
+        label = path === "/*"
+          ? "other"
+          : isInboxPath(path)
+          ? "inbox"
+          : path.replace(/:[a-z_]+/g, ":id");
+        labels.set(path, label);
+      }
+      return label;
     }
     return "other";
   }

@@ -125,7 +125,8 @@ export function headersFit(headers: Headers, limits: HeaderLimits): boolean {
  * the connection should then be closed after the response (RFC 9110 §15.5.14).
  */
 export async function drainBody(req: Request, max: number): Promise<boolean> {
-  if (!req.body || req.bodyUsed) return true;
+  // (bodyUsed first: reading `body` makes a stream the runtime otherwise skips)
+  if (req.bodyUsed || !req.body) return true;
   let size = 0;
   try {
     const reader = req.body.getReader();
