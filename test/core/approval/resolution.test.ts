@@ -105,6 +105,42 @@ describe("signing a resolution (approver side)", () => {
       expect(parseIsoUtc(bad)).toBeNull();
     }
   });
+  test("ISO UTC: the calendar is checked exactly as a Date round trip would", () => {
+    // What parseIsoUtc did before it checked by arithmetic: Date.UTC, then
+    // every field read back. Every day-of-month edge of years around the
+    // leap rules, times at and past their limits, and years 0–99 (which
+    // Date.UTC reads as 1900–1999, so the round trip refuses them).
+    const roundTrip = (t: string): number | null => {
+      const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z$/.exec(t);
+      if (!m) return null;
+      const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as number[];
+      const v = Date.UTC(y!, mo! - 1, d, h, mi, s, m[7] ? Number(m[7].padEnd(3, "0")) : 0);
+      const b = new Date(v);
+      return b.getUTCFullYear() === y && b.getUTCMonth() === mo! - 1 && b.getUTCDate() === d &&
+          b.getUTCHours() === h && b.getUTCMinutes() === mi && b.getUTCSeconds() === s
+        ? v
+        : null;
+    };
+    const p2 = (n: number) => String(n).padStart(2, "0");
+    let checked = 0;
+    for (const y of [0, 1, 99, 100, 1600, 1700, 1900, 2000, 2023, 2024, 2100, 2400, 9999]) {
+      for (let mo = 0; mo <= 13; mo++) {
+        for (let d = 0; d <= 32; d++) {
+          for (const [h, mi, s] of [[0, 0, 0], [23, 59, 59], [24, 0, 0], [0, 60, 0], [0, 0, 60]]) {
+            const t = `${String(y).padStart(4, "0")}-${p2(mo)}-${p2(d)}T${p2(h!)}:${p2(mi!)}:${
+              p2(s!)
+            }.25Z`;
+            expect(parseIsoUtc(t)).toBe(roundTrip(t));
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBe(13 * 14 * 33 * 5);
+    expect(parseIsoUtc("2024-02-29T00:00:00Z")).toBe(Date.UTC(2024, 1, 29));
+    expect(parseIsoUtc("2100-02-29T00:00:00Z")).toBeNull();
+    expect(parseIsoUtc("0099-01-01T00:00:00Z")).toBeNull();
+  });
 });
 
 describe("quorum", () => {
