@@ -5,7 +5,7 @@
  */
 import type { ActionPatch, ActionRecord, EventRecord, NewAction } from "../core/records.ts";
 import type { ActionState } from "../core/action.ts";
-import type { SqlDriver, SqlValue } from "../app/ports/sql.ts";
+import type { SqlDriver, SqlRow, SqlValue } from "../app/ports/sql.ts";
 import { assertTransition } from "../core/action.ts";
 import { jsonDigest, sha256Hex } from "../core/digest.ts";
 import { WarrantError } from "../core/errors.ts";
@@ -219,7 +219,7 @@ export function insertAction(
     { type: "action.proposed", ...ref, payload, at: a.at },
     ...events.map((e) => ({ type: `action.${e.to}`, ...ref, payload: e.payload, at: a.at })),
   ]);
-  return {
+  const rec: ActionRecord = {
     id: a.id,
     session_id: a.session_id,
     project: a.project,
@@ -245,7 +245,18 @@ export function insertAction(
     created_at: a.at,
     updated_at: a.at,
   };
+  if (n !== undefined) NUMBERS.set(rec, n);
+  return rec;
 }
+
+/**
+ * The row number (actions.n) of records this module built from a write
+ * that returned it: a transition of such a record needs nothing back from
+ * its UPDATE but the count of rows it changed (issue 12). Records read from
+ * the store, and every PostgreSQL record, are not here: their UPDATE
+ * returns the number.
+ */
+const NUMBERS = new WeakMap<ActionRecord, number>();
 
 /**
  * Compare-and-set transition + event "action.<to>". Throws
@@ -334,14 +345,21 @@ export function transitionAction(
   params.push(id, ...from);
   const narrow = known !== null && from.length === 1 && known.state === from[0];
   // Compare-and-set: the row moves only if it is still in a source state.
-  const row = w.db.get(
-    `UPDATE actions SET ${sets.join(", ")} WHERE id = ? AND state IN (${
-      from.map(() => "?").join(",")
-    }) RETURNING ${narrow ? "n" : "*"}`,
-    params,
-  );
-  if (!row) throw refusal(stateNow());
-  const n = numberOf(row.n);
+  const cas = `UPDATE actions SET ${sets.join(", ")} WHERE id = ? AND state IN (${
+    from.map(() => "?").join(",")
+  })`;
+  const knownN = narrow ? NUMBERS.get(known) : undefined;
+  let row: SqlRow | null = null;
+  let n: number | undefined;
+  if (knownN !== undefined) {
+    // The number is known: the count of changed rows (0 or 1: id is unique) is the whole answer.
+    if (w.db.run(cas, params).changes !== 1) throw refusal(stateNow());
+    n = knownN;
+  } else {
+    row = w.db.get(`${cas} RETURNING ${narrow ? "n" : "*"}`, params);
+    if (!row) throw refusal(stateNow());
+    n = numberOf(row.n);
+  }
   w.append({
     type: `action.${to}`,
     action_id: id,
@@ -349,7 +367,10 @@ export function transitionAction(
     payload: { ...summary, ...payload },
     at,
   });
-  return narrow ? patched(known, to, patch, detail, at) : actionFromRow(row, w.codec);
+  if (!narrow) return actionFromRow(row!, w.codec);
+  const next = patched(known, to, patch, detail, at);
+  if (n !== undefined && w.db.name !== "postgres") NUMBERS.set(next, n);
+  return next;
 }
 
 /** `a` moved to `to` with `patch` applied, as the row now holds it (transitionAction). */

@@ -532,10 +532,33 @@ export function storedPayload(
   text: string,
   pack: (p: Record<string, unknown>) => Uint8Array | null = packPayload,
 ): Uint8Array | string {
+  const memo = pack === packPayload;
+  if (memo) {
+    const seen = CHECKED.get(text);
+    if (seen !== undefined) return seen;
+  }
   const packed = pack(payload);
   if (packed === null) return text;
   try {
-    if (canonicalize(unpackPayload(packed, "a payload just packed")) === text) return packed;
+    if (canonicalize(unpackPayload(packed, "a payload just packed")) === text) {
+      if (memo) {
+        if (CHECKED.size >= CHECKED_MAX) CHECKED.clear();
+        CHECKED.set(text, packed);
+      }
+      return packed;
+    }
   } catch { /* not unpackable: keep the text */ }
   return text;
 }
+
+/**
+ * Packed forms storedPayload checked, by the text each unpacks to: many
+ * payloads repeat word for word (every allow under one policy, every intent
+ * of one session), and a packed form that unpacked to a text once does so
+ * again, so a repeat costs a lookup instead of a pack, an unpack and a
+ * canonical encoding (issue 12). The bytes are shared: callers bind them to
+ * a statement and never change them. Emptied when full, so unique texts
+ * (digests, ids) only ever cost the memo their insertion.
+ */
+const CHECKED = new Map<string, Uint8Array>();
+const CHECKED_MAX = 256;

@@ -1,5 +1,6 @@
 /** Records other than the action state machine: counters, approvals, sessions, codec, concurrency. */
 import type { StoreTx } from "../../src/app/ports/store.ts";
+import type { ActionState } from "../../src/core/action.ts";
 import { nodeAead } from "../../src/platform/aead.ts";
 import { createPayloadCodec } from "../../src/store/payload-codec.ts";
 import { eq, ok, type TestApi, throwsCode } from "./assert.ts";
@@ -414,6 +415,33 @@ export function recordsContract(name: string, driver: Backend, t: TestApi): void
         `${to}: the same events`,
       );
     }
+    // A record a transition returned moves on again, as its id would: the same row, the same events.
+    const chain = (id: string, byRecord: boolean) => {
+      let r = s.tx((tx) => {
+        if (!tx.getSession("ses_1")) session(tx, "ses_1");
+        return tx.insertAction(proposed(id), [{ to: "allowed", patch: { effect: "allow" } }]);
+      });
+      const steps = [
+        ["executing", { executor_session: "ses_1" }],
+        ["completed", { output: { n: 2 } }],
+      ] as const;
+      let from: ActionState = "allowed";
+      for (const [to, patch] of steps) {
+        const at = from;
+        r = s.tx((tx) => tx.transition(byRecord ? r : r.id, [at], to, patch, 50));
+        from = to;
+      }
+      return r;
+    };
+    const viaRecords = chain("act_chain_rec", true);
+    const viaIds = chain("act_chain_id", false);
+    eq(viaRecords, s.getAction("act_chain_rec"), "a record's record: the stored row");
+    eq(strip(viaRecords), strip(viaIds), "the same record as from its id");
+    eq(
+      s.events({ actionId: viaRecords.id }).map((e) => [e.type, e.action_id, e.payload]),
+      s.events({ actionId: viaIds.id }).map((e) => [e.type, viaRecords.id, e.payload]),
+      "the same events, each on its own action",
+    );
     // A stale record (its row has moved on) is refused by the compare-and-set, as an id is.
     const moved = executing("act_moved");
     s.tx((tx) =>

@@ -196,4 +196,26 @@ describe("storedPayload: packed only when it unpacks to the hashed text", () => 
     expect(storedPayload(payload, text, garbage)).toBe(text);
     expect(storedPayload(payload, text, () => null)).toBe(text);
   });
+
+  test("a repeated text is answered from what was checked; other texts are packed afresh", () => {
+    const first = storedPayload(payload, text) as Uint8Array;
+    // Another object with the same canonical text (other key order, -0 for 0):
+    // the form checked for that text, which unpacks to it.
+    const again = { n: -0, ...payload, rule: "r1" };
+    const textAgain = canonicalize({ n: 0, ...payload });
+    const a = storedPayload(again, textAgain) as Uint8Array;
+    expect(storedPayload({ ...payload, n: 0 }, textAgain)).toBe(a);
+    expect(canonicalize(unpackPayload(a, "test"))).toBe(textAgain);
+    expect(storedPayload({ ...payload }, text)).toBe(first);
+    // Past the memo's size it starts over, and every answer still unpacks to its text.
+    for (let i = 0; i < 600; i++) {
+      const p = { ...payload, count: i };
+      const s = storedPayload(p, canonicalize(p));
+      expect(canonicalize(unpackPayload(s as Uint8Array, "test"))).toBe(canonicalize(p));
+    }
+    // A wrong packer's text is never memoised, nor answered from the memo.
+    const wrong = (p: Record<string, unknown>) => packPayload({ ...p, rule: "r2" });
+    expect(storedPayload(payload, text, wrong)).toBe(text);
+    expect(storedPayload(payload, text)).toBeInstanceOf(Uint8Array);
+  });
 });
