@@ -11,7 +11,11 @@
  * 92 µs after 20,000 against 103 after 5,000 here), so compare builds at
  * the same --warmup.
  *
- *   bun bench/cpu-ab.ts [--rounds 3] [--calls 4000] [--warmup 1000] [--store DIR] BINARY...
+ *   bun bench/cpu-ab.ts [--rounds 3] [--calls 4000] [--warmup 1000] [--store DIR] [--pin] BINARY...
+ *
+ * --pin: each gate on CPU 1 and this process on CPU 0 (bench/lib/proc.ts
+ * pinCores; needs 2 CPUs and taskset): far less noise from round to round
+ * than two processes sharing both cores, so smaller differences show.
  *
  * Meant for comparing builds of two commits on a busy machine: CPU time is
  * far less disturbed by other load than latency.
@@ -20,10 +24,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { GateClient } from "../src/client/gate-client.ts";
-import { cpuMsOf } from "./lib/proc.ts";
+import { cpuMsOf, pinCores } from "./lib/proc.ts";
 
 const args = process.argv.slice(2);
-let rounds = 3, calls = 4000, warmup = 1000, callers = 32, storeBase = "/dev/shm";
+let rounds = 3, calls = 4000, warmup = 1000, callers = 32, storeBase = "/dev/shm", pin = false;
 const binaries: string[] = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
@@ -32,11 +36,12 @@ for (let i = 0; i < args.length; i++) {
   else if (a === "--warmup") warmup = Number(args[++i]);
   else if (a === "--callers") callers = Number(args[++i]);
   else if (a === "--store") storeBase = resolve(args[++i] ?? "");
+  else if (a === "--pin") pin = true;
   else binaries.push(resolve(a));
 }
 if (binaries.length === 0) {
   console.error(
-    "usage: bun bench/cpu-ab.ts [--rounds N] [--calls N] [--warmup N] [--store DIR] BINARY...",
+    "usage: bun bench/cpu-ab.ts [--rounds N] [--calls N] [--warmup N] [--store DIR] [--pin] BINARY...",
   );
   process.exit(2);
 }
@@ -87,9 +92,12 @@ async function drive(gate: GateClient, n: number): Promise<void> {
 
 async function once(binary: string): Promise<number> {
   const ws = workspace();
-  const gate = await GateClient.spawn([binary, "runtime", "gate", "--config", ws.config], {
-    stderr: process.env.AB_STDERR ? "inherit" : "pipe",
-  });
+  const gate = await GateClient.spawn(
+    [...prefix, binary, "runtime", "gate", "--config", ws.config],
+    {
+      stderr: process.env.AB_STDERR ? "inherit" : "pipe",
+    },
+  );
   try {
     await gate.registerTool("echo", ({ args }) => args);
     await drive(gate, warmup);
@@ -102,6 +110,9 @@ async function once(binary: string): Promise<number> {
   }
 }
 
+const pinned = pin ? pinCores() : null;
+if (pin && !pinned) console.error("cpu-ab: --pin needs 2 CPUs and taskset; running unpinned");
+const prefix = pinned?.prefix ?? [];
 const results = new Map<string, number[]>(binaries.map((b) => [b, []]));
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 === 0 ? binaries : [...binaries].reverse();
@@ -119,6 +130,6 @@ for (const [b, xs] of results) {
   console.log(
     `${b}: median ${median(xs).toFixed(0)} µs/govern (${
       xs.map((x) => x.toFixed(0)).join(", ")
-    }) over ${rounds} rounds of ${calls} governs at ${callers} callers`,
+    }) over ${rounds} rounds of ${calls} governs at ${callers} callers${pinned ? ", pinned" : ""}`,
   );
 }

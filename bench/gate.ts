@@ -48,7 +48,7 @@ import { bunSqlite } from "../src/platform/bun.ts";
 import { witnessDir } from "../src/platform/witness-dir.ts";
 import { openStore } from "../src/store/sqlite-store.ts";
 import { fmt, markdownTable, median, ratio, summarize } from "./lib/stats.ts";
-import { cpuMsOf, fdatasyncFloor } from "./lib/proc.ts";
+import { cpuMsOf, fdatasyncFloor, pinCores } from "./lib/proc.ts";
 import { ensureEchoBinary, ensureFloorBinary, FLOOR_BINARY } from "./lib/echo.ts";
 import { type InProcessGovern, inProcessGovern } from "./lib/govern-inproc.ts";
 import { type ProfileSummary, summarizeProfile } from "./lib/profile.ts";
@@ -349,6 +349,44 @@ export interface GateJson {
   inproc: InProcessGovern | null;
   /** JIT compilation and system calls of a gate process (bench/lib/gate-anatomy.ts). */
   anatomy: GateAnatomy | null;
+  /** The TS rows again with each gate on its own core (pinnedRows); null where it cannot pin. */
+  pinned?: PinnedRows | null;
+}
+
+/**
+ * CPU per govern at 32 callers with the gate on CPU 1 and this process (the
+ * load) on CPU 0: the same sequence as the TS table (warm-up, 1, 8, then 32
+ * callers), for warrant, the echo gate and the floor gate. Not aim 2's
+ * figure, which stays the shared-cores row; this shows how much of that row
+ * comes from two processes sharing two cores (bench/lib/proc.ts pinCores).
+ * It cuts both ways: pinned, a gate's JIT threads share its one core, so a
+ * young gate (a few thousand governs) spends more CPU, not less.
+ */
+export interface PinnedRows {
+  warrant: number;
+  echo: number;
+  floor: number;
+}
+
+async function pinnedRows(o: Options, config: string): Promise<PinnedRows | null> {
+  const pin = pinCores();
+  if (!pin) {
+    console.error("bench: pinned rows skipped: needs 2 CPUs and taskset");
+    return null;
+  }
+  try {
+    const cpu32 = async (binary: string) => {
+      const side = await benchSide([...pin.prefix, ...gateArgv(binary, config)], o);
+      return side.runs[CALLERS.indexOf(32)]!.cpuUsPerCall;
+    };
+    return {
+      warrant: await cpu32(o.binary),
+      echo: await cpu32(o.echo),
+      floor: await cpu32(FLOOR_BINARY),
+    };
+  } finally {
+    pin.release();
+  }
 }
 
 /** Durable commits per allowed call: the decision with its executing intent, then the outcome. */
@@ -740,6 +778,7 @@ async function main(): Promise<void> {
       Math.max(2000, Math.round(o.calls / 2)),
     );
     const anatomy = o.config ? null : await gateAnatomy(o);
+    const pinned = o.config ? null : await pinnedRows(o, config);
     if (!o.config) {
       const json: GateJson = {
         ts: tsRows,
@@ -748,6 +787,7 @@ async function main(): Promise<void> {
         profileCalls: prof.calls,
         inproc,
         anatomy,
+        pinned,
       };
       mkdirSync(join(ROOT, "bench/out"), { recursive: true });
       writeFileSync(join(ROOT, "bench/out/gate.json"), JSON.stringify(json, null, 2));
@@ -780,6 +820,12 @@ ${
       o.config
         ? ""
         : "\nPolicy: unsigned (`allow_unsigned: true`), one allow rule for `echo`; store on the temp folder's disk, synchronous=full.\n"
+    }${
+      pinned
+        ? `\nThe 32-caller row again with each gate pinned to one core (its JIT and GC threads too) and this process (the load) to the other (\`taskset\`), after the same warm-up and rows: CPU µs per govern warrant ${
+          fmt(pinned.warrant)
+        }, echo ${fmt(pinned.echo)}, floor ${fmt(pinned.floor)}.\n`
+        : ""
     }
 ${py ? pythonMarkdown(py) : ""}
 ${profileMarkdown(prof.summary, prof.calls)}
