@@ -477,8 +477,10 @@ function perfAims(): string {
             ? `; with the gate pinned to one core and the load to the other (same sequence), warrant spends ${
               fmt(g!.pinned.warrant)
             } µs (the floor ${fmt(g!.pinned.floor)}, the echo gate ${fmt(g!.pinned.echo)}): ${
-              fmt(cpu - g!.pinned.warrant)
-            } µs less than when it shares both cores with its load`
+              fmt(Math.abs(cpu - g!.pinned.warrant))
+            } µs ${
+              cpu >= g!.pinned.warrant ? "less" : "more"
+            } than when it shares both cores with its load`
             : ""
         }: ${profileLine(g, 6)}${anatomyLine(g, 32)}.`,
       );
