@@ -25,7 +25,7 @@ beforeAll(async () => {
     await gate.registerTool(t, async ({ tool, args }) => {
       count(tool);
       if (tool === "boom") throw new Error("kaboom");
-      if (tool === "slow") await new Promise((r) => setTimeout(r, 4000));
+      if (tool === "slow") await new Promise((r) => setTimeout(r, Number(args.ms ?? 4000)));
       return { tool, echoed: args };
     });
   }
@@ -107,6 +107,26 @@ describe("gate over stdio (compiled binary)", () => {
     const again = await gate.resume(r.action_id, "");
     expect(again).toMatchObject({ phase: "failed", kind: "execution_timeout" });
     expect(calls.slow).toBe(1);
+  });
+
+  test("concurrent run_tool callbacks: each times out at its own deadline, the others complete", async () => {
+    const t0 = performance.now();
+    const timed = (args: { ms: number }) =>
+      gate.govern("slow", args).then((r) => ({ r, ms: performance.now() - t0 }));
+    const first = timed({ ms: 4000 });
+    const quick = timed({ ms: 100 });
+    await new Promise((r) => setTimeout(r, 600));
+    const second = timed({ ms: 4000 });
+    const later = timed({ ms: 300 });
+    const [a, b, c, d] = await Promise.all([first, quick, second, later]);
+    for (const x of [a, c]) {
+      expect(x.r).toMatchObject({ phase: "failed", kind: "execution_timeout" });
+    }
+    for (const x of [b, d]) expect(x.r).toMatchObject({ phase: "completed" });
+    // Never early (tool_exec_timeout_ms is 1500 here), and the first does not wait for the second.
+    expect(a.ms).toBeGreaterThanOrEqual(1500);
+    expect(c.ms).toBeGreaterThanOrEqual(2100);
+    expect(a.ms).toBeLessThan(c.ms);
   });
 
   test("budgets: small payments are allowed until the daily budget is spent", async () => {
