@@ -47,7 +47,14 @@ export function runMinimalGate(hooks: MinimalGateHooks): void {
   // The gate's own streams (Bun's, as dist/warrant uses): a reference gate
   // pays the same start-up and the same per-line cost for its input and output.
   const stdio = bunStdio();
-  const send = (obj: unknown): void => stdio.write(encodeLine(obj));
+  // Governs not answered yet: with others open, a line waits for the end of
+  // the turn and goes out with theirs (GateStdio.write's hold), as warrant's do.
+  let open = 0;
+  const send = (obj: unknown, others = open): void => stdio.write(encodeLine(obj), others > 0);
+  const answered = (obj: unknown): void => {
+    open--;
+    send(obj);
+  };
 
   /** Flushes queued replies, then exits 0 once stdout has taken them. */
   const exitCleanly = (): void => {
@@ -104,9 +111,10 @@ export function runMinimalGate(hooks: MinimalGateHooks): void {
           return;
         }
         const tool = m.tool;
+        open++;
         const decided = (allow: boolean) => {
           if (!allow) {
-            send({
+            answered({
               type: "govern_result",
               id,
               phase: "rejected",
@@ -119,11 +127,16 @@ export function runMinimalGate(hooks: MinimalGateHooks): void {
           }
           const cb = nextCallback++;
           inFlight.set(cb, { reqId: id, actionId, correlationId });
-          send({ type: "run_tool", id: cb, tool, args, action_id: actionId });
+          send({ type: "run_tool", id: cb, tool, args, action_id: actionId }, open - 1);
         };
         const d = hooks.decide(actionId, tool, args as Record<string, unknown>);
         if (typeof d === "boolean") decided(d);
-        else void d.then(decided, (e) => bad(`decision failed: ${String(e)}`));
+        else {
+          void d.then(decided, (e) => {
+            open--;
+            bad(`decision failed: ${String(e)}`);
+          });
+        }
         return;
       }
       case "resume":
@@ -150,7 +163,7 @@ export function runMinimalGate(hooks: MinimalGateHooks): void {
         };
         const ok = m.type === "tool_result";
         const answer = () =>
-          send(
+          answered(
             ok
               ? { ...base, phase: "completed", output: m.output ?? null }
               : { ...base, phase: "failed", kind: "execution_failed", reason: String(m.message) },
@@ -160,7 +173,10 @@ export function runMinimalGate(hooks: MinimalGateHooks): void {
           ok ? { output: m.output ?? null } : { error: String(m.message) },
         );
         if (o instanceof Promise) {
-          void o.then(answer, (e) => log("outcome_failed", { error: String(e) }));
+          void o.then(answer, (e) => {
+            open--;
+            log("outcome_failed", { error: String(e) });
+          });
         } else answer();
         return;
       }

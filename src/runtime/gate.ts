@@ -96,7 +96,7 @@ async function serveGate(
   const gate = new StdioGate({
     service,
     logger,
-    write: (line) => stdio.write(line),
+    write: (line, hold) => stdio.write(line, hold),
     ready: {
       session_id: sessionId,
       project_id: config.project,

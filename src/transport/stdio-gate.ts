@@ -20,8 +20,12 @@ import type { GateMessage } from "../protocol/gate-outbound.ts";
 export interface StdioGateOptions {
   service: GateService;
   logger: Logger;
-  /** Writes one protocol line (already newline-terminated). */
-  write: (line: string) => void;
+  /**
+   * Writes one protocol line (already newline-terminated); `hold`: other
+   * requests are open, so the line may wait for the end of the turn
+   * (GateStdio.write).
+   */
+  write: (line: string, hold?: boolean) => void;
   ready: Record<string, unknown> & { session_id: string; project_id: string };
   maxLineBytes: number;
   toolTimeoutMs: number;
@@ -172,18 +176,24 @@ export class StdioGate implements ToolRunner {
       const deadline = performance.now() + this.o.toolTimeoutMs;
       this.callbacks.set(id, { resolve, deadline, action_id: call.action_id });
       this.armSweep();
+      // The govern asking for this run is open itself: the others are the rest.
       this.send({
         type: "run_tool",
         id,
         tool: call.tool,
         args: call.args,
         action_id: call.action_id,
-      });
+      }, this.open.size - 1);
     });
   }
 
-  private send(msg: GateMessage): void {
-    this.o.write(`${JSON.stringify(msg)}\n`);
+  /**
+   * `others`: how many open requests (governs, resumes) this line is not
+   * the answer to. A lone caller's line goes out at once; with others open,
+   * their lines are on the way and go out with this one, at the turn's end.
+   */
+  private send(msg: GateMessage, others = this.open.size): void {
+    this.o.write(`${JSON.stringify(msg)}\n`, others > 0);
   }
 
   private reply(id: number, outcome: GovernOutcome, correlation?: string | null): void {

@@ -39,8 +39,12 @@ export interface Opened {
  * test's in-memory pipes (the in-process transcript tests).
  */
 export interface GateStdio {
-  /** Write one protocol line (already ending in "\n"). */
-  write(line: string): void;
+  /**
+   * Write one protocol line (already ending in "\n"). `hold`: other lines
+   * are on their way (the gate has other requests open), so a writer that
+   * coalesces may keep this one for the end of the event-loop turn.
+   */
+  write(line: string, hold?: boolean): void;
   onData(listener: (chunk: Uint8Array) => void): void;
   /** Input ended or failed; `why` is logged ("stdin closed", "stdin error"). */
   onEnd(listener: (why: string) => void): void;
