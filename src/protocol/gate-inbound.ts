@@ -149,13 +149,26 @@ function hasExactly(m: Record<string, unknown>, n: number): boolean {
 /** Nesting depth of a JSON value, iteratively (a hostile line cannot blow the stack). */
 export function jsonDepth(value: unknown, limit: number): number {
   let max = 0;
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
+  // Two parallel stacks, not a pair per value: this runs on every line.
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop();
+    const d = depths.pop()!;
     if (d > max) max = d;
     if (max > limit) return max;
-    if (v !== null && typeof v === "object") {
-      for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+    if (v === null || typeof v !== "object") continue;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        values.push(v[i]);
+        depths.push(d + 1);
+      }
+    } else {
+      for (const k in v) {
+        if (!Object.hasOwn(v, k)) continue;
+        values.push((v as Record<string, unknown>)[k]);
+        depths.push(d + 1);
+      }
     }
   }
   return max;

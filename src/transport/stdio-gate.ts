@@ -201,12 +201,9 @@ export class StdioGate implements ToolRunner {
     if (n === 0) return; // answered already (an interrupted request got its error)
     if (n === 1) this.open.delete(id);
     else this.open.set(id, n - 1);
-    this.send({
-      type: "govern_result",
-      id,
-      ...outcome,
-      ...(correlation ? { correlation_id: correlation } : {}),
-    });
+    const msg: GateMessage = { type: "govern_result", id, ...outcome };
+    if (correlation) msg.correlation_id = correlation;
+    this.send(msg);
   }
 
   private onOversize(dropped: number): void {
